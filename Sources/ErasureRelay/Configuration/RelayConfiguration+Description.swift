@@ -1,0 +1,58 @@
+extension RelayConfiguration {
+    /// The configuration in effect, defaults included, as YAML, with every secret masked.
+    public var effectiveDescription: String {
+        var lines = [
+            "kafka:",
+            "  bootstrap_servers: \(kafka.bootstrapServers.map { "\"\($0)\"" } ?? "null  # embedded broker")",
+            "  group_id: \"\(kafka.groupID)\"",
+            "  request_topic: \"\(kafka.requestTopic)\"",
+            "  outcome_topic: \"\(kafka.outcomeTopic)\"",
+            "  dead_letter_topic: \"\(kafka.deadLetterTopic)\"",
+            "  properties:" + (kafka.properties.isEmpty ? " {}" : ""),
+        ]
+        for key in kafka.properties.keys.sorted() {
+            let sensitive = ["password", "secret", "key", "token", "jaas"].contains { key.lowercased().contains($0) }
+            lines.append("    \(key): \"\(sensitive ? "********" : kafka.properties[key]!)\"")
+        }
+        lines.append("vendors:" + (vendors.isEmpty ? " {}" : ""))
+        for vendor in vendors.keys.sorted() {
+            let settings = vendors[vendor]!
+            lines.append("  \(vendor.rawValue):")
+            lines.append("    base_url: \"\(settings.baseURL)\"")
+            switch settings.account {
+            case .braze(let apiKey, let prioritization):
+                lines.append("    api_key: \"\(apiKey)\"")
+                lines.append("    email_prioritization: [\(prioritization.joined(separator: ", "))]")
+            case .moengage(let workspaceID, let apiKey):
+                lines.append("    workspace_id: \"\(workspaceID)\"")
+                lines.append("    api_key: \"\(apiKey)\"")
+            case .moengageGDPR(let appID, let apiKey, let maxPayloadBytes):
+                lines.append("    app_id: \"\(appID)\"")
+                lines.append("    api_key: \"\(apiKey)\"")
+                lines.append("    max_payload_bytes: \(maxPayloadBytes)")
+            case .engagelab(let appKey, let masterSecret):
+                lines.append("    app_key: \"\(appKey)\"")
+                lines.append("    master_secret: \"\(masterSecret)\"")
+            }
+            lines += [
+                "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds) }",
+                "    max_concurrency: \(settings.maxConcurrency)",
+                "    timeout_seconds: \(settings.timeoutSeconds)",
+                "    batch: { max_size: \(settings.batching.maxSize), linger_ms: \(settings.batching.lingerMilliseconds) }",
+                "    retry: { max_attempts: \(settings.retry.maxAttempts), max_elapsed_seconds: \(settings.retry.maxElapsedSeconds), "
+                    + "initial_backoff_ms: \(settings.retry.initialBackoffMilliseconds), max_backoff_ms: \(settings.retry.maxBackoffMilliseconds) }",
+            ]
+        }
+        lines += [
+            "http:",
+            "  host: \"\(http.host)\"",
+            "  port: \(http.port)",
+            "pipeline:",
+            "  max_in_flight: \(pipeline.maxInFlight)",
+            "  resume_below: \(pipeline.resumeBelow)",
+            "  max_message_bytes: \(pipeline.maxMessageBytes)",
+            "  drain_timeout_seconds: \(pipeline.drainTimeoutSeconds)",
+        ]
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,233 @@
+import Foundation
+import Yams
+
+extension RelayConfiguration {
+    /// Reads a configuration file.
+    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    public init(contentsOfFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError)
+    {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigurationError(key: "", message: "cannot read \(path)")
+        }
+        try self.init(yaml: text, environment: environment)
+    }
+
+    /// Reads configuration from YAML text. Every key is listed here with its type and default.
+    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    public init(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError)
+    {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigurationError(key: "", message: "not valid YAML: \(error)")
+        }
+        let document = try ConfigNode(path: "", node: root, environment: environment)
+        self.init()
+        if let kafka = try document.child("kafka") {
+            self.kafka.bootstrapServers = try kafka.string("bootstrap_servers").flatMap { $0.isEmpty ? nil : $0 }
+            self.kafka.groupID = try kafka.string("group_id") ?? self.kafka.groupID
+            self.kafka.requestTopic = try kafka.string("request_topic") ?? self.kafka.requestTopic
+            self.kafka.outcomeTopic = try kafka.string("outcome_topic") ?? self.kafka.outcomeTopic
+            self.kafka.deadLetterTopic = try kafka.string("dead_letter_topic") ?? self.kafka.deadLetterTopic
+            self.kafka.properties = try kafka.child("properties")?.stringMap() ?? [:]
+            try kafka.rejectUnknownKeys()
+        }
+        if let vendors = try document.child("vendors") {
+            for name in vendors.keys {
+                guard let vendor = VendorID(rawValue: name) else {
+                    throw ConfigurationError(
+                        key: vendors.qualified(name),
+                        message: "is not a known vendor; known vendors: "
+                            + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
+                    )
+                }
+                let node: ConfigNode
+                if let child = try vendors.child(name) {
+                    node = child
+                } else {
+                    node = try ConfigNode(path: vendors.qualified(name), node: nil, environment: environment)
+                }
+                self.vendors[vendor] = try VendorSettings(vendor: vendor, node: node)
+            }
+        }
+        if let http = try document.child("http") {
+            self.http.host = try http.string("host") ?? self.http.host
+            self.http.port = try http.int("port", in: 0...65535) ?? self.http.port
+            try http.rejectUnknownKeys()
+        }
+        if let pipeline = try document.child("pipeline") {
+            self.pipeline.maxInFlight = try pipeline.int("max_in_flight", in: 1...1_000_000) ?? self.pipeline.maxInFlight
+            self.pipeline.resumeBelow = try pipeline.int("resume_below", in: 0...1_000_000)
+                ?? min(self.pipeline.resumeBelow, self.pipeline.maxInFlight * 3 / 4)
+            guard self.pipeline.resumeBelow < self.pipeline.maxInFlight else {
+                throw ConfigurationError(key: "pipeline.resume_below", message: "must be below pipeline.max_in_flight")
+            }
+            self.pipeline.maxMessageBytes = try pipeline.int("max_message_bytes", in: 256...16_777_216)
+                ?? self.pipeline.maxMessageBytes
+            self.pipeline.drainTimeoutSeconds = try pipeline.int("drain_timeout_seconds", in: 0...3600)
+                ?? self.pipeline.drainTimeoutSeconds
+            try pipeline.rejectUnknownKeys()
+        }
+        try document.rejectUnknownKeys()
+    }
+}
+
+extension VendorSettings {
+    init(vendor: VendorID, node: ConfigNode) throws(ConfigurationError) {
+        let account: Account
+        switch vendor {
+        case .braze:
+            let prioritization = try node.stringList("email_prioritization") ?? ["identified", "most_recently_updated"]
+            try Self.validateBrazePrioritization(prioritization, key: node.qualified("email_prioritization"))
+            account = .braze(apiKey: try node.requiredSecret("api_key"), emailPrioritization: prioritization)
+        case .moengage:
+            account = .moengage(workspaceID: try node.requiredString("workspace_id"),
+                                apiKey: try node.requiredSecret("api_key"))
+        case .moengageGDPR:
+            account = .moengageGDPR(
+                appID: try node.requiredString("app_id"),
+                apiKey: try node.requiredSecret("api_key"),
+                maxPayloadBytes: try node.int("max_payload_bytes", in: 1024...131_072) ?? 131_072
+            )
+        case .engagelab:
+            account = .engagelab(appKey: try node.requiredString("app_key"),
+                                 masterSecret: try node.requiredSecret("master_secret"))
+        }
+        let baseURL = try Self.baseURL(vendor: vendor, node: node)
+        self.init(vendor: vendor, baseURL: baseURL, account: account)
+        if let rateLimit = try node.child("rate_limit") {
+            self.rateLimit = RateLimit(
+                requests: try rateLimit.int("requests", in: 1...10_000_000) ?? self.rateLimit.requests,
+                windowSeconds: try rateLimit.int("window_seconds", in: 1...86_400) ?? self.rateLimit.windowSeconds
+            )
+            try rateLimit.rejectUnknownKeys()
+        }
+        self.maxConcurrency = try node.int("max_concurrency", in: 1...1024) ?? maxConcurrency
+        self.timeoutSeconds = try node.int("timeout_seconds", in: 1...600) ?? timeoutSeconds
+        if let batch = try node.child("batch") {
+            self.batching.maxSize = try batch.int("max_size", in: 1...vendor.maxBatchSize) ?? batching.maxSize
+            self.batching.lingerMilliseconds = try batch.int("linger_ms", in: 0...60_000) ?? batching.lingerMilliseconds
+            try batch.rejectUnknownKeys()
+        }
+        if let retryNode = try node.child("retry") {
+            retry.maxAttempts = try retryNode.int("max_attempts", in: 1...1000) ?? retry.maxAttempts
+            retry.maxElapsedSeconds = try retryNode.int("max_elapsed_seconds", in: 0...86_400) ?? retry.maxElapsedSeconds
+            retry.initialBackoffMilliseconds = try retryNode.int("initial_backoff_ms", in: 1...3_600_000)
+                ?? retry.initialBackoffMilliseconds
+            retry.maxBackoffMilliseconds = try retryNode.int("max_backoff_ms", in: 1...3_600_000)
+                ?? retry.maxBackoffMilliseconds
+            try retryNode.rejectUnknownKeys()
+        }
+        try node.rejectUnknownKeys()
+    }
+
+    private static func baseURL(vendor: VendorID, node: ConfigNode) throws(ConfigurationError) -> String {
+        let hostKey = switch vendor {
+        case .braze: "instance"
+        case .moengage, .moengageGDPR: "data_center"
+        case .engagelab: "region"
+        }
+        let explicit = try node.string("base_url")
+        let named = try node.string(hostKey)
+        let url: String
+        switch (explicit, named) {
+        case (let explicit?, nil):
+            url = explicit
+        case (nil, let named?):
+            guard let resolved = VendorHosts.baseURL(vendor: vendor, name: named) else {
+                throw ConfigurationError(
+                    key: node.qualified(hostKey),
+                    message: "unknown \(hostKey) '\(named)'; known: \(VendorHosts.names(vendor: vendor).joined(separator: ", "))"
+                )
+            }
+            url = resolved
+        case (_?, _?):
+            throw ConfigurationError(key: node.qualified("base_url"), message: "give either base_url or \(hostKey), not both")
+        case (nil, nil):
+            url = VendorHosts.defaultBaseURL(vendor: vendor)
+        }
+        try validateBaseURL(url, key: node.qualified(explicit != nil ? "base_url" : hostKey))
+        return url.hasSuffix("/") ? String(url.dropLast()) : url
+    }
+
+    /// Credentials only travel over TLS, except to this machine (a sandbox or a local proxy).
+    static func validateBaseURL(_ url: String, key: String) throws(ConfigurationError) {
+        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
+              let host = components.host, !host.isEmpty
+        else {
+            throw ConfigurationError(key: key, message: "must be an absolute URL such as https://host")
+        }
+        guard components.query == nil, components.fragment == nil else {
+            throw ConfigurationError(key: key, message: "must not have a query or fragment")
+        }
+        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+        guard scheme == "https" || (scheme == "http" && loopback) else {
+            throw ConfigurationError(key: key, message: "must use https:// (http:// is allowed for loopback only)")
+        }
+    }
+
+    private static func validateBrazePrioritization(_ values: [String], key: String) throws(ConfigurationError) {
+        let allowed: Set = ["identified", "unidentified", "most_recently_updated"]
+        guard !values.isEmpty, values.allSatisfy(allowed.contains), Set(values).count == values.count,
+              !(values.contains("identified") && values.contains("unidentified"))
+        else {
+            throw ConfigurationError(
+                key: key,
+                message: "must list identified or unidentified (not both), optionally with most_recently_updated"
+            )
+        }
+    }
+}
+
+/// The vendors' documented hosts, by the names their consoles show.
+public enum VendorHosts {
+    public static func baseURL(vendor: VendorID, name: String) -> String? {
+        table(vendor)[name.uppercased()] ?? table(vendor)[name.lowercased()]
+    }
+
+    public static func names(vendor: VendorID) -> [String] {
+        table(vendor).keys.sorted()
+    }
+
+    public static func defaultBaseURL(vendor: VendorID) -> String {
+        switch vendor {
+        case .braze: brazeInstances["US-01"]!
+        case .moengage, .moengageGDPR: moengageDataCenters["01"]!
+        case .engagelab: engagelabRegions["sgp"]!
+        }
+    }
+
+    private static func table(_ vendor: VendorID) -> [String: String] {
+        switch vendor {
+        case .braze: brazeInstances
+        case .moengage, .moengageGDPR: moengageDataCenters
+        case .engagelab: engagelabRegions
+        }
+    }
+
+    private static let brazeInstances: [String: String] = {
+        var table: [String: String] = [:]
+        for number in 1...8 { table["US-0\(number)"] = "https://rest.iad-0\(number).braze.com" }
+        table["US-10"] = "https://rest.us-10.braze.com"
+        table["EU-01"] = "https://rest.fra-01.braze.eu"
+        table["EU-02"] = "https://rest.fra-02.braze.eu"
+        table["AU-01"] = "https://rest.au-01.braze.com"
+        table["ID-01"] = "https://rest.id-01.braze.com"
+        table["JP-01"] = "https://rest.jp-01.braze.com"
+        table["KR-01"] = "https://rest.kr-01.braze.com"
+        return table
+    }()
+
+    private static let moengageDataCenters: [String: String] = Dictionary(
+        uniqueKeysWithValues: ["01", "02", "03", "04", "05", "06", "101"].map { ($0, "https://api-\($0).moengage.com") }
+    )
+
+    private static let engagelabRegions: [String: String] = Dictionary(
+        uniqueKeysWithValues: ["sgp", "hk", "usva", "defra", "jpn", "bra"].map {
+            ($0, "https://pushapi-\($0).engagelab.com")
+        }
+    )
+}

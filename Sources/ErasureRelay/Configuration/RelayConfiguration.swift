@@ -1,0 +1,150 @@
+/// Everything erasure-relay can be configured with. Each default below is also the documented one.
+public struct RelayConfiguration: Sendable {
+    /// Where requests come from and outcomes go.
+    public struct Kafka: Sendable {
+        /// `kafka.bootstrap_servers`. Nil starts an embedded broker in-process.
+        public var bootstrapServers: String?
+        /// `kafka.group_id`. Default `erasure-relay`.
+        public var groupID: String = "erasure-relay"
+        /// `kafka.request_topic`. Default `user-erasure`.
+        public var requestTopic: String = "user-erasure"
+        /// `kafka.outcome_topic`. Default `user-erasure-outcomes`.
+        public var outcomeTopic: String = "user-erasure-outcomes"
+        /// `kafka.dead_letter_topic`. Default `user-erasure-dlq`.
+        public var deadLetterTopic: String = "user-erasure-dlq"
+        /// `kafka.properties`: librdkafka properties passed through unchanged, for both consumer and producer.
+        public var properties: [String: String] = [:]
+
+        public init() {}
+    }
+
+    /// The HTTP endpoint for health and metrics.
+    public struct HTTP: Sendable {
+        /// `http.host`. Default `0.0.0.0`.
+        public var host: String = "0.0.0.0"
+        /// `http.port`. Default 9090; 0 picks a free port.
+        public var port: Int = 9090
+
+        public init() {}
+    }
+
+    /// Bounds on the work held in memory.
+    public struct Pipeline: Sendable {
+        /// `pipeline.max_in_flight`: requests read but not yet done. At this many, the consumer pauses its
+        /// partitions. Default 1000.
+        public var maxInFlight: Int = 1000
+        /// `pipeline.resume_below`: the consumer resumes when fewer requests than this are in flight. Default 750.
+        public var resumeBelow: Int = 750
+        /// `pipeline.max_message_bytes`: larger messages are rejected unread. Default 65536.
+        public var maxMessageBytes: Int = 65_536
+        /// `pipeline.drain_timeout_seconds`: on shutdown, how long in-flight work may take to finish. Default 25.
+        public var drainTimeoutSeconds: Int = 25
+
+        public init() {}
+    }
+
+    public var kafka = Kafka()
+    /// Only the vendors listed are enabled.
+    public var vendors: [VendorID: VendorSettings] = [:]
+    public var http = HTTP()
+    public var pipeline = Pipeline()
+
+    public init() {}
+}
+
+/// One vendor's endpoint, credentials and lane settings.
+public struct VendorSettings: Sendable {
+    /// Calls per window, as the vendor counts them on arrival.
+    public struct RateLimit: Sendable, Hashable {
+        /// `rate_limit.requests`.
+        public var requests: Int
+        /// `rate_limit.window_seconds`.
+        public var windowSeconds: Int
+
+        public init(requests: Int, windowSeconds: Int) {
+            self.requests = requests
+            self.windowSeconds = windowSeconds
+        }
+    }
+
+    /// How identifiers from several requests share one call.
+    public struct Batching: Sendable, Hashable {
+        /// `batch.max_size`: identifiers (users, for moengage_gdpr) per call, capped by the vendor's own limit.
+        public var maxSize: Int
+        /// `batch.linger_ms`: how long a batch that is not full waits for more. Default 50.
+        public var lingerMilliseconds: Int = 50
+
+        public init(maxSize: Int, lingerMilliseconds: Int = 50) {
+            self.maxSize = maxSize
+            self.lingerMilliseconds = lingerMilliseconds
+        }
+    }
+
+    /// When a failed call is tried again.
+    public struct Retry: Sendable, Hashable {
+        /// `retry.max_attempts`: calls per identifier before it fails. Default 8.
+        public var maxAttempts: Int = 8
+        /// `retry.max_elapsed_seconds`: time from the first call after which no retry starts. Default 300.
+        public var maxElapsedSeconds: Int = 300
+        /// `retry.initial_backoff_ms`: the ceiling of the first backoff; it doubles each attempt. Default 200.
+        public var initialBackoffMilliseconds: Int = 200
+        /// `retry.max_backoff_ms`: the largest backoff ceiling. Default 30000.
+        public var maxBackoffMilliseconds: Int = 30_000
+
+        public init() {}
+    }
+
+    /// Credentials and vendor-specific options.
+    public enum Account: Sendable {
+        /// `api_key`; `email_prioritization` (default `[identified, most_recently_updated]`).
+        case braze(apiKey: Secret, emailPrioritization: [String])
+        /// `workspace_id`, `api_key`.
+        case moengage(workspaceID: String, apiKey: Secret)
+        /// `app_id`, `api_key`; `max_payload_bytes` (default 131072, the documented maximum).
+        case moengageGDPR(appID: String, apiKey: Secret, maxPayloadBytes: Int)
+        /// `app_key`, `master_secret`.
+        case engagelab(appKey: String, masterSecret: Secret)
+    }
+
+    public var vendor: VendorID
+    /// `base_url`, or the vendor's own host name: `instance` (Braze), `data_center` (MoEngage), `region` (EngageLab).
+    public var baseURL: String
+    public var account: Account
+    public var rateLimit: RateLimit
+    /// `max_concurrency`: calls in flight at once. Default 8.
+    public var maxConcurrency: Int = 8
+    public var batching: Batching
+    public var retry = Retry()
+    /// `timeout_seconds`: for one call, connect to last byte. Default 30.
+    public var timeoutSeconds: Int = 30
+
+    public init(vendor: VendorID, baseURL: String, account: Account, rateLimit: RateLimit? = nil,
+                batching: Batching? = nil) {
+        self.vendor = vendor
+        self.baseURL = baseURL
+        self.account = account
+        self.rateLimit = rateLimit ?? vendor.documentedRateLimit
+        self.batching = batching ?? Batching(maxSize: vendor.maxBatchSize)
+    }
+}
+
+extension VendorID {
+    /// The limits the vendors document: the defaults for `rate_limit`.
+    public var documentedRateLimit: VendorSettings.RateLimit {
+        switch self {
+        case .braze: .init(requests: 20_000, windowSeconds: 60)
+        case .moengage: .init(requests: 5000, windowSeconds: 60)
+        case .moengageGDPR: .init(requests: 1000, windowSeconds: 60)
+        case .engagelab: .init(requests: 600, windowSeconds: 60)
+        }
+    }
+
+    /// The most identifiers (users, for moengage_gdpr) one call may carry.
+    public var maxBatchSize: Int {
+        switch self {
+        case .braze: 50
+        case .moengage, .engagelab: 1
+        case .moengageGDPR: 100
+        }
+    }
+}

@@ -1,0 +1,196 @@
+import Foundation
+
+/// The value of a `user-erasure-outcomes` message: what happened to one request, with no identifier values in it.
+public struct Outcome: Sendable, Hashable, Codable {
+    /// How the request as a whole ended.
+    public enum Status: String, Sendable, Hashable, Codable {
+        /// Every targeted vendor accepted the erasure or had nothing to erase.
+        case completed
+        /// At least one vendor failed.
+        case failed
+        /// The message is not a valid request; no vendor was called.
+        case rejected
+    }
+
+    /// Where the request was read.
+    public struct Source: Sendable, Hashable, Codable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+
+        public init(topic: String, partition: Int32, offset: Int64) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+        }
+    }
+
+    /// Why a request was rejected.
+    public struct Rejection: Sendable, Hashable, Codable {
+        public var code: String
+        public var field: String?
+        public var message: String
+
+        public init(_ rejection: RequestRejection) {
+            self.code = rejection.code.rawValue
+            self.field = rejection.field
+            self.message = rejection.message
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(code, forKey: .code)
+            try container.encode(field, forKey: .field)
+            try container.encode(message, forKey: .message)
+        }
+    }
+
+    public var requestID: String?
+    public var status: Status
+    public var regulation: Regulation?
+    public var receivedAt: Timestamp
+    public var completedAt: Timestamp
+    public var deadline: Timestamp?
+    public var vendors: [VendorResult]
+    public var error: Rejection?
+    public var source: Source
+
+    public init(
+        requestID: String?,
+        status: Status,
+        regulation: Regulation?,
+        receivedAt: Timestamp,
+        completedAt: Timestamp,
+        deadline: Timestamp?,
+        vendors: [VendorResult],
+        error: Rejection?,
+        source: Source
+    ) {
+        self.requestID = requestID
+        self.status = status
+        self.regulation = regulation
+        self.receivedAt = receivedAt
+        self.completedAt = completedAt
+        self.deadline = deadline
+        self.vendors = vendors
+        self.error = error
+        self.source = source
+    }
+
+    /// `completed` when every vendor accepted or skipped, `failed` otherwise.
+    public static func status(of vendors: [VendorResult]) -> Status {
+        vendors.allSatisfy { $0.status != .failed } ? .completed : .failed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "request_id"
+        case status, regulation
+        case receivedAt = "received_at"
+        case completedAt = "completed_at"
+        case deadline, vendors, error, source
+    }
+
+    // Absent values are written as null, as the schema shows, rather than left out.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(requestID, forKey: .requestID)
+        try container.encode(status, forKey: .status)
+        try container.encode(regulation, forKey: .regulation)
+        try container.encode(receivedAt, forKey: .receivedAt)
+        try container.encode(completedAt, forKey: .completedAt)
+        try container.encode(deadline, forKey: .deadline)
+        try container.encode(vendors, forKey: .vendors)
+        try container.encode(error, forKey: .error)
+        try container.encode(source, forKey: .source)
+    }
+
+    /// The outcome as the JSON bytes published to the outcome topic.
+    public func jsonBytes() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Every member is a plain value that always encodes.
+        return Array(try! encoder.encode(self))
+    }
+}
+
+/// What one vendor did with one request.
+public struct VendorResult: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable {
+        /// The vendor took the erasure (most vendors then delete asynchronously).
+        case accepted
+        /// The request holds no identifier this vendor understands.
+        case skipped
+        /// A permanent error, or retries ran out; `error` says which.
+        case failed
+    }
+
+    public var vendor: VendorID
+    public var status: Status
+    /// HTTP calls made for this request's identifiers, retries included.
+    public var attempts: Int
+    /// The status code of the last answer, if any answer came.
+    public var httpStatus: Int?
+    /// How many identifiers were sent to this vendor.
+    public var identifiers: Int
+    /// The vendor's own reference, such as MoEngage's GDPR `request_id`.
+    public var reference: String?
+    /// Why the vendor failed, or a note on an accepted erasure (such as an unknown user). Never holds identifiers.
+    public var error: String?
+    /// Users the vendor reported as queued for deletion, where it reports that (Braze's `deleted`).
+    public var deleted: Int?
+
+    public init(
+        vendor: VendorID,
+        status: Status,
+        attempts: Int = 0,
+        httpStatus: Int? = nil,
+        identifiers: Int = 0,
+        reference: String? = nil,
+        error: String? = nil,
+        deleted: Int? = nil
+    ) {
+        self.vendor = vendor
+        self.status = status
+        self.attempts = attempts
+        self.httpStatus = httpStatus
+        self.identifiers = identifiers
+        self.reference = reference
+        self.error = error
+        self.deleted = deleted
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vendor, status, attempts
+        case httpStatus = "http_status"
+        case identifiers, reference, error, deleted
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(vendor, forKey: .vendor)
+        try container.encode(status, forKey: .status)
+        try container.encode(attempts, forKey: .attempts)
+        try container.encode(httpStatus, forKey: .httpStatus)
+        try container.encode(identifiers, forKey: .identifiers)
+        try container.encode(reference, forKey: .reference)
+        try container.encode(error, forKey: .error)
+        try container.encodeIfPresent(deleted, forKey: .deleted)
+    }
+}
+
+extension Timestamp: Codable {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let timestamp = Timestamp(rfc3339: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not RFC 3339"))
+        }
+        self = timestamp
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rfc3339)
+    }
+}
+
+extension Regulation: Codable {}

@@ -1,0 +1,280 @@
+import Foundation
+
+/// Turns the bytes of a `user-erasure` message into an ``ErasureRequest``, or into a ``RequestRejection`` that names
+/// the field at fault. Total: no input makes it crash or hang.
+public struct RequestDecoder: Sendable {
+    /// Limits on what a request may hold.
+    public struct Limits: Sendable, Hashable {
+        /// Largest accepted message value in bytes. Default 65,536.
+        public var maxMessageBytes: Int = 65_536
+        /// Longest accepted identifier in characters. Default 512.
+        public var maxIdentifierLength: Int = 512
+        /// Most entries in `user_aliases` or in `engagelab_registration_ids`. Default 100.
+        public var maxListEntries: Int = 100
+
+        public init(maxMessageBytes: Int = 65_536, maxIdentifierLength: Int = 512, maxListEntries: Int = 100) {
+            self.maxMessageBytes = maxMessageBytes
+            self.maxIdentifierLength = maxIdentifierLength
+            self.maxListEntries = maxListEntries
+        }
+    }
+
+    public var limits: Limits
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// What could be read of a message even when it is rejected: its `request_id` and `regulation`, if valid.
+    public struct Salvage: Sendable, Hashable {
+        public var requestID: String?
+        public var regulation: Regulation?
+    }
+
+    /// Decodes and validates one message value.
+    public func decode(_ bytes: some Collection<UInt8>) -> Result<ErasureRequest, RejectedRequest> {
+        var salvage = Salvage()
+        do throws(RequestRejection) {
+            let object = try parseObject(bytes)
+            salvage.requestID = try? requestID(in: object)
+            salvage.regulation = try? regulation(in: object)
+            return .success(try validate(object))
+        } catch {
+            return .failure(RejectedRequest(rejection: error, salvage: salvage))
+        }
+    }
+
+    /// A rejection, with what could be salvaged for the outcome.
+    public struct RejectedRequest: Error, Sendable, Hashable {
+        public var rejection: RequestRejection
+        public var salvage: Salvage
+    }
+
+    private func parseObject(_ bytes: some Collection<UInt8>) throws(RequestRejection) -> [String: JSONValue] {
+        guard bytes.count <= limits.maxMessageBytes else {
+            throw RequestRejection(
+                code: .messageTooLarge, field: nil,
+                message: "message is \(bytes.count) bytes; the limit is \(limits.maxMessageBytes)"
+            )
+        }
+        guard String(validating: bytes, as: UTF8.self) != nil else {
+            throw RequestRejection(code: .invalidEncoding, field: nil, message: "message is not valid UTF-8")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+        } catch {
+            throw RequestRejection(code: .invalidJSON, field: nil, message: "message is not valid JSON")
+        }
+        guard case .object(let object) = value else {
+            throw RequestRejection(
+                code: .invalidJSON, field: nil, message: "message must be a JSON object, not \(value.typeName)"
+            )
+        }
+        return object
+    }
+
+    private func validate(_ object: [String: JSONValue]) throws(RequestRejection) -> ErasureRequest {
+        let requestID = try requestID(in: object)
+        let regulation = try regulation(in: object)
+        let submittedAt = try timestamp(object["submitted_at"], field: "submitted_at", required: true)!
+        let deadline = try timestamp(object["deadline"], field: "deadline", required: false)
+        if let deadline, deadline < submittedAt {
+            throw RequestRejection(code: .invalidField, field: "deadline", message: "must not be before submitted_at")
+        }
+        let subject = try subject(object["subject"])
+        let vendors = try vendors(object["vendors"])
+        return ErasureRequest(
+            requestID: requestID, regulation: regulation, submittedAt: submittedAt, deadline: deadline,
+            subject: subject, vendors: vendors
+        )
+    }
+
+    private func requestID(in object: [String: JSONValue]) throws(RequestRejection) -> String {
+        let value = try requiredString(object["request_id"], field: "request_id")
+        guard (1...128).contains(value.count) else {
+            throw RequestRejection(
+                code: .invalidField, field: "request_id",
+                message: "must be 1 to 128 characters long, not \(value.count)"
+            )
+        }
+        try rejectControlCharacters(value, field: "request_id")
+        return value
+    }
+
+    private func regulation(in object: [String: JSONValue]) throws(RequestRejection) -> Regulation {
+        let value = try requiredString(object["regulation"], field: "regulation")
+        guard let regulation = Regulation(rawValue: value) else {
+            throw RequestRejection(code: .invalidField, field: "regulation", message: "must be \"gdpr\" or \"ccpa\"")
+        }
+        return regulation
+    }
+
+    private func timestamp(_ value: JSONValue?, field: String, required: Bool) throws(RequestRejection) -> Timestamp? {
+        guard let value, value != .null else {
+            if required { throw RequestRejection(code: .missingField, field: field, message: "is required") }
+            return nil
+        }
+        guard case .string(let text) = value else {
+            throw RequestRejection(
+                code: .invalidField, field: field, message: "must be an RFC 3339 date-time string, not \(value.typeName)"
+            )
+        }
+        guard let timestamp = Timestamp(rfc3339: text) else {
+            throw RequestRejection(
+                code: .invalidField, field: field,
+                message: "must be an RFC 3339 date-time such as 2026-11-22T10:00:00Z"
+            )
+        }
+        return timestamp
+    }
+
+    private func subject(_ value: JSONValue?) throws(RequestRejection) -> Subject {
+        guard let value, value != .null else {
+            throw RequestRejection(code: .missingField, field: "subject", message: "is required")
+        }
+        guard case .object(let fields) = value else {
+            throw RequestRejection(code: .invalidField, field: "subject", message: "must be an object, not \(value.typeName)")
+        }
+        var subject = Subject()
+        subject.externalID = try identifier(fields["external_id"], field: "subject.external_id")
+        subject.brazeID = try identifier(fields["braze_id"], field: "subject.braze_id")
+        subject.moengageID = try identifier(fields["moengage_id"], field: "subject.moengage_id")
+        subject.email = try identifier(fields["email"], field: "subject.email")
+        if let email = subject.email, !Self.looksLikeEmail(email) {
+            throw RequestRejection(code: .invalidField, field: "subject.email", message: "must be an email address")
+        }
+        subject.phone = try identifier(fields["phone"], field: "subject.phone")
+        if let phone = subject.phone, !Self.isE164(phone) {
+            throw RequestRejection(
+                code: .invalidField, field: "subject.phone",
+                message: "must be an E.164 phone number: '+' and 7 to 15 digits"
+            )
+        }
+        subject.googleAdvertisingID = try identifier(fields["google_advertising_id"], field: "subject.google_advertising_id")
+        subject.advertisingIdentifier = try identifier(
+            fields["advertising_identifier"], field: "subject.advertising_identifier"
+        )
+        subject.userAliases = try list(fields["user_aliases"], field: "subject.user_aliases") { entry, path throws(RequestRejection) in
+            guard case .object(let alias) = entry else {
+                throw RequestRejection(code: .invalidField, field: path, message: "must be an object, not \(entry.typeName)")
+            }
+            guard let name = try identifier(alias["alias_name"], field: "\(path).alias_name") else {
+                throw RequestRejection(code: .missingField, field: "\(path).alias_name", message: "is required")
+            }
+            guard let label = try identifier(alias["alias_label"], field: "\(path).alias_label") else {
+                throw RequestRejection(code: .missingField, field: "\(path).alias_label", message: "is required")
+            }
+            return UserAlias(aliasName: name, aliasLabel: label)
+        }
+        subject.engagelabRegistrationIDs = try list(
+            fields["engagelab_registration_ids"], field: "subject.engagelab_registration_ids"
+        ) { entry, path throws(RequestRejection) in
+            guard let id = try identifier(entry, field: path) else {
+                throw RequestRejection(code: .invalidField, field: path, message: "must be a string, not null")
+            }
+            return id
+        }
+        guard subject.identifierCount > 0 else {
+            throw RequestRejection(code: .noIdentifier, field: "subject", message: "must hold at least one identifier")
+        }
+        return subject
+    }
+
+    private func vendors(_ value: JSONValue?) throws(RequestRejection) -> [VendorID]? {
+        guard let value, value != .null else { return nil }
+        guard case .array(let entries) = value else {
+            throw RequestRejection(code: .invalidField, field: "vendors", message: "must be an array, not \(value.typeName)")
+        }
+        var vendors: [VendorID] = []
+        for (index, entry) in entries.enumerated() {
+            guard case .string(let name) = entry else {
+                throw RequestRejection(
+                    code: .invalidField, field: "vendors[\(index)]", message: "must be a string, not \(entry.typeName)"
+                )
+            }
+            guard let vendor = VendorID(rawValue: name) else {
+                throw RequestRejection(
+                    code: .unknownVendor, field: "vendors[\(index)]",
+                    message: "is not a known vendor; known vendors: "
+                        + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
+                )
+            }
+            if !vendors.contains(vendor) { vendors.append(vendor) }
+        }
+        guard !vendors.isEmpty else {
+            throw RequestRejection(code: .invalidField, field: "vendors", message: "must name at least one vendor when present")
+        }
+        return vendors
+    }
+
+    private func identifier(_ value: JSONValue?, field: String) throws(RequestRejection) -> String? {
+        guard let value, value != .null else { return nil }
+        guard case .string(let text) = value else {
+            throw RequestRejection(code: .invalidField, field: field, message: "must be a string, not \(value.typeName)")
+        }
+        guard !text.isEmpty, text.contains(where: { !$0.isWhitespace }) else {
+            throw RequestRejection(code: .invalidField, field: field, message: "must not be empty")
+        }
+        guard text.count <= limits.maxIdentifierLength else {
+            throw RequestRejection(
+                code: .invalidField, field: field,
+                message: "must be at most \(limits.maxIdentifierLength) characters, not \(text.count)"
+            )
+        }
+        try rejectControlCharacters(text, field: field)
+        return text
+    }
+
+    private func list<Element>(
+        _ value: JSONValue?,
+        field: String,
+        element: (JSONValue, String) throws(RequestRejection) -> Element
+    ) throws(RequestRejection) -> [Element] {
+        guard let value, value != .null else { return [] }
+        guard case .array(let entries) = value else {
+            throw RequestRejection(code: .invalidField, field: field, message: "must be an array, not \(value.typeName)")
+        }
+        guard entries.count <= limits.maxListEntries else {
+            throw RequestRejection(
+                code: .invalidField, field: field,
+                message: "must hold at most \(limits.maxListEntries) entries, not \(entries.count)"
+            )
+        }
+        var elements: [Element] = []
+        for (index, entry) in entries.enumerated() {
+            elements.append(try element(entry, "\(field)[\(index)]"))
+        }
+        return elements
+    }
+
+    private func requiredString(_ value: JSONValue?, field: String) throws(RequestRejection) -> String {
+        guard let value, value != .null else {
+            throw RequestRejection(code: .missingField, field: field, message: "is required")
+        }
+        guard case .string(let text) = value else {
+            throw RequestRejection(code: .invalidField, field: field, message: "must be a string, not \(value.typeName)")
+        }
+        return text
+    }
+
+    private func rejectControlCharacters(_ text: String, field: String) throws(RequestRejection) {
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw RequestRejection(code: .invalidField, field: field, message: "must not contain control characters")
+        }
+    }
+
+    private static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
+            && !text.contains(where: { $0.isWhitespace })
+    }
+
+    private static func isE164(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard utf8.first == UInt8(ascii: "+"), (8...16).contains(utf8.count), utf8[1] != UInt8(ascii: "0") else {
+            return false
+        }
+        return utf8.dropFirst().allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+    }
+}

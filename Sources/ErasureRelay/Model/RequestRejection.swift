@@ -1,0 +1,40 @@
+/// Why a message is not a valid erasure request; published in the `rejected` outcome and the dead-letter headers.
+public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A machine-readable class of problem.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: String
+
+        /// The message is larger than `pipeline.max_message_bytes`.
+        public static let messageTooLarge = Code(rawValue: "message_too_large")
+        /// The message is not UTF-8.
+        public static let invalidEncoding = Code(rawValue: "invalid_encoding")
+        /// The message is not a JSON object.
+        public static let invalidJSON = Code(rawValue: "invalid_json")
+        /// A required field is absent or null.
+        public static let missingField = Code(rawValue: "missing_field")
+        /// A field has the wrong type or an unacceptable value.
+        public static let invalidField = Code(rawValue: "invalid_field")
+        /// The subject holds no identifier.
+        public static let noIdentifier = Code(rawValue: "no_identifier")
+        /// `vendors` names a vendor erasure-relay does not know.
+        public static let unknownVendor = Code(rawValue: "unknown_vendor")
+
+        public var description: String { rawValue }
+    }
+
+    public let code: Code
+    /// The path of the offending field, such as `subject.user_aliases[1].alias_name`; nil for the whole message.
+    public let field: String?
+    /// What is wrong, in words. Never contains the offending value, which may be personal data.
+    public let message: String
+
+    public init(code: Code, field: String?, message: String) {
+        self.code = code
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        field.map { "\(code) at \($0): \(message)" } ?? "\(code): \(message)"
+    }
+}

@@ -1,0 +1,253 @@
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The consumer loop: reads requests, runs each through the vendor lanes, publishes its outcome, and stores its
+/// offset only once the outcome is acknowledged and every earlier message of its partition is done.
+public final class ErasureRelayService: Service {
+    public struct Topics: Sendable {
+        public var requests: String
+        public var outcomes: String
+        public var deadLetters: String
+
+        public init(requests: String, outcomes: String, deadLetters: String) {
+            self.requests = requests
+            self.outcomes = outcomes
+            self.deadLetters = deadLetters
+        }
+    }
+
+    private struct FlowState {
+        var ledger = OffsetLedger<TopicPartition>()
+        var paused = false
+        var draining = false
+    }
+
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private let topics: Topics
+    private let pipeline: RelayConfiguration.Pipeline
+    private let lanes: [VendorLane]
+    private let processor: RequestProcessor
+    private let decoder: RequestDecoder
+    private let logger: Logger
+    private let flow = Mutex(FlowState())
+    private let observer: (@Sendable (Outcome) -> Void)?
+
+    /// - Parameter observer: told of every outcome once the broker acknowledged it (used by the CLI and tests).
+    public init(
+        consumer: KafkaConsumer,
+        producer: KafkaProducer,
+        topics: Topics,
+        pipeline: RelayConfiguration.Pipeline,
+        lanes: [VendorLane],
+        adapters: [any VendorAdapter],
+        logger: Logger,
+        observer: (@Sendable (Outcome) -> Void)? = nil
+    ) {
+        self.consumer = consumer
+        self.producer = producer
+        self.topics = topics
+        self.pipeline = pipeline
+        self.lanes = lanes
+        self.processor = RequestProcessor(lanes: lanes, adapters: adapters)
+        self.decoder = RequestDecoder(limits: .init(maxMessageBytes: pipeline.maxMessageBytes))
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// Requests read and not yet done.
+    public var inFlight: Int { flow.withLock { $0.ledger.inFlightCount } }
+
+    public func run() async throws {
+        try consumer.subscribe(topics: [topics.requests])
+        logger.info("Consuming erasure requests", metadata: [LoggingKeys.topic: "\(topics.requests)"])
+        try await withThrowingDiscardingTaskGroup { laneRunners in
+            for lane in lanes {
+                laneRunners.addTask { await lane.run() }
+            }
+            defer { laneRunners.cancelAll() }
+            try await consumeUntilShutdown()
+        }
+        await consumer.close()
+        logger.info("Stopped consuming erasure requests")
+    }
+
+    private func consumeUntilShutdown() async throws {
+        let stopping = Mutex(false)
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { requests in
+                while !stopping.withLock({ $0 }) && !Task.isCancelled {
+                    for event in await consumer.poll(timeout: .milliseconds(100)) {
+                        try handle(event, requests: &requests, admitting: true)
+                    }
+                }
+                try await drain(requests: &requests)
+            }
+        } onGracefulShutdown: {
+            stopping.withLock { $0 = true }
+        }
+    }
+
+    /// Stops fetching, gives in-flight requests the drain timeout to finish, and abandons the rest unstored, to be
+    /// read again after a restart.
+    private func drain(requests: inout ThrowingDiscardingTaskGroup<any Error>) async throws {
+        flow.withLock { state in
+            state.paused = true
+            state.draining = true
+            do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
+        }
+        for lane in lanes { await lane.flush() }
+        let deadline = ContinuousClock.now.advanced(by: .seconds(pipeline.drainTimeoutSeconds))
+        logger.info("Draining in-flight requests", metadata: [LoggingKeys.inFlight: "\(inFlight)"])
+        // Polling goes on while draining: it serves rebalances and keeps this member in the group.
+        while inFlight > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
+            for event in await consumer.poll(timeout: .milliseconds(50)) {
+                try handle(event, requests: &requests, admitting: false)
+            }
+        }
+        if inFlight > 0 {
+            logger.warning("Drain timeout reached; unfinished requests will be read again after restart",
+                           metadata: [LoggingKeys.inFlight: "\(inFlight)"])
+            for lane in lanes { await lane.abandonAll() }
+            requests.cancelAll()
+        }
+    }
+
+    private func handle(
+        _ event: KafkaConsumerEvent,
+        requests: inout ThrowingDiscardingTaskGroup<any Error>,
+        admitting: Bool
+    ) throws {
+        switch event {
+        case .message(let message):
+            guard admitting, let ticket = admit(message) else { return }
+            requests.addTask { await self.process(message, ticket: ticket) }
+        case .assigned(let partitions):
+            flow.withLock { $0.ledger.assign(partitions) }
+            logger.info("Partitions assigned", metadata: [LoggingKeys.partition: "\(partitions.sorted())"])
+        case .revoked(let partitions, let lost):
+            let dropped = flow.withLock { $0.ledger.revoke(partitions) }
+            logger.info("Partitions revoked", metadata: [
+                LoggingKeys.partition: "\(partitions.sorted())", "lost": "\(lost)", "dropped_in_flight": "\(dropped)",
+            ])
+        case .error(let error) where error.isFatal:
+            logger.error("Kafka consumer failed", metadata: [LoggingKeys.error: "\(error)"])
+            throw error
+        case .error(let error):
+            logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
+        }
+    }
+
+    /// Tracks a message and pauses fetching when the in-flight bound is reached.
+    private func admit(_ message: KafkaMessage) -> OffsetLedger<TopicPartition>.Ticket? {
+        flow.withLock { state in
+            let ticket = state.ledger.track(partition: message.topicPartition, offset: message.offset)
+            if !state.paused, state.ledger.inFlightCount >= pipeline.maxInFlight {
+                state.paused = true
+                do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
+                logger.debug("In-flight limit reached; partitions paused",
+                             metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"])
+            }
+            return ticket
+        }
+    }
+
+    private func complete(_ ticket: OffsetLedger<TopicPartition>.Ticket) {
+        flow.withLock { state in
+            if let offset = state.ledger.complete(ticket) {
+                do {
+                    try consumer.storeOffsets([ticket.partition: offset])
+                } catch {
+                    // The partition was revoked meanwhile; its new owner reads the message again.
+                    logger.debug("Offset not stored", metadata: [LoggingKeys.error: "\(error)"])
+                }
+            }
+            if state.paused, !state.draining, state.ledger.inFlightCount < pipeline.resumeBelow {
+                state.paused = false
+                do { try consumer.resumeAll() } catch { logger.warning("Resume failed", metadata: [LoggingKeys.error: "\(error)"]) }
+            }
+        }
+    }
+
+    private func process(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket) async {
+        var logger = logger
+        logger[metadataKey: LoggingKeys.partition] = "\(message.topicPartition.partition)"
+        logger[metadataKey: LoggingKeys.offset] = "\(message.offset)"
+        let receivedAt = Timestamp.now()
+        let source = Outcome.Source(
+            topic: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset
+        )
+        let outcome: Outcome
+        switch decoder.decode(message.value) {
+        case .failure(let rejected):
+            if let requestID = rejected.salvage.requestID { logger[metadataKey: LoggingKeys.requestID] = "\(requestID)" }
+            logger.info("Request rejected", metadata: [
+                LoggingKeys.error: "\(rejected.rejection.code)", "field": "\(rejected.rejection.field ?? "-")",
+            ])
+            let copied = await publish(
+                topic: topics.deadLetters, key: message.key, value: message.value,
+                headers: message.headers + Self.deadLetterHeaders(rejected.rejection, source: source), logger: logger
+            )
+            guard copied else { return }
+            outcome = Outcome(
+                requestID: rejected.salvage.requestID, status: .rejected, regulation: rejected.salvage.regulation,
+                receivedAt: receivedAt, completedAt: .now(), deadline: nil, vendors: [],
+                error: Outcome.Rejection(rejected.rejection), source: source
+            )
+        case .success(let request):
+            logger[metadataKey: LoggingKeys.requestID] = "\(request.requestID)"
+            guard let results = await processor.process(request) else { return }
+            outcome = Outcome(
+                requestID: request.requestID, status: Outcome.status(of: results), regulation: request.regulation,
+                receivedAt: receivedAt, completedAt: .now(), deadline: request.deadline, vendors: results,
+                error: nil, source: source
+            )
+        }
+        let published = await publish(
+            topic: topics.outcomes, key: outcome.requestID.map { Array($0.utf8) }, value: outcome.jsonBytes(),
+            headers: [], logger: logger
+        )
+        guard published else { return }
+        logger.info("Outcome published", metadata: [
+            LoggingKeys.status: "\(outcome.status.rawValue)",
+            "vendors": "\(outcome.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))",
+        ])
+        observer?(outcome)
+        complete(ticket)
+    }
+
+    /// Publishes until the broker acknowledges. Returns false only when the task is cancelled (drain timeout), in
+    /// which case the request stays unstored and is read again.
+    private func publish(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], logger: Logger) async
+        -> Bool
+    {
+        var attempt = 0
+        while !Task.isCancelled {
+            do {
+                try await producer.send(topic: topic, key: key, value: value, headers: headers)
+                return true
+            } catch {
+                attempt += 1
+                logger.warning("Publishing failed; retrying",
+                               metadata: [LoggingKeys.topic: "\(topic)", LoggingKeys.error: "\(error)", "attempt": "\(attempt)"])
+                let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(10))
+                var random = SystemRandomNumberGenerator()
+                try? await Task.sleep(for: backoff.delay(afterAttempt: attempt, using: &random))
+            }
+        }
+        return false
+    }
+
+    static func deadLetterHeaders(_ rejection: RequestRejection, source: Outcome.Source) -> [KafkaHeader] {
+        [
+            KafkaHeader(name: "erasure-relay-error-code", value: rejection.code.rawValue),
+            KafkaHeader(name: "erasure-relay-error-field", value: rejection.field ?? ""),
+            KafkaHeader(name: "erasure-relay-error-message", value: rejection.message),
+            KafkaHeader(name: "erasure-relay-source-topic", value: source.topic),
+            KafkaHeader(name: "erasure-relay-source-partition", value: "\(source.partition)"),
+            KafkaHeader(name: "erasure-relay-source-offset", value: "\(source.offset)"),
+        ]
+    }
+}

@@ -1,0 +1,319 @@
+import Logging
+
+/// One vendor's lane: its queue, batcher, rate limiter, concurrency cap and retries.
+///
+/// Requests hand their identifiers to ``erase(_:)`` and wait; ``run()`` forms batches from every waiting request,
+/// spaces calls to the vendor's quota, keeps at most `max_concurrency` calls in flight, and retries what can be
+/// retried. A slow or failing vendor only fills its own lane.
+public actor VendorLane {
+    public typealias Instant = ContinuousClock.Instant
+
+    private struct Item {
+        var ticket: Int
+        var item: VendorItem
+        var attempts = 0
+        var firstAttempt: Instant?
+        var enqueuedAt: Instant
+        var notBefore: Instant
+        var lastStatus: Int?
+    }
+
+    private struct Ticket {
+        var remaining: Int
+        var identifiers: Int
+        var attempts = 0
+        var lastStatus: Int?
+        var references: [String] = []
+        var notes: [String] = []
+        var deleted: Int?
+        var failure: String?
+        var continuation: CheckedContinuation<VendorResult?, Never>
+    }
+
+    private enum NextBatch {
+        case send([Item], isolated: Bool)
+        case waitUntil(Instant)
+        case idle
+    }
+
+    public let vendor: VendorID
+    private let adapter: any VendorAdapter
+    private let settings: VendorSettings
+    private let transport: any VendorTransport
+    private let logger: Logger
+    private let clock = ContinuousClock()
+    private var limiter: RateLimiter<Instant>
+    private let backoff: Backoff
+    private var random = SystemRandomNumberGenerator()
+
+    private var queue: [Item] = []
+    /// Batches split after the vendor rejected them whole; each is resent on its own, never merged again.
+    private var isolated: [[Item]] = []
+    private var tickets: [Int: Ticket] = [:]
+    private var nextTicket = 0
+    private var callsInFlight = 0
+    private var pausedUntil: Instant?
+    private var timerAt: Instant?
+    private var flushWithoutLinger = false
+    private let wakeups: AsyncStream<Void>
+    private let wakeupSource: AsyncStream<Void>.Continuation
+
+    public init(adapter: any VendorAdapter, settings: VendorSettings, transport: any VendorTransport, logger: Logger) {
+        self.vendor = adapter.vendor
+        self.adapter = adapter
+        self.settings = settings
+        self.transport = transport
+        var logger = logger
+        logger[metadataKey: LoggingKeys.vendor] = "\(adapter.vendor.rawValue)"
+        self.logger = logger
+        self.limiter = RateLimiter(
+            requests: settings.rateLimit.requests, window: .seconds(settings.rateLimit.windowSeconds)
+        )
+        self.backoff = Backoff(
+            initial: .milliseconds(settings.retry.initialBackoffMilliseconds),
+            maximum: .milliseconds(settings.retry.maxBackoffMilliseconds)
+        )
+        (self.wakeups, self.wakeupSource) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Erases `items`, all from one request, and waits for the vendor's answers.
+    /// - Returns: the request's result for this vendor, or nil if the lane was abandoned before it finished.
+    public func erase(_ items: [VendorItem]) async -> VendorResult? {
+        guard !items.isEmpty else { return VendorResult(vendor: vendor, status: .skipped) }
+        let now = clock.now
+        let ticketID = nextTicket
+        nextTicket += 1
+        return await withCheckedContinuation { continuation in
+            tickets[ticketID] = Ticket(
+                remaining: items.count, identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                continuation: continuation
+            )
+            for item in items {
+                queue.append(Item(ticket: ticketID, item: item, enqueuedAt: now, notBefore: now))
+            }
+            wakeupSource.yield()
+        }
+    }
+
+    /// Sets this process's share of the vendor quota.
+    public func setQuotaShare(_ share: Double) {
+        limiter.setShare(share)
+        wakeupSource.yield()
+    }
+
+    /// Sends waiting batches without waiting for them to fill, as at shutdown.
+    public func flush() {
+        flushWithoutLinger = true
+        wakeupSource.yield()
+    }
+
+    /// Gives up on every waiting request: each ``erase(_:)`` returns nil.
+    public func abandonAll() {
+        queue.removeAll()
+        isolated.removeAll()
+        let abandoned = tickets
+        tickets.removeAll()
+        for ticket in abandoned.values { ticket.continuation.resume(returning: nil) }
+    }
+
+    /// Schedules calls until the task is cancelled; then waits for calls in flight and abandons what is left.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for await _ in wakeups {
+                if Task.isCancelled { break }
+                if let wakeAt = dispatch(into: &group), timerAt.map({ wakeAt < $0 }) ?? true {
+                    timerAt = wakeAt
+                    group.addTask { [clock] in
+                        try? await Task.sleep(until: wakeAt, clock: clock)
+                        await self.timerFired(at: wakeAt)
+                    }
+                }
+            }
+            group.cancelAll()
+        }
+        abandonAll()
+    }
+
+    private func timerFired(at instant: Instant) {
+        if timerAt == instant { timerAt = nil }
+        wakeupSource.yield()
+    }
+
+    /// Starts every call that may start now. Returns when to look again, if something is waiting for time to pass.
+    private func dispatch(into group: inout DiscardingTaskGroup) -> Instant? {
+        while callsInFlight < settings.maxConcurrency {
+            let now = clock.now
+            if let pausedUntil, pausedUntil > now { return pausedUntil }
+            switch nextBatch(now: now) {
+            case .idle:
+                return nil
+            case .waitUntil(let instant):
+                return instant
+            case .send(let batch, let wasIsolated):
+                guard let permitted = limiter.permittedAt(now: now) else { return nil }
+                guard permitted <= now else {
+                    putBack(batch, isolated: wasIsolated)
+                    return permitted
+                }
+                limiter.take(now: now)
+                callsInFlight += 1
+                let call = adapter.call(for: batch.map(\.item), now: .now())
+                group.addTask { [transport, settings] in
+                    let started = ContinuousClock.now
+                    let answer: Result<VendorResponse, any Error>
+                    do {
+                        answer = .success(try await transport.send(
+                            call, baseURL: settings.baseURL, timeout: .seconds(settings.timeoutSeconds)
+                        ))
+                    } catch {
+                        answer = .failure(error)
+                    }
+                    await self.finished(batch, wasIsolated: wasIsolated, answer: answer, started: started)
+                }
+            }
+        }
+        return nil
+    }
+
+    private func nextBatch(now: Instant) -> NextBatch {
+        var earliest: Instant?
+        if let index = isolated.firstIndex(where: { $0[0].notBefore <= now }) {
+            return .send(isolated.remove(at: index), isolated: true)
+        }
+        earliest = isolated.map { $0[0].notBefore }.min()
+        guard let firstReady = queue.firstIndex(where: { $0.notBefore <= now }) else {
+            let queued = queue.map(\.notBefore).min()
+            return [earliest, queued].compactMap { $0 }.min().map { .waitUntil($0) } ?? .idle
+        }
+        let kind = queue[firstReady].item.kind
+        var chosen: [Int] = []
+        var bodyBytes = adapter.maxBodyBytes.map { _ in adapter.bodySize(of: [], now: .now()) } ?? 0
+        for index in queue.indices[firstReady...] where queue[index].item.kind == kind && queue[index].notBefore <= now {
+            if let limit = adapter.maxBodyBytes {
+                let added = queue[index].item.payload.count + (chosen.isEmpty ? 0 : 1)
+                if !chosen.isEmpty, bodyBytes + added > limit { break }
+                bodyBytes += added
+            }
+            chosen.append(index)
+            if chosen.count == adapter.maxItemsPerCall { break }
+        }
+        let full = chosen.count == adapter.maxItemsPerCall || adapter.maxBodyBytes.map { bodyBytes * 10 > $0 * 9 } == true
+        let lingerEnds = queue[firstReady].enqueuedAt.advanced(by: .milliseconds(settings.batching.lingerMilliseconds))
+        if !full, !flushWithoutLinger, lingerEnds > now {
+            return .waitUntil(lingerEnds)
+        }
+        let batch = chosen.map { queue[$0] }
+        for index in chosen.reversed() { queue.remove(at: index) }
+        return .send(batch, isolated: false)
+    }
+
+    private func putBack(_ batch: [Item], isolated wasIsolated: Bool) {
+        if wasIsolated {
+            isolated.insert(batch, at: 0)
+        } else {
+            queue.insert(contentsOf: batch, at: 0)
+        }
+    }
+
+    private func finished(_ batch: [Item], wasIsolated: Bool, answer: Result<VendorResponse, any Error>,
+                          started: Instant) {
+        callsInFlight -= 1
+        defer { wakeupSource.yield() }
+        let now = clock.now
+        var batch = batch
+        for index in batch.indices {
+            batch[index].attempts += 1
+            batch[index].firstAttempt = batch[index].firstAttempt ?? started
+        }
+        let result: CallResult
+        let status: Int?
+        switch answer {
+        case .success(let response):
+            status = response.status
+            result = adapter.classify(response)
+        case .failure(let error):
+            status = nil
+            result = .retriable(reason: Self.describe(error), retryAfter: nil)
+        }
+        for index in batch.indices { batch[index].lastStatus = status ?? batch[index].lastStatus }
+        let singleTicket = Set(batch.map(\.ticket)).count == 1
+        switch result {
+        case .accepted(let reference, let deleted, let note):
+            for item in batch {
+                record(item, failure: nil, reference: reference, note: note, deleted: singleTicket ? deleted : nil)
+            }
+        case .rejected(let reason, let isolateItems) where isolateItems && batch.count > 1:
+            logger.debug("Vendor rejected a batch; splitting it",
+                         metadata: [LoggingKeys.batchSize: "\(batch.count)", LoggingKeys.reason: "\(reason)"])
+            let middle = batch.count / 2
+            isolated.append(Array(batch[..<middle]))
+            isolated.append(Array(batch[middle...]))
+        case .rejected(let reason, _):
+            for item in batch { record(item, failure: reason) }
+        case .retriable(let reason, let retryAfter):
+            if let retryAfter {
+                // The quota belongs to the whole account: when the vendor says wait, the whole lane waits.
+                let until = now.advanced(by: .seconds(retryAfter))
+                pausedUntil = max(pausedUntil ?? until, until)
+                logger.info("Vendor asked to wait; lane paused",
+                            metadata: [LoggingKeys.retryAfterSeconds: "\(retryAfter)", LoggingKeys.reason: "\(reason)"])
+            }
+            var retried: [Item] = []
+            for var item in batch {
+                let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
+                if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds) {
+                    record(item, failure: "retries exhausted after \(item.attempts) attempts: \(reason)")
+                    continue
+                }
+                let wait = max(backoff.delay(afterAttempt: item.attempts, using: &random), .seconds(retryAfter ?? 0))
+                item.notBefore = now.advanced(by: wait)
+                retried.append(item)
+            }
+            if !retried.isEmpty {
+                if wasIsolated { isolated.append(retried) } else { queue.append(contentsOf: retried) }
+            }
+        }
+    }
+
+    private func record(_ item: Item, failure: String?, reference: String? = nil, note: String? = nil,
+                        deleted: Int? = nil) {
+        guard var ticket = tickets[item.ticket] else { return }
+        ticket.remaining -= 1
+        ticket.attempts = max(ticket.attempts, item.attempts)
+        ticket.lastStatus = item.lastStatus ?? ticket.lastStatus
+        if let reference, !ticket.references.contains(reference) { ticket.references.append(reference) }
+        if let note, !ticket.notes.contains(note) { ticket.notes.append(note) }
+        if let deleted { ticket.deleted = (ticket.deleted ?? 0) + deleted }
+        if let failure, ticket.failure == nil { ticket.failure = failure }
+        guard ticket.remaining == 0 else {
+            tickets[item.ticket] = ticket
+            return
+        }
+        tickets[item.ticket] = nil
+        ticket.continuation.resume(returning: VendorResult(
+            vendor: vendor,
+            status: ticket.failure == nil ? .accepted : .failed,
+            attempts: ticket.attempts,
+            httpStatus: ticket.lastStatus,
+            identifiers: ticket.identifiers,
+            reference: ticket.references.isEmpty ? nil : ticket.references.joined(separator: ","),
+            error: ticket.failure ?? (ticket.notes.isEmpty ? nil : ticket.notes.joined(separator: "; ")),
+            deleted: ticket.deleted
+        ))
+    }
+
+    /// A transport error in words that hold no URL, since a path may carry an identifier.
+    private static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if text.contains("deadlineExceeded") || text.contains("readTimeout") || text.contains("connectTimeout") {
+            return "timeout"
+        }
+        if text.contains("remoteConnectionClosed") || text.contains("connectionReset") || text.contains("ECONNRESET") {
+            return "connection reset"
+        }
+        if text.contains("connectionRefused") || text.contains("ECONNREFUSED") || text.contains("connect") {
+            return "connection failed"
+        }
+        return "transport error"
+    }
+}

@@ -1,0 +1,76 @@
+import AsyncHTTPClient
+import Kafka
+import Logging
+import ServiceLifecycle
+
+/// erasure-relay as one service: the outcome producer, the request consumer and the vendor lanes, started and
+/// stopped in the order at-least-once needs (the consumer drains and stores its offsets before the producer flushes
+/// and closes).
+public final class RelayApplication: Service {
+    public let configuration: RelayConfiguration
+    private let bootstrapServers: String
+    private let logger: Logger
+    private let observer: (@Sendable (Outcome) -> Void)?
+    private let transport: (any VendorTransport)?
+
+    /// - Parameters:
+    ///   - bootstrapServers: the brokers to use; overrides `kafka.bootstrap_servers` (the embedded broker's list).
+    ///   - transport: how vendor calls are sent; by default async-http-client.
+    ///   - observer: told of every outcome once the broker acknowledged it.
+    public init(
+        configuration: RelayConfiguration,
+        bootstrapServers: String,
+        transport: (any VendorTransport)? = nil,
+        logger: Logger,
+        observer: (@Sendable (Outcome) -> Void)? = nil
+    ) {
+        self.configuration = configuration
+        self.bootstrapServers = bootstrapServers
+        self.transport = transport
+        self.logger = logger
+        self.observer = observer
+    }
+
+    public func run() async throws {
+        let kafka = KafkaClientConfiguration(bootstrapServers: bootstrapServers, properties: configuration.kafka.properties)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let consumer = try KafkaConsumer(configuration: kafka, groupID: configuration.kafka.groupID, logger: logger)
+        let httpClient = transport == nil ? HTTPVendorTransport.makeClient() : nil
+        let transport = transport ?? HTTPVendorTransport(client: httpClient!)
+        let settings = configuration.vendors.values.sorted { $0.vendor < $1.vendor }
+        let adapters = settings.map { $0.makeAdapter() }
+        let lanes = zip(settings, adapters).map { settings, adapter in
+            VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        }
+        let relay = ErasureRelayService(
+            consumer: consumer,
+            producer: producer,
+            topics: .init(
+                requests: configuration.kafka.requestTopic,
+                outcomes: configuration.kafka.outcomeTopic,
+                deadLetters: configuration.kafka.deadLetterTopic
+            ),
+            pipeline: configuration.pipeline,
+            lanes: lanes,
+            adapters: adapters,
+            logger: logger,
+            observer: observer
+        )
+        logger.info("erasure-relay starting", metadata: [
+            "vendors": "\(settings.map(\.vendor.rawValue).joined(separator: ","))",
+            "kafka.group_id": "\(configuration.kafka.groupID)",
+        ])
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Delivery reports are served until the relay has drained and closed the consumer.
+                group.addTask { await producer.run() }
+                try await relay.run()
+                group.cancelAll()
+            }
+        } catch {
+            try? await httpClient?.shutdown()
+            throw error
+        }
+        try? await httpClient?.shutdown()
+    }
+}

@@ -1,0 +1,84 @@
+/// Braze `POST /users/delete`: up to 50 identifiers of one kind per call.
+public struct BrazeAdapter: VendorAdapter {
+    public let vendor = VendorID.braze
+    public let maxItemsPerCall: Int
+    public let maxBodyBytes: Int? = nil
+    private let apiKey: Secret
+    private let emailPrioritization: [String]
+    private let userAgent: String
+
+    /// - Parameter maxItemsPerCall: at most Braze's limit of 50.
+    public init(apiKey: Secret, emailPrioritization: [String], maxItemsPerCall: Int = 50, userAgent: String) {
+        self.apiKey = apiKey
+        self.emailPrioritization = emailPrioritization
+        self.maxItemsPerCall = min(max(1, maxItemsPerCall), VendorID.braze.maxBatchSize)
+        self.userAgent = userAgent
+    }
+
+    public func items(for request: ErasureRequest) -> [VendorItem] {
+        let subject = request.subject
+        var items: [VendorItem] = []
+        if let id = subject.externalID { items.append(.init(kind: "external_ids", payload: Array(JSONText.quoted(id).utf8))) }
+        if let id = subject.brazeID { items.append(.init(kind: "braze_ids", payload: Array(JSONText.quoted(id).utf8))) }
+        for alias in subject.userAliases {
+            let json = "{\"alias_name\":\(JSONText.quoted(alias.aliasName)),\"alias_label\":\(JSONText.quoted(alias.aliasLabel))}"
+            items.append(.init(kind: "user_aliases", payload: Array(json.utf8)))
+        }
+        if let email = subject.email {
+            let prioritization = emailPrioritization.map(JSONText.quoted).joined(separator: ",")
+            let json = "{\"email\":\(JSONText.quoted(email)),\"prioritization\":[\(prioritization)]}"
+            items.append(.init(kind: "email_addresses", payload: Array(json.utf8)))
+        }
+        if let phone = subject.phone {
+            items.append(.init(kind: "phone_numbers", payload: Array(JSONText.quoted(phone).utf8)))
+        }
+        return items
+    }
+
+    public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
+        let kind = items.first?.kind ?? "external_ids"
+        var body = Array("{\"\(kind)\":[".utf8)
+        for (index, item) in items.enumerated() {
+            if index > 0 { body.append(UInt8(ascii: ",")) }
+            body += item.payload
+        }
+        body += Array("]}".utf8)
+        return VendorCall(
+            method: .POST,
+            pathAndQuery: "/users/delete",
+            headers: [
+                ("Content-Type", "application/json"),
+                ("Authorization", "Bearer \(apiKey.value)"),
+                ("User-Agent", userAgent),
+            ],
+            body: body
+        )
+    }
+
+    public func classify(_ response: VendorResponse) -> CallResult {
+        if let transient = RetryHints.transient(response, resetHeader: "x-ratelimit-reset") { return transient }
+        let body = JSONText.object(response.body)
+        let message = body?["message"] as? String
+        let errors = (body?["errors"] as? [Any]) ?? []
+        switch response.status {
+        case 200...299:
+            // 201 {"deleted": n, "message": "success"}; 202 {"message": "queued"} during Braze maintenance.
+            guard errors.isEmpty, message == "success" || message == "queued" else {
+                return .rejected(reason: "HTTP \(response.status) with an error body: \(Self.summary(message, errors))",
+                                 isolateItems: true)
+            }
+            return .accepted(reference: nil, deleted: body?["deleted"] as? Int, note: message == "queued" ? "queued" : nil)
+        case 400:
+            return .rejected(reason: "HTTP 400: \(Self.summary(message, errors))", isolateItems: true)
+        case 404:
+            return .rejected(reason: "HTTP 404: the REST API key is not recognised", isolateItems: false)
+        default:
+            return .rejected(reason: "HTTP \(response.status): \(Self.summary(message, errors))", isolateItems: false)
+        }
+    }
+
+    private static func summary(_ message: String?, _ errors: [Any]) -> String {
+        let details = errors.compactMap { $0 as? String }
+        return ([message ?? "no message"] + details).joined(separator: "; ")
+    }
+}

@@ -1,0 +1,91 @@
+import NIOHTTP1
+
+/// One request's identifiers of one kind, as a vendor will receive them.
+///
+/// Items of the same `kind` from different requests may share a call; items of different kinds never do.
+public struct VendorItem: Sendable, Hashable {
+    /// The batching group, such as Braze's `external_ids` or `email_addresses`.
+    public var kind: String
+    /// What goes on the wire: a JSON fragment for body-carried identifiers, the raw identifier for path-carried ones.
+    public var payload: [UInt8]
+    /// How many identifier values the item carries, for the outcome's `identifiers` count.
+    public var identifierCount: Int
+
+    public init(kind: String, payload: [UInt8], identifierCount: Int = 1) {
+        self.kind = kind
+        self.payload = payload
+        self.identifierCount = identifierCount
+    }
+}
+
+/// An HTTP call to make, relative to the vendor's base URL.
+public struct VendorCall: Sendable, Hashable {
+    public var method: HTTPMethod
+    /// Path and query, already percent-encoded, starting with `/`.
+    public var pathAndQuery: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]?
+
+    public init(method: HTTPMethod, pathAndQuery: String, headers: [(String, String)], body: [UInt8]?) {
+        self.method = method
+        self.pathAndQuery = pathAndQuery
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func == (lhs: VendorCall, rhs: VendorCall) -> Bool {
+        lhs.method == rhs.method && lhs.pathAndQuery == rhs.pathAndQuery && lhs.body == rhs.body
+            && lhs.headers.map { "\($0.0): \($0.1)" } == rhs.headers.map { "\($0.0): \($0.1)" }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(pathAndQuery)
+        hasher.combine(body)
+    }
+}
+
+/// A vendor's answer.
+public struct VendorResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+
+    public init(status: Int, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// How a call ended, as the lane needs to know it.
+public enum CallResult: Sendable, Hashable {
+    /// The vendor took the erasure. `note` explains an accepted call with nothing to delete (an unknown user).
+    case accepted(reference: String?, deleted: Int?, note: String?)
+    /// Trying the same call again will not help. When `isolateItems` is true the vendor judged the batch as a whole,
+    /// so it is split to find the items at fault instead of failing their neighbours.
+    case rejected(reason: String, isolateItems: Bool)
+    /// The call may succeed later. `retryAfter` is how long the vendor asked every caller to wait, in seconds.
+    case retriable(reason: String, retryAfter: Double?)
+}
+
+/// What a vendor API needs: which identifiers it takes, how they batch, how a call looks and how answers read.
+public protocol VendorAdapter: Sendable {
+    var vendor: VendorID { get }
+    /// The most items one call may carry.
+    var maxItemsPerCall: Int { get }
+    /// The largest body a call may have, if the vendor limits it.
+    var maxBodyBytes: Int? { get }
+    /// The items a request gives this vendor; empty when the vendor understands none of its identifiers.
+    func items(for request: ErasureRequest) -> [VendorItem]
+    /// The call carrying `items`, which all share one kind. `now` stamps calls that carry a time.
+    func call(for items: [VendorItem], now: Timestamp) -> VendorCall
+    /// Reads an answer.
+    func classify(_ response: VendorResponse) -> CallResult
+}
+
+extension VendorAdapter {
+    /// The body size of the call carrying `items`, for byte-limited vendors.
+    public func bodySize(of items: [VendorItem], now: Timestamp) -> Int {
+        call(for: items, now: now).body?.count ?? 0
+    }
+}

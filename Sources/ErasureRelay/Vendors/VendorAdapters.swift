@@ -1,0 +1,21 @@
+/// The version reported in `User-Agent` and by `erasure-relay --version`.
+public let erasureRelayVersion = "0.1.0"
+
+extension VendorSettings {
+    /// The adapter for this vendor's API with these settings.
+    public func makeAdapter() -> any VendorAdapter {
+        let userAgent = "erasure-relay/\(erasureRelayVersion)"
+        switch account {
+        case .braze(let apiKey, let prioritization):
+            return BrazeAdapter(apiKey: apiKey, emailPrioritization: prioritization,
+                                maxItemsPerCall: batching.maxSize, userAgent: userAgent)
+        case .moengage(let workspaceID, let apiKey):
+            return MoEngageAdapter(workspaceID: workspaceID, apiKey: apiKey, userAgent: userAgent)
+        case .moengageGDPR(let appID, let apiKey, let maxPayloadBytes):
+            return MoEngageGDPRAdapter(appID: appID, apiKey: apiKey, usersPerPayload: batching.maxSize,
+                                       maxPayloadBytes: maxPayloadBytes, userAgent: userAgent)
+        case .engagelab(let appKey, let masterSecret):
+            return EngageLabAdapter(appKey: appKey, masterSecret: masterSecret, userAgent: userAgent)
+        }
+    }
+}

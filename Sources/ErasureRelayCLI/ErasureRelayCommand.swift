@@ -1,0 +1,13 @@
+import ArgumentParser
+import ErasureRelay
+
+@main
+struct ErasureRelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "erasure-relay",
+        abstract: "Relays GDPR/CCPA erasure requests from Kafka to the vendors that hold the user's data.",
+        version: erasureRelayVersion,
+        subcommands: [RunCommand.self, DevBrokerCommand.self, SandboxCommand.self, CheckConfigCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}

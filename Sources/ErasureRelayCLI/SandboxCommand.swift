@@ -1,0 +1,79 @@
+import ArgumentParser
+import ErasureRelay
+import Foundation
+import ServiceLifecycle
+import VendorSandbox
+
+struct SandboxCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sandbox",
+        abstract: "Serve strict stand-ins of the vendor APIs on loopback ports: a staging tool.",
+        discussion: """
+            Prints a vendors: section for erasure-relay's configuration that points at the stand-ins. Each port also \
+            serves GET /_sandbox/record, POST /_sandbox/faults, POST /_sandbox/quota and POST /_sandbox/reset.
+            """
+    )
+
+    @Option(name: .long, help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .long, help: "First port; the four stand-ins take it and the next three. 0 picks free ports.")
+    var port: Int = 0
+
+    @Option(name: .long, help: "A quota, as VENDOR=REQUESTS/SECONDS (e.g. braze=100/1). Repeatable.")
+    var quota: [String] = []
+
+    @Option(name: .long, help: "Latency added to every answer, in milliseconds.")
+    var latencyMs: Int = 0
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        let logger = try logging.bootstrap(label: "erasure-relay.sandbox")
+        var configuration = SandboxConfiguration()
+        configuration.host = host
+        for (index, vendor) in SandboxVendor.allCases.enumerated() {
+            configuration.ports[vendor] = port == 0 ? 0 : port + index
+            configuration.latencyMilliseconds[vendor] = latencyMs
+        }
+        for entry in quota {
+            let parts = entry.split(whereSeparator: { $0 == "=" || $0 == "/" })
+            guard parts.count == 3, let vendor = SandboxVendor(rawValue: String(parts[0])),
+                  let requests = Int(parts[1]), let seconds = Double(parts[2]), requests > 0, seconds > 0
+            else { throw ValidationError("--quota: '\(entry)' is not VENDOR=REQUESTS/SECONDS") }
+            configuration.quotas[vendor] = .init(requests: requests, windowSeconds: seconds)
+        }
+        let sandbox = VendorSandbox(configuration: configuration, logger: logger)
+        let announce = SandboxAnnouncement(sandbox: sandbox)
+        let group = ServiceGroup(services: [sandbox, announce], gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: logger)
+        try await group.run()
+    }
+}
+
+struct SandboxAnnouncement: Service {
+    let sandbox: VendorSandbox
+
+    func run() async throws {
+        let settings = await sandbox.relayVendorSettings()
+        var lines = ["vendors:"]
+        for vendor in settings.keys.sorted() {
+            let setting = settings[vendor]!
+            lines.append("  \(vendor.rawValue):")
+            lines.append("    base_url: \"\(setting.baseURL)\"")
+            switch setting.account {
+            case .braze(let apiKey, _):
+                lines.append("    api_key: \"\(apiKey.value)\"")
+            case .moengage(let workspaceID, let apiKey):
+                lines.append("    workspace_id: \"\(workspaceID)\"\n    api_key: \"\(apiKey.value)\"")
+            case .moengageGDPR(let appID, let apiKey, _):
+                lines.append("    app_id: \"\(appID)\"\n    api_key: \"\(apiKey.value)\"")
+            case .engagelab(let appKey, let masterSecret):
+                lines.append("    app_key: \"\(appKey)\"\n    master_secret: \"\(masterSecret.value)\"")
+            }
+            lines.append("    rate_limit: { requests: \(setting.rateLimit.requests), window_seconds: \(setting.rateLimit.windowSeconds) }")
+        }
+        FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        try await gracefulShutdown()
+    }
+}

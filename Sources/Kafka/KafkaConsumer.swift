@@ -1,0 +1,333 @@
+import CRDKafka
+import Logging
+import Synchronization
+
+/// What a poll of the consumer produced.
+public enum KafkaConsumerEvent: Sendable {
+    /// A message to process. Its offset is committed only once it is passed to ``KafkaConsumer/storeOffset(_:)``.
+    case message(KafkaMessage)
+    /// Partitions added to this member's assignment. They start from their committed offsets.
+    case assigned([TopicPartition])
+    /// Partitions taken away. When `lost` is true other members may already own them, so their work must be
+    /// dropped; otherwise offsets stored before this event have been committed.
+    case revoked([TopicPartition], lost: Bool)
+    /// An error the client reported. Fatal errors leave the consumer unusable.
+    case error(KafkaError)
+}
+
+/// A group consumer with manual offset storing and pause/resume, over librdkafka's high-level consumer.
+///
+/// librdkafka commits, every `auto.commit.interval.ms` and on revoke and close, only what was passed to
+/// ``storeOffset(_:)``: a message that is never marked done is never committed, which is what at-least-once rests on.
+/// Polls block on a thread of their own, never on Swift's cooperative pool.
+// The client pointer is only handed to librdkafka calls, which are thread-safe; all Swift state is behind a Mutex.
+public final class KafkaConsumer: @unchecked Sendable {
+    /// Settings the consumer always applies, whatever the configuration says.
+    public static let requiredProperties: [String: String] = [
+        "enable.auto.offset.store": "false",
+        "enable.partition.eof": "false",
+    ]
+
+    /// Settings the consumer applies unless the configuration overrides them.
+    public static let defaultProperties: [String: String] = [
+        "partition.assignment.strategy": "cooperative-sticky",
+        "enable.auto.commit": "true",
+        "auto.commit.interval.ms": "1000",
+        "auto.offset.reset": "earliest",
+        "queued.min.messages": "1000",
+        "queued.max.messages.kbytes": "16384",
+    ]
+
+    private let handle: OpaquePointer
+    private let context: Unmanaged<Context>
+    private let blockingCalls: BlockingCallQueue
+    private let closed = Mutex(false)
+    private let logger: Logger
+
+    /// Creates a consumer in group `groupID`.
+    /// - Throws: ``KafkaError`` with code `configuration` naming a property librdkafka rejected.
+    public init(configuration: KafkaClientConfiguration, groupID: String, logger: Logger) throws(KafkaError) {
+        var properties = configuration.merged(defaults: Self.defaultProperties, required: Self.requiredProperties)
+        properties["group.id"] = groupID
+        let conf = try RDKafkaConfig.make(properties: properties)
+        let context = Unmanaged.passRetained(Context(logger: logger))
+        rd_kafka_conf_set_opaque(conf, context.toOpaque())
+        rd_kafka_conf_set_rebalance_cb(conf) { client, error, partitions, opaque in
+            guard let client, let partitions, let opaque else { return }
+            Unmanaged<Context>.fromOpaque(opaque).takeUnretainedValue()
+                .rebalance(client: client, error: error, partitions: partitions)
+        }
+        installLogAndErrorCallbacks(conf)
+        do {
+            self.handle = try RDKafkaConfig.newClient(type: RD_KAFKA_CONSUMER, conf: conf)
+        } catch {
+            context.release()
+            throw error
+        }
+        self.context = context
+        self.logger = logger
+        self.blockingCalls = BlockingCallQueue(label: "erasure-relay.kafka.consumer")
+        // Logs, errors and rebalances then all come out of rd_kafka_consumer_poll, on the polling thread.
+        rd_kafka_poll_set_consumer(handle)
+    }
+
+    deinit {
+        closeNow()
+    }
+
+    /// Joins the group and subscribes to `topics`.
+    public func subscribe(topics: [String]) throws(KafkaError) {
+        let partitions = topics.map { TopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) }
+        try RDKafkaTopicPartitionList.withList(partitions) { list throws(KafkaError) in
+            let result = rd_kafka_subscribe(handle, list)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: .client, responseError: result, context: "subscribe to \(topics)")
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the next message, returning it after any rebalance or error that came first.
+    ///
+    /// - Important: keep polling while partitions are paused: a consumer that stops polling for longer than
+    ///   `max.poll.interval.ms` leaves the group.
+    public func poll(timeout: Duration) async -> [KafkaConsumerEvent] {
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000
+            + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let handle = UncheckedHandle(pointer: handle)
+        let context = context.takeUnretainedValue()
+        return await blockingCalls.run {
+            let message = rd_kafka_consumer_poll(handle.pointer, milliseconds)
+            var events = context.takeEvents()
+            if let message {
+                events.append(Self.event(consuming: message))
+            }
+            return events
+        }
+    }
+
+    /// Marks everything before `offset` on its partition as done, for the next commit.
+    /// - Parameter offsets: per partition, the offset of the next message to consume (the last done offset + 1).
+    /// - Throws: ``KafkaError`` with code `offsetStore` when a partition is no longer assigned.
+    public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        try RDKafkaTopicPartitionList.withList(offsets.keys, offsets: offsets) { list throws(KafkaError) in
+            let result = rd_kafka_offsets_store(handle, list)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: .offsetStore, responseError: result, context: "store offsets")
+            }
+        }
+    }
+
+    /// Commits the stored offsets now and waits for the broker's answer.
+    public func commitStoredOffsets() async throws(KafkaError) {
+        let handle = UncheckedHandle(pointer: handle)
+        let result = await blockingCalls.run { rd_kafka_commit(handle.pointer, nil, 0) }
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR && result != RD_KAFKA_RESP_ERR__NO_OFFSET {
+            throw KafkaError(code: .client, responseError: result, context: "commit")
+        }
+    }
+
+    /// Stops fetching from every assigned partition, and from partitions assigned later, until ``resumeAll()``.
+    /// Polling must go on meanwhile.
+    public func pauseAll() throws(KafkaError) {
+        let partitions = context.takeUnretainedValue().setPaused(true)
+        try apply(pause: true, to: partitions)
+    }
+
+    /// Fetches again from every assigned partition.
+    public func resumeAll() throws(KafkaError) {
+        let partitions = context.takeUnretainedValue().setPaused(false)
+        try apply(pause: false, to: partitions)
+    }
+
+    /// Whether fetching is paused.
+    public var isPaused: Bool { context.takeUnretainedValue().isPaused }
+
+    /// The partitions currently assigned to this member.
+    public var assignment: Set<TopicPartition> { context.takeUnretainedValue().currentAssignment }
+
+    /// The committed offsets of `partitions`, as the group coordinator has them.
+    public func committedOffsets(
+        for partitions: [TopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let handle = UncheckedHandle(pointer: handle)
+        let milliseconds = Int32(timeout.components.seconds * 1000)
+        let outcome: Result<[TopicPartition: Int64], KafkaError> = await blockingCalls.run {
+            do throws(KafkaError) {
+                return .success(try RDKafkaTopicPartitionList.withList(partitions) { list throws(KafkaError) in
+                    let result = rd_kafka_committed(handle.pointer, list, milliseconds)
+                    if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                        throw KafkaError(code: .client, responseError: result, context: "committed offsets")
+                    }
+                    var offsets: [TopicPartition: Int64] = [:]
+                    for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
+                        let partition = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+                        offsets[partition] = element.offset
+                    }
+                    return offsets
+                })
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+
+    /// Leaves the group: runs the final revoke, commits the stored offsets and destroys the client.
+    /// Calling it again does nothing.
+    public func close() async {
+        await blockingCalls.run { self.closeNow() }
+    }
+
+    private func closeNow() {
+        let alreadyClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
+        let result = rd_kafka_consumer_close(handle)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("Kafka consumer close reported an error",
+                           metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"])
+        }
+        rd_kafka_destroy(handle)
+        context.release()
+    }
+
+    private func apply(pause: Bool, to partitions: Set<TopicPartition>) throws(KafkaError) {
+        guard !partitions.isEmpty else { return }
+        try RDKafkaTopicPartitionList.withList(partitions) { list throws(KafkaError) in
+            let result = pause ? rd_kafka_pause_partitions(handle, list) : rd_kafka_resume_partitions(handle, list)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: .client, responseError: result, context: pause ? "pause" : "resume")
+            }
+        }
+    }
+
+    private static func event(consuming message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaConsumerEvent {
+        defer { rd_kafka_message_destroy(message) }
+        let fields = message.pointee
+        if fields.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            return .error(KafkaError(code: .client, responseError: fields.err, context: "consume"))
+        }
+        let topic = fields.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let value = fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) } ?? []
+        let key = fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) }
+        return .message(KafkaMessage(
+            topicPartition: TopicPartition(topic: topic, partition: fields.partition),
+            offset: fields.offset,
+            key: key,
+            value: value,
+            headers: headers(of: message)
+        ))
+    }
+
+    private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
+        var headerList: OpaquePointer?
+        guard rd_kafka_message_headers(message, &headerList) == RD_KAFKA_RESP_ERR_NO_ERROR, let headerList else {
+            return []
+        }
+        var headers: [KafkaHeader] = []
+        var index = 0
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while rd_kafka_header_get_all(headerList, index, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+            let bytes = value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
+            headers.append(KafkaHeader(name: name.map { String(cString: $0) } ?? "", value: bytes))
+            index += 1
+        }
+        return headers
+    }
+}
+
+extension KafkaConsumer {
+    /// State shared with librdkafka's callbacks, which run on the polling thread.
+    final class Context: ClientContext, @unchecked Sendable {
+        struct State {
+            var assignment: Set<TopicPartition> = []
+            var paused = false
+            var events: [KafkaConsumerEvent] = []
+        }
+
+        private let state = Mutex(State())
+
+        var isPaused: Bool { state.withLock { $0.paused } }
+        var currentAssignment: Set<TopicPartition> { state.withLock { $0.assignment } }
+
+        func setPaused(_ paused: Bool) -> Set<TopicPartition> {
+            state.withLock { state in
+                state.paused = paused
+                return state.assignment
+            }
+        }
+
+        func takeEvents() -> [KafkaConsumerEvent] {
+            state.withLock { state in
+                defer { state.events.removeAll() }
+                return state.events
+            }
+        }
+
+        override func report(_ error: KafkaError) {
+            state.withLock { $0.events.append(.error(error)) }
+        }
+
+        func rebalance(
+            client: OpaquePointer,
+            error: rd_kafka_resp_err_t,
+            partitions: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>
+        ) {
+            let changed = RDKafkaTopicPartitionList.partitions(of: partitions)
+            let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
+            switch error {
+            case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+                let failure = cooperative
+                    ? rd_kafka_incremental_assign(client, partitions).map {
+                        KafkaError(code: .rebalance, consuming: $0, context: "incremental assign")
+                    }
+                    : Self.failure(rd_kafka_assign(client, partitions), context: "assign")
+                let paused = state.withLock { state in
+                    state.assignment.formUnion(changed)
+                    state.events.append(.assigned(changed))
+                    if let failure { state.events.append(.error(failure)) }
+                    return state.paused
+                }
+                // Pause state outlives a revoke and re-assignment of the same partition, and librdkafka cannot be
+                // asked for it, so every new assignment is set explicitly to what the pipeline wants now.
+                _ = paused ? rd_kafka_pause_partitions(client, partitions) : rd_kafka_resume_partitions(client, partitions)
+                logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
+            case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+                let lost = rd_kafka_assignment_lost(client) != 0
+                // Offsets are stored as requests finish, so everything done is already stored here, before the
+                // unassign that commits it.
+                let failure = cooperative
+                    ? rd_kafka_incremental_unassign(client, partitions).map {
+                        KafkaError(code: .rebalance, consuming: $0, context: "incremental unassign")
+                    }
+                    : Self.failure(rd_kafka_assign(client, nil), context: "unassign")
+                state.withLock { state in
+                    state.assignment.subtract(changed)
+                    state.events.append(.revoked(changed, lost: lost))
+                    if let failure { state.events.append(.error(failure)) }
+                }
+                logger.debug("Kafka partitions revoked",
+                             metadata: ["kafka.partitions": "\(changed.sorted())", "kafka.lost": "\(lost)"])
+            default:
+                let failure = KafkaError(code: .rebalance, responseError: error, context: "rebalance")
+                _ = cooperative ? nil : rd_kafka_assign(client, nil)
+                state.withLock { $0.events.append(.error(failure)) }
+            }
+        }
+
+        private static func failure(_ result: rd_kafka_resp_err_t, context: String) -> KafkaError? {
+            result == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(code: .rebalance, responseError: result, context: context)
+        }
+    }
+}
+
+/// A client pointer carried into the blocking-call thread; librdkafka's client calls are thread-safe.
+struct UncheckedHandle: @unchecked Sendable {
+    let pointer: OpaquePointer
+}

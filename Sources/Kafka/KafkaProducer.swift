@@ -1,0 +1,201 @@
+import CRDKafka
+import Logging
+import Synchronization
+
+/// An idempotent producer whose every send waits for the broker's acknowledgement.
+///
+/// Delivery reports are served by ``run()``, which must be running, typically as a service next to the consumer,
+/// for any ``send(topic:key:value:headers:)`` to complete.
+// The client pointer is only handed to librdkafka calls, which are thread-safe; all Swift state is behind a Mutex.
+public final class KafkaProducer: @unchecked Sendable {
+    /// Settings the producer always applies, whatever the configuration says.
+    public static let requiredProperties: [String: String] = [
+        "enable.idempotence": "true",
+        "acks": "all",
+    ]
+
+    /// Settings the producer applies unless the configuration overrides them.
+    public static let defaultProperties: [String: String] = [
+        "message.timeout.ms": "30000",
+        "linger.ms": "5",
+    ]
+
+    private let handle: OpaquePointer
+    private let context: Unmanaged<Context>
+    private let blockingCalls: BlockingCallQueue
+    private let logger: Logger
+    private let lifecycle = Mutex(Lifecycle.open)
+
+    private enum Lifecycle {
+        case open
+        case closed
+    }
+
+    /// - Throws: ``KafkaError`` with code `configuration` naming a property librdkafka rejected.
+    public init(configuration: KafkaClientConfiguration, logger: Logger) throws(KafkaError) {
+        let properties = configuration.merged(defaults: Self.defaultProperties, required: Self.requiredProperties)
+        let conf = try RDKafkaConfig.make(properties: properties)
+        let context = Unmanaged.passRetained(Context(logger: logger))
+        rd_kafka_conf_set_opaque(conf, context.toOpaque())
+        rd_kafka_conf_set_dr_msg_cb(conf) { client, message, _ in
+            guard let message, let context = ClientContext.from(client: client) as? Context else { return }
+            context.delivered(message.pointee)
+        }
+        installLogAndErrorCallbacks(conf)
+        do {
+            self.handle = try RDKafkaConfig.newClient(type: RD_KAFKA_PRODUCER, conf: conf)
+        } catch {
+            context.release()
+            throw error
+        }
+        self.context = context
+        self.logger = logger
+        self.blockingCalls = BlockingCallQueue(label: "erasure-relay.kafka.producer")
+    }
+
+    deinit {
+        destroy()
+    }
+
+    /// Sends one message and waits until the broker has acknowledged it (or it finally failed).
+    ///
+    /// A full local queue is not an error: the send waits for room instead of dropping the message.
+    /// - Throws: ``KafkaError`` with code `delivery` when the message could not be delivered within
+    ///   `message.timeout.ms`, or `shutdown` when the producer is closed.
+    @discardableResult
+    public func send(
+        topic: String,
+        key: [UInt8]?,
+        value: [UInt8],
+        headers: [KafkaHeader] = []
+    ) async throws(KafkaError) -> DeliveryReport {
+        guard lifecycle.withLock({ $0 == .open }) else {
+            throw KafkaError(code: .shutdown, message: "producer closed")
+        }
+        let context = context.takeUnretainedValue()
+        let token = context.nextToken()
+        let result: Result<DeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
+            context.register(token: token, continuation: continuation)
+            if let failure = enqueue(topic: topic, key: key, value: value, headers: headers, token: token) {
+                context.fail(token: token, with: failure)
+            }
+        }
+        return try result.get()
+    }
+
+    /// Serves delivery reports until the task is cancelled, then flushes what is still queued.
+    public func run() async {
+        let handle = UncheckedHandle(pointer: handle)
+        while !Task.isCancelled {
+            _ = await blockingCalls.run { rd_kafka_poll(handle.pointer, 100) }
+        }
+        await flush(timeout: .seconds(10))
+    }
+
+    /// Waits up to `timeout` for every queued message to be acknowledged or to fail.
+    public func flush(timeout: Duration) async {
+        let handle = UncheckedHandle(pointer: handle)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
+        let result = await blockingCalls.run { rd_kafka_flush(handle.pointer, milliseconds) }
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.warning("Kafka producer flush left messages undelivered",
+                           metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"])
+        }
+    }
+
+    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64)
+        -> KafkaError?
+    {
+        while true {
+            let headerList = rd_kafka_headers_new(headers.count)
+            for header in headers {
+                header.value.withUnsafeBytes { bytes in
+                    _ = rd_kafka_header_add(headerList, header.name, -1, bytes.baseAddress, bytes.count)
+                }
+            }
+            var value = value
+            let result = value.withUnsafeMutableBytes { valueBytes in
+                withOptionalBytes(key) { keyBytes in
+                    erasure_relay_produce(
+                        handle, topic, keyBytes.baseAddress, keyBytes.count, valueBytes.baseAddress, valueBytes.count,
+                        headerList, UnsafeMutableRawPointer(bitPattern: UInt(token))
+                    )
+                }
+            }
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
+            rd_kafka_headers_destroy(headerList)
+            guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
+                return KafkaError(code: .delivery, responseError: result, context: "produce to \(topic)")
+            }
+            // The queue drains as delivery reports are served; give it a moment rather than dropping the message.
+            rd_kafka_poll(handle, 10)
+        }
+    }
+
+    private func destroy() {
+        let wasOpen = lifecycle.withLock { state in
+            defer { state = .closed }
+            return state == .open
+        }
+        guard wasOpen else { return }
+        rd_kafka_flush(handle, 5000)
+        rd_kafka_destroy(handle)
+        context.takeUnretainedValue().failAll(KafkaError(code: .shutdown, message: "producer closed"))
+        context.release()
+    }
+}
+
+private func withOptionalBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+    guard let bytes else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+    return bytes.withUnsafeBytes(body)
+}
+
+extension KafkaProducer {
+    final class Context: ClientContext, @unchecked Sendable {
+        private struct State {
+            var nextToken: UInt64 = 1
+            var waiting: [UInt64: CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>] = [:]
+        }
+
+        private let state = Mutex(State())
+
+        func nextToken() -> UInt64 {
+            state.withLock { state in
+                defer { state.nextToken += 1 }
+                return state.nextToken
+            }
+        }
+
+        func register(token: UInt64, continuation: CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>) {
+            state.withLock { $0.waiting[token] = continuation }
+        }
+
+        func fail(token: UInt64, with error: KafkaError) {
+            state.withLock { $0.waiting.removeValue(forKey: token) }?.resume(returning: .failure(error))
+        }
+
+        func failAll(_ error: KafkaError) {
+            let waiting = state.withLock { state in
+                defer { state.waiting.removeAll() }
+                return state.waiting
+            }
+            for continuation in waiting.values { continuation.resume(returning: .failure(error)) }
+        }
+
+        func delivered(_ message: rd_kafka_message_t) {
+            let token = UInt64(UInt(bitPattern: message._private))
+            guard let continuation = state.withLock({ $0.waiting.removeValue(forKey: token) }) else { return }
+            if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let topic = message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                continuation.resume(returning: .success(DeliveryReport(
+                    topicPartition: TopicPartition(topic: topic, partition: message.partition),
+                    offset: message.offset
+                )))
+            } else {
+                continuation.resume(returning: .failure(
+                    KafkaError(code: .delivery, responseError: message.err, context: "delivery")
+                ))
+            }
+        }
+    }
+}

@@ -1,0 +1,65 @@
+/// A vendor API the sandbox stands in for.
+public enum SandboxVendor: String, Sendable, Hashable, CaseIterable, Codable {
+    case braze
+    case moengage
+    case moengageGDPR = "moengage_gdpr"
+    case engagelab
+}
+
+/// What the sandbox accepts and how strictly it meters it.
+public struct SandboxConfiguration: Sendable {
+    /// Calls allowed per window; more get the vendor's 429.
+    public struct Quota: Sendable, Hashable {
+        public var requests: Int
+        public var windowSeconds: Double
+
+        public init(requests: Int, windowSeconds: Double) {
+            self.requests = requests
+            self.windowSeconds = windowSeconds
+        }
+    }
+
+    /// The credentials each stand-in accepts. Defaults are fixed, well-known sandbox values.
+    public struct Credentials: Sendable, Hashable {
+        public var brazeAPIKey = "sandbox-braze-key"
+        public var moengageWorkspaceID = "SANDBOXWORKSPACE"
+        public var moengageAPIKey = "sandbox-moengage-key"
+        public var moengageGDPRAppID = "SANDBOXAPP"
+        public var moengageGDPRAPIKey = "sandbox-gdpr-key"
+        public var engagelabAppKey = "sandbox-app-key"
+        public var engagelabMasterSecret = "sandbox-master-secret"
+
+        public init() {}
+    }
+
+    /// The address to listen on. Default 127.0.0.1.
+    public var host = "127.0.0.1"
+    /// Port per vendor; 0 (the default) picks a free one.
+    public var ports: [SandboxVendor: Int] = [:]
+    public var credentials = Credentials()
+    /// Quota per vendor; the vendors' documented limits by default.
+    public var quotas: [SandboxVendor: Quota] = [
+        .braze: Quota(requests: 20_000, windowSeconds: 60),
+        .moengage: Quota(requests: 5000, windowSeconds: 60),
+        .moengageGDPR: Quota(requests: 1000, windowSeconds: 60),
+        .engagelab: Quota(requests: 600, windowSeconds: 60),
+    ]
+    /// Latency added to every answer, per vendor, in milliseconds.
+    public var latencyMilliseconds: [SandboxVendor: Int] = [:]
+    /// Identifiers with this prefix are unknown users (MoEngage answers them with 400 Not Found).
+    public var unknownUserPrefix = "unknown-"
+
+    public init() {}
+}
+
+/// A fault to inject into the next calls of one vendor.
+public enum SandboxFault: Sendable, Hashable {
+    /// Answer with `status` (429 and 503 carry `Retry-After` when `retryAfterSeconds` is set).
+    case status(Int, retryAfterSeconds: Int? = nil)
+    /// Answer normally, after `milliseconds`.
+    case delay(milliseconds: Int)
+    /// Never answer in time: hold the call for `seconds`, then close it.
+    case hang(seconds: Int)
+    /// Close the connection without an answer.
+    case reset
+}

@@ -1,0 +1,106 @@
+import Foundation
+
+/// What one stand-in saw: calls, quota use, and every identifier it deleted.
+public struct SandboxRecord: Sendable, Hashable, Codable {
+    /// Calls received, whatever their answer.
+    public var calls = 0
+    /// Calls answered with success.
+    public var acceptedCalls = 0
+    /// Calls refused with 429 because the quota was exceeded: quota violations by the caller.
+    public var quotaViolations = 0
+    /// Calls answered with an injected fault.
+    public var injectedFaults = 0
+    /// Calls refused as malformed (auth, method, path, content type, body, batch or payload size).
+    public var malformedCalls = 0
+    /// The most calls that arrived within any one quota window.
+    public var peakCallsInWindow = 0
+    /// Deleted identifiers by kind (`external_ids`, `customer_id`, `email`, `registration_id`, ...), in order.
+    public var deleted: [String: [String]] = [:]
+    /// The largest batch accepted, in identifiers (users, for moengage_gdpr).
+    public var largestBatch = 0
+    /// The largest body accepted, in bytes.
+    public var largestBody = 0
+
+    enum CodingKeys: String, CodingKey {
+        case calls
+        case acceptedCalls = "accepted_calls"
+        case quotaViolations = "quota_violations"
+        case injectedFaults = "injected_faults"
+        case malformedCalls = "malformed_calls"
+        case peakCallsInWindow = "peak_calls_in_window"
+        case deleted
+        case largestBatch = "largest_batch"
+        case largestBody = "largest_body"
+    }
+}
+
+/// One vendor's record, quota meter and fault queue.
+actor SandboxLedger {
+    private(set) var record = SandboxRecord()
+    private var quota: SandboxConfiguration.Quota
+    private var arrivals: [ContinuousClock.Instant] = []
+    private var firstArrival = 0
+    private var faults: [SandboxFault] = []
+
+    init(quota: SandboxConfiguration.Quota) {
+        self.quota = quota
+    }
+
+    enum Admission {
+        case admitted
+        case overQuota(retryAfterSeconds: Int, resetEpochSeconds: Int)
+        case fault(SandboxFault)
+    }
+
+    /// Counts an arrival against the quota, as the vendor does: on arrival, in a sliding window.
+    func admit() -> Admission {
+        record.calls += 1
+        let now = ContinuousClock.now
+        let windowStart = now.advanced(by: .seconds(-quota.windowSeconds))
+        while firstArrival < arrivals.count, arrivals[firstArrival] <= windowStart { firstArrival += 1 }
+        if firstArrival > 4096 {
+            arrivals.removeFirst(firstArrival)
+            firstArrival = 0
+        }
+        let inWindow = arrivals.count - firstArrival
+        if inWindow >= quota.requests {
+            record.quotaViolations += 1
+            let freesAt = arrivals[firstArrival].advanced(by: .seconds(quota.windowSeconds))
+            let wait = max(1, Int((freesAt - now).components.seconds) + 1)
+            return .overQuota(retryAfterSeconds: wait, resetEpochSeconds: Int(Date().timeIntervalSince1970) + wait)
+        }
+        arrivals.append(now)
+        record.peakCallsInWindow = max(record.peakCallsInWindow, inWindow + 1)
+        if !faults.isEmpty {
+            record.injectedFaults += 1
+            return .fault(faults.removeFirst())
+        }
+        return .admitted
+    }
+
+    func malformed() {
+        record.malformedCalls += 1
+    }
+
+    func accepted(kind: String, identifiers: [String], bodyBytes: Int, batchSize: Int) {
+        record.acceptedCalls += 1
+        record.deleted[kind, default: []].append(contentsOf: identifiers)
+        record.largestBatch = max(record.largestBatch, batchSize)
+        record.largestBody = max(record.largestBody, bodyBytes)
+    }
+
+    func inject(_ fault: SandboxFault, count: Int) {
+        faults.append(contentsOf: repeatElement(fault, count: count))
+    }
+
+    func setQuota(_ quota: SandboxConfiguration.Quota) {
+        self.quota = quota
+    }
+
+    func reset() {
+        record = SandboxRecord()
+        arrivals.removeAll()
+        firstArrival = 0
+        faults.removeAll()
+    }
+}
