@@ -1,0 +1,40 @@
+import Foundation
+
+/// kcat, the independent Kafka client the tests check erasure-relay against.
+public enum Kcat {
+    public static var path: String? {
+        ["/usr/bin/kcat", "/usr/local/bin/kcat", "/usr/bin/kafkacat"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// Produces one message per line of `lines`, with `key` as the key of each.
+    public static func produce(bootstrap: String, topic: String, key: String? = nil, lines: [String]) async throws {
+        guard let path else { throw ChildProcessError("kcat is not installed") }
+        var arguments = ["-P", "-b", bootstrap, "-t", topic]
+        if let key {
+            arguments += ["-K", "\t"]
+            let keyed = lines.map { "\(key)\t\($0)" }
+            let process = try ChildProcess(path, arguments, input: Array((keyed.joined(separator: "\n") + "\n").utf8))
+            try await check(process)
+        } else {
+            let process = try ChildProcess(path, arguments, input: Array((lines.joined(separator: "\n") + "\n").utf8))
+            try await check(process)
+        }
+    }
+
+    /// Reads `count` messages from the start of `topic`, waiting up to `timeout` for them.
+    public static func consume(bootstrap: String, topic: String, count: Int, timeout: Duration = .seconds(60))
+        async throws -> [String]
+    {
+        guard let path else { throw ChildProcessError("kcat is not installed") }
+        let process = try ChildProcess(path, ["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-c", "\(count)",
+                                               "-q", "-f", "%s\n"])
+        let status = try await process.waitForExit(timeout: timeout)
+        guard status == 0 else { throw ChildProcessError("kcat consume failed: \(process.standardError)") }
+        return process.standardOutput.split(separator: "\n").map(String.init)
+    }
+
+    private static func check(_ process: ChildProcess) async throws {
+        let status = try await process.waitForExit()
+        guard status == 0 else { throw ChildProcessError("kcat produce failed: \(process.standardError)") }
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import Synchronization
+
+/// A child process whose output is collected as it arrives, and which is killed if a test leaves it running.
+public final class ChildProcess: Sendable {
+    private let process: ProcessBox
+    private let output = Watched<[UInt8]>([])
+    private let errors = Watched<[UInt8]>([])
+    private let exitStatus = Watched<Int32?>(nil)
+
+    /// Starts `executable` with `arguments`, feeding `input` on standard input if given.
+    public init(_ executable: String, _ arguments: [String], input: [UInt8]? = nil,
+                environment: [String: String]? = nil) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        let stdout = Pipe()
+        let stderr = Pipe()
+        let stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        let output = output
+        let errors = errors
+        let exitStatus = exitStatus
+        stdout.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { output.update { $0.append(contentsOf: data) } }
+        }
+        stderr.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if !data.isEmpty { errors.update { $0.append(contentsOf: data) } }
+        }
+        process.terminationHandler = { process in
+            // Collect what is left in the pipes before announcing the exit.
+            let rest = stdout.fileHandleForReading.readDataToEndOfFile()
+            if !rest.isEmpty { output.update { $0.append(contentsOf: rest) } }
+            let restErrors = stderr.fileHandleForReading.readDataToEndOfFile()
+            if !restErrors.isEmpty { errors.update { $0.append(contentsOf: restErrors) } }
+            exitStatus.update { $0 = process.terminationStatus }
+        }
+        try process.run()
+        self.process = ProcessBox(process: process)
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input))
+        }
+        try? stdin.fileHandleForWriting.close()
+    }
+
+    public var standardOutput: String { String(decoding: output.value, as: UTF8.self) }
+    public var standardError: String { String(decoding: errors.value, as: UTF8.self) }
+    public var isRunning: Bool { exitStatus.value == nil }
+    public var processIdentifier: Int32 { process.process.processIdentifier }
+
+    /// Waits for the first complete line of standard output.
+    public func firstLine(timeout: Duration = .seconds(30)) async throws -> String {
+        let bytes = try await output.wait(timeout: timeout) { $0.contains(UInt8(ascii: "\n")) }
+        return String(decoding: bytes.prefix { $0 != UInt8(ascii: "\n") }, as: UTF8.self)
+    }
+
+    /// Waits until standard output contains `text`.
+    public func waitForOutput(containing text: String, timeout: Duration = .seconds(60)) async throws {
+        _ = try await output.wait(timeout: timeout) { String(decoding: $0, as: UTF8.self).contains(text) }
+    }
+
+    /// Waits for the process to exit and returns its status.
+    public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        try await exitStatus.wait(timeout: timeout) { $0 != nil }!
+    }
+
+    /// Sends `signal` (SIGTERM by default).
+    public func signal(_ signal: Int32 = SIGTERM) {
+        if isRunning { kill(processIdentifier, signal) }
+    }
+
+    deinit {
+        if isRunning { kill(processIdentifier, SIGKILL) }
+    }
+}
+
+private struct ProcessBox: @unchecked Sendable {
+    // Process is thread-safe for the calls made after run(): reading its identifier.
+    let process: Process
+}
+
+/// A value whose changes can be awaited.
+final class Watched<Value: Sendable>: Sendable {
+    private struct State {
+        var value: Value
+        var waiters: [UInt64: (predicate: @Sendable (Value) -> Bool, continuation: CheckedContinuation<Value, any Error>)] = [:]
+        var nextWaiter: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(_ value: Value) {
+        self.state = Mutex(State(value: value))
+    }
+
+    var value: Value { state.withLock { $0.value } }
+
+    func update(_ change: (inout Value) -> Void) {
+        let ready = state.withLock { state -> [(CheckedContinuation<Value, any Error>, Value)] in
+            change(&state.value)
+            var ready: [(CheckedContinuation<Value, any Error>, Value)] = []
+            for (id, waiter) in state.waiters where waiter.predicate(state.value) {
+                ready.append((waiter.continuation, state.value))
+                state.waiters[id] = nil
+            }
+            return ready
+        }
+        for (continuation, value) in ready { continuation.resume(returning: value) }
+    }
+
+    /// Waits until `predicate` holds, or throws after `timeout`.
+    func wait(timeout: Duration, until predicate: @escaping @Sendable (Value) -> Bool) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value.self) { group in
+            let id = state.withLock { state in
+                defer { state.nextWaiter += 1 }
+                return state.nextWaiter
+            }
+            group.addTask {
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { continuation in
+                        let current = self.state.withLock { state -> Value? in
+                            if predicate(state.value) || Task.isCancelled { return state.value }
+                            state.waiters[id] = (predicate, continuation)
+                            return nil
+                        }
+                        if let current { continuation.resume(returning: current) }
+                    }
+                } onCancel: {
+                    self.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation
+                        .resume(throwing: CancellationError())
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ChildProcessError("timed out after \(timeout)")
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
+    }
+}
+
+public struct ChildProcessError: Error, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

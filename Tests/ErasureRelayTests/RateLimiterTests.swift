@@ -1,0 +1,72 @@
+import ErasureRelay
+import Testing
+
+@Suite("Rate limiter and backoff")
+struct RateLimiterTests {
+    typealias Instant = ContinuousClock.Instant
+    let start = ContinuousClock.now
+
+    /// Takes every call as early as the limiter allows for `duration`, and returns the call times.
+    private func saturate(_ limiter: inout RateLimiter<Instant>, for duration: Duration) -> [Instant] {
+        var times: [Instant] = []
+        var now = start
+        let end = start.advanced(by: duration)
+        while let permitted = limiter.permittedAt(now: now), permitted < end {
+            now = permitted
+            limiter.take(now: now)
+            times.append(now)
+        }
+        return times
+    }
+
+    private func maxInAnyWindow(_ times: [Instant], window: Duration) -> Int {
+        var best = 0
+        var first = 0
+        for (index, time) in times.enumerated() {
+            while times[first] <= time.advanced(by: .zero - window) { first += 1 }
+            best = max(best, index - first + 1)
+        }
+        return best
+    }
+
+    @Test("Never more than the quota in any window, and at least 95% of it under backlog", arguments: [
+        (20_000, 60), (5000, 60), (1000, 60), (600, 60), (10, 1), (7, 3),
+    ])
+    func neverOvershoots(requests: Int, windowSeconds: Int) {
+        var limiter = RateLimiter<Instant>(requests: requests, window: .seconds(windowSeconds))
+        let times = saturate(&limiter, for: .seconds(windowSeconds * 5))
+        let window = Duration.seconds(windowSeconds)
+        #expect(maxInAnyWindow(times, window: window) <= requests)
+        #expect(Double(times.count) >= Double(requests * 5) * 0.95)
+    }
+
+    @Test func aShareScalesTheRate() {
+        var limiter = RateLimiter<Instant>(requests: 1000, window: .seconds(10), share: 0.25)
+        let times = saturate(&limiter, for: .seconds(10))
+        #expect(times.count <= 250)
+        #expect(times.count >= 237)
+        limiter.setShare(0)
+        #expect(limiter.permittedAt(now: start) == nil)
+    }
+
+    @Test func idleTimeIsNotBankedAsABurst() {
+        var limiter = RateLimiter<Instant>(requests: 10, window: .seconds(1), safetyMargin: 0)
+        limiter.take(now: start)
+        let later = start.advanced(by: .seconds(60))
+        #expect(limiter.permittedAt(now: later) == later)
+        limiter.take(now: later)
+        #expect(limiter.permittedAt(now: later) == later.advanced(by: .milliseconds(100)))
+    }
+
+    @Test func backoffDoublesUpToItsCapWithFullJitter() {
+        let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(1))
+        #expect(backoff.ceiling(afterAttempt: 1) == .milliseconds(100))
+        #expect(backoff.ceiling(afterAttempt: 3) == .milliseconds(400))
+        #expect(backoff.ceiling(afterAttempt: 10) == .seconds(1))
+        var generator = SeededGenerator(seed: 1)
+        let delays = (0..<200).map { _ in backoff.delay(afterAttempt: 4, using: &generator) }
+        #expect(delays.allSatisfy { $0 >= .zero && $0 <= .milliseconds(800) })
+        #expect(delays.contains { $0 < .milliseconds(200) })
+        #expect(delays.contains { $0 > .milliseconds(600) })
+    }
+}
