@@ -1,0 +1,41 @@
+import ErasureRelay
+import Logging
+
+/// Runs `body` while `lanes` schedule calls, and stops them afterwards.
+public func withRunningLanes<Result: Sendable>(
+    _ lanes: [VendorLane],
+    _ body: () async throws -> Result
+) async throws -> Result {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for lane in lanes {
+            group.addTask { await lane.run() }
+        }
+        defer { group.cancelAll() }
+        return try await body()
+    }
+}
+
+extension VendorSettings {
+    /// Settings for a lane under test: a fast linger and backoff, and the given quota.
+    public static func testing(
+        _ vendor: VendorID,
+        baseURL: String = "http://127.0.0.1:1",
+        account: Account,
+        requests: Int = 100_000,
+        windowSeconds: Int = 1,
+        maxConcurrency: Int = 8,
+        maxAttempts: Int = 5
+    ) -> VendorSettings {
+        var settings = VendorSettings(
+            vendor: vendor, baseURL: baseURL, account: account,
+            rateLimit: .init(requests: requests, windowSeconds: windowSeconds)
+        )
+        settings.batching.lingerMilliseconds = 20
+        settings.maxConcurrency = maxConcurrency
+        settings.retry.maxAttempts = maxAttempts
+        settings.retry.initialBackoffMilliseconds = 5
+        settings.retry.maxBackoffMilliseconds = 20
+        settings.timeoutSeconds = 5
+        return settings
+    }
+}

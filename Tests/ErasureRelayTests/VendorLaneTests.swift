@@ -1,0 +1,221 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import Logging
+import NIOHTTP1
+import Synchronization
+import Testing
+
+@Suite("Vendor lanes", .timeLimit(.minutes(1)))
+struct VendorLaneTests {
+    let logger = Logger(label: "test")
+    static let braze = VendorSettings.Account.braze(apiKey: Secret("k"), emailPrioritization: ["identified"])
+
+    private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
+        ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
+    }
+
+    /// Erases each request's items concurrently and returns the results in request order.
+    private func eraseAll(_ lane: VendorLane, _ itemsPerRequest: [[VendorItem]]) async -> [VendorResult?] {
+        await withTaskGroup(of: (Int, VendorResult?).self) { group in
+            for (index, items) in itemsPerRequest.enumerated() {
+                group.addTask { (index, await lane.erase(items)) }
+            }
+            var results = [VendorResult?](repeating: nil, count: itemsPerRequest.count)
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+    }
+
+    private static func brazeIDs(_ call: VendorCall) -> [String: [Any]] {
+        (try? JSONSerialization.jsonObject(with: Data(call.body ?? []))) as? [String: [Any]] ?? [:]
+    }
+
+    @Test func fiftyOneBrazeIDsMakeTwoCalls() async throws {
+        let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
+        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let items = (0..<51).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        #expect(results.allSatisfy { $0?.status == .accepted && $0?.attempts == 1 && $0?.identifiers == 1 })
+        let sizes = transport.recordedCalls.map { Self.brazeIDs($0)["external_ids"]?.count ?? 0 }.sorted()
+        #expect(sizes == [1, 50])
+    }
+
+    @Test func mixedKindsNeverShareACall() async throws {
+        let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
+        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let subject = Subject(externalID: "u", brazeID: "b", email: "a@b.co", phone: "+15551234567",
+                              userAliases: [UserAlias(aliasName: "n", aliasLabel: "l")])
+        let items = (0..<3).map { adapter.items(for: request($0, subject)) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        #expect(results.allSatisfy { $0?.status == .accepted && $0?.identifiers == 5 })
+        let calls = transport.recordedCalls.map(Self.brazeIDs)
+        #expect(calls.count == 5)
+        #expect(calls.allSatisfy { $0.count == 1 && $0.values.first?.count == 3 })
+    }
+
+    @Test func aGDPRBatchStopsBefore128KB() async throws {
+        let transport = RecordingTransport(status: 200, body: #"{"status":"success","request_id":"ref"}"#)
+        var settings = VendorSettings.testing(
+            .moengageGDPR, account: .moengageGDPR(appID: "A", apiKey: Secret("k"), maxPayloadBytes: 131_072)
+        )
+        settings.batching.maxSize = 100
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let longID = String(repeating: "x", count: 500)
+        let subject = Subject(externalID: longID, email: "\(longID)@example.com", googleAdvertisingID: longID,
+                              advertisingIdentifier: longID)
+        // 60 users of about 2 KB each: too many bytes for one payload, too few users to fill the count limit.
+        let items = (0..<60).map { adapter.items(for: request($0, subject)) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        #expect(results.allSatisfy { $0?.status == .accepted && $0?.reference == "ref" })
+        let sizes = transport.recordedCalls.map { $0.body!.count }
+        #expect(sizes.count >= 2)
+        #expect(sizes.allSatisfy { $0 <= 131_072 })
+        #expect(sizes.max()! > 100_000)
+    }
+
+    @Test func aBatchRejectedWholeIsSplitSoOnlyTheBadIdentifierFails() async throws {
+        let transport = RecordingTransport { call, _ in
+            let ids = (Self.brazeIDs(call)["external_ids"] as? [String]) ?? []
+            return ids.contains("bad")
+                ? VendorResponse(status: 400, body: Array(#"{"message":"invalid","errors":["bad id"]}"#.utf8))
+                : VendorResponse(status: 201, body: Array(#"{"deleted":1,"message":"success"}"#.utf8))
+        }
+        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let ids = (0..<8).map { $0 == 5 ? "bad" : "u-\($0)" }
+        let items = ids.enumerated().map { adapter.items(for: request($0.offset, Subject(externalID: $0.element))) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        for (index, result) in results.enumerated() {
+            #expect(result?.status == (index == 5 ? .failed : .accepted))
+        }
+        #expect(results[5]?.error?.contains("HTTP 400") == true)
+        #expect(results[5]?.httpStatus == 400)
+        // 8 -> 4 + 4 -> 2 + 2 -> 1 + 1: the bad half is halved until the bad id stands alone.
+        #expect(transport.recordedCalls.count == 7)
+    }
+
+    @Test func retriesTransientFailuresUntilAccepted() async throws {
+        let transport = RecordingTransport { _, index in
+            switch index {
+            case 0: throw SimulatedTransportError("connection reset")
+            case 1: return VendorResponse(status: 503)
+            default: return VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+            }
+        }
+        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")))
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let result = try await withRunningLanes([lane]) {
+            await lane.erase(adapter.items(for: request(0, Subject(engagelabRegistrationIDs: ["reg"]))))
+        }
+        #expect(result?.status == .accepted)
+        #expect(result?.attempts == 3)
+        #expect(result?.httpStatus == 200)
+    }
+
+    @Test func stopsAfterTheRetryBudget() async throws {
+        let transport = RecordingTransport(status: 500, body: "")
+        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+                                              maxAttempts: 4)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let result = try await withRunningLanes([lane]) {
+            await lane.erase(adapter.items(for: request(0, Subject(engagelabRegistrationIDs: ["reg"]))))
+        }
+        #expect(result?.status == .failed)
+        #expect(result?.attempts == 4)
+        #expect(result?.error == "retries exhausted after 4 attempts: HTTP 500")
+        #expect(transport.recordedCalls.count == 4)
+    }
+
+    @Test func retryAfterPausesTheWholeLane() async throws {
+        let times = Mutex<[ContinuousClock.Instant]>([])
+        let transport = RecordingTransport { _, index in
+            times.withLock { $0.append(.now) }
+            if index == 0 {
+                return VendorResponse(status: 429, headers: ["Retry-After": "1"])
+            }
+            return VendorResponse(status: 200, body: Array(#"{"status":"success"}"#.utf8))
+        }
+        let settings = VendorSettings.testing(.moengage, account: .moengage(workspaceID: "W", apiKey: Secret("k")),
+                                              maxConcurrency: 1)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let items = (0..<3).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        #expect(results.allSatisfy { $0?.status == .accepted })
+        let recorded = times.withLock { $0 }
+        #expect(recorded.count == 4)
+        // Every call after the 429 waited for the vendor's Retry-After.
+        #expect(recorded.dropFirst().allSatisfy { $0 - recorded[0] >= .seconds(1) })
+    }
+
+    @Test func neverExceedsMaxConcurrency() async throws {
+        let transport = SlowTransport(latency: .milliseconds(20))
+        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+                                              maxConcurrency: 3)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let items = (0..<30).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["r-\($0)"]))) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        #expect(results.allSatisfy { $0?.status == .accepted })
+        #expect(transport.peakConcurrency == 3)
+    }
+
+    @Test func anAbandonedLaneReturnsNil() async throws {
+        let transport = SlowTransport(latency: .seconds(30))
+        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")))
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let result = try await withRunningLanes([lane]) {
+            async let erased = lane.erase(adapter.items(for: request(0, Subject(engagelabRegistrationIDs: ["r"]))))
+            try await transport.waitForFirstCall()
+            await lane.abandonAll()
+            return await erased
+        }
+        #expect(result == nil)
+    }
+}
+
+/// Answers every call with success after `latency`, recording how many calls overlapped.
+final class SlowTransport: VendorTransport {
+    private let latency: Duration
+    private let state = Mutex<(inFlight: Int, peak: Int, waiters: [CheckedContinuation<Void, Never>])>((0, 0, []))
+
+    init(latency: Duration) {
+        self.latency = latency
+    }
+
+    var peakConcurrency: Int { state.withLock { $0.peak } }
+
+    func waitForFirstCall() async throws {
+        await withCheckedContinuation { continuation in
+            let started = state.withLock { state in
+                if state.peak > 0 { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if started { continuation.resume() }
+        }
+    }
+
+    func send(_ call: VendorCall, baseURL: String, timeout: Duration) async throws -> VendorResponse {
+        let waiters = state.withLock { state in
+            state.inFlight += 1
+            state.peak = max(state.peak, state.inFlight)
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+        defer { state.withLock { $0.inFlight -= 1 } }
+        try await Task.sleep(for: latency)
+        return VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+    }
+}
