@@ -82,6 +82,9 @@ let package = Package(
                 "ErasureRelay",
                 "Kafka",
                 "VendorSandbox",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -98,7 +101,12 @@ let package = Package(
         ),
         .testTarget(
             name: "VendorSandboxTests",
-            dependencies: ["VendorSandbox", "ErasureRelayTestSupport"],
+            dependencies: [
+                "VendorSandbox",
+                "ErasureRelay",
+                "ErasureRelayTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -119,9 +119,9 @@ public final class VendorSandbox: Service {
                 answer = await Self.serve(call, standIn: standIn, ledger: ledger)
             case .fault(.hang(let seconds)):
                 try await Task.sleep(for: .seconds(seconds))
-                throw SandboxConnectionReset()
+                return Self.connectionReset()
             case .fault(.reset):
-                throw SandboxConnectionReset()
+                return Self.connectionReset()
             case .admitted:
                 answer = await Self.serve(call, standIn: standIn, ledger: ledger)
             }
@@ -148,6 +148,11 @@ public final class VendorSandbox: Service {
             },
             logger: appLogger
         )
+    }
+
+    /// An answer that dies after its head: the body fails, so the server drops the connection mid-response.
+    private static func connectionReset() -> Response {
+        Response(status: .ok, body: ResponseBody { _ in throw SandboxConnectionReset() })
     }
 
     private static func serve(_ call: SandboxCall, standIn: any StandIn, ledger: SandboxLedger) async -> SandboxAnswer {

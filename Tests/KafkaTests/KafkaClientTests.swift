@@ -1,0 +1,121 @@
+import ErasureRelayTestSupport
+import Kafka
+import Logging
+import Testing
+
+@Suite("Kafka clients on the embedded broker", .serialized, .timeLimit(.minutes(2)))
+struct KafkaClientTests {
+    let logger = Logger(label: "kafka-test")
+    static let fastGroup = [
+        "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "auto.commit.interval.ms": "200",
+    ]
+
+    /// Polls until `done` says the events seen so far are enough.
+    private func poll(_ consumer: KafkaConsumer, until done: ([KafkaConsumerEvent]) -> Bool) async -> [KafkaConsumerEvent] {
+        var events: [KafkaConsumerEvent] = []
+        while !done(events) && !Task.isCancelled {
+            events += await consumer.poll(timeout: .milliseconds(100))
+        }
+        return events
+    }
+
+    private static func messages(_ events: [KafkaConsumerEvent]) -> [KafkaMessage] {
+        events.compactMap { if case .message(let message) = $0 { message } else { nil } }
+    }
+
+    @Test func producesAndConsumesWithHeadersAndCommitsOnlyWhatIsStored() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("t", partitions: 1)
+        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers, properties: Self.fastGroup)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            for index in 0..<5 {
+                let report = try await producer.send(
+                    topic: "t", key: Array("k\(index)".utf8), value: Array("v\(index)".utf8),
+                    headers: [KafkaHeader(name: "h", value: "\(index)")]
+                )
+                #expect(report.offset == Int64(index))
+            }
+        }
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        try consumer.subscribe(topics: ["t"])
+        let events = await poll(consumer) { Self.messages($0).count == 5 }
+        #expect(events.contains { if case .assigned(let partitions) = $0 { partitions == [TopicPartition(topic: "t", partition: 0)] } else { false } })
+        let messages = Self.messages(events)
+        #expect(messages.map { String(decoding: $0.value, as: UTF8.self) } == ["v0", "v1", "v2", "v3", "v4"])
+        #expect(messages[2].key == Array("k2".utf8))
+        #expect(messages[3].headers == [KafkaHeader(name: "h", value: "3")])
+        let partition = TopicPartition(topic: "t", partition: 0)
+        try consumer.storeOffsets([partition: 3])
+        try await consumer.commitStoredOffsets()
+        #expect(try await consumer.committedOffsets(for: [partition])[partition] == 3)
+        await consumer.close()
+
+        // A new member of the group starts from the committed offset, not after the last message read.
+        let second = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        try second.subscribe(topics: ["t"])
+        let resumed = Self.messages(await poll(second) { Self.messages($0).count == 2 })
+        #expect(resumed.map(\.offset) == [3, 4])
+        await second.close()
+    }
+
+    @Test func pausedPartitionsDeliverNothingUntilResumed() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("p", partitions: 2)
+        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers, properties: Self.fastGroup)
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        try consumer.subscribe(topics: ["p"])
+        // Paused before the assignment arrives: the new partitions must start paused too.
+        try consumer.pauseAll()
+        _ = await poll(consumer) { events in events.contains { if case .assigned = $0 { true } else { false } } }
+        #expect(consumer.assignment.count == 2)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            for index in 0..<10 {
+                try await producer.send(topic: "p", key: Array("\(index)".utf8), value: Array("\(index)".utf8))
+            }
+        }
+        // While paused, a bounded stretch of polling sees no message (the producer has acknowledged all ten).
+        var pausedEvents: [KafkaConsumerEvent] = []
+        for _ in 0..<20 { pausedEvents += await consumer.poll(timeout: .milliseconds(100)) }
+        #expect(Self.messages(pausedEvents).isEmpty)
+        #expect(consumer.isPaused)
+        try consumer.resumeAll()
+        let resumed = Self.messages(await poll(consumer) { Self.messages($0).count == 10 })
+        #expect(Set(resumed.map { String(decoding: $0.value, as: UTF8.self) }) == Set((0..<10).map(String.init)))
+        await consumer.close()
+    }
+
+    @Test func aRejectedPropertyIsNamed() {
+        #expect {
+            try KafkaProducer(configuration: .init(bootstrapServers: "127.0.0.1:1", properties: ["no.such.property": "1"]),
+                              logger: logger)
+        } throws: { error in
+            guard let error = error as? KafkaError else { return false }
+            return error.code == .configuration && error.message.contains("no.such.property")
+        }
+    }
+
+    @Test func anUndeliverableMessageFailsWithARetriableError() async throws {
+        let producer = try KafkaProducer(
+            configuration: .init(bootstrapServers: "127.0.0.1:1", properties: ["message.timeout.ms": "300"]),
+            logger: logger
+        )
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            await #expect {
+                try await producer.send(topic: "t", key: nil, value: [1])
+            } throws: { error in
+                guard let error = error as? KafkaError else { return false }
+                return error.code == .delivery && error.isRetriable && error.librdkafkaName == "_MSG_TIMED_OUT"
+            }
+        }
+    }
+}
