@@ -1,0 +1,80 @@
+import ErasureRelay
+import Foundation
+import Kafka
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Outcomes as the relay publishes them, awaitable by count.
+public final class OutcomeCollector: Sendable {
+    private let outcomes = Watched<[Outcome]>([])
+
+    public init() {}
+
+    public func record(_ outcome: Outcome) {
+        outcomes.update { $0.append(outcome) }
+    }
+
+    public var all: [Outcome] { outcomes.value }
+
+    /// Waits until at least `count` outcomes were published.
+    public func wait(for count: Int, timeout: Duration = .seconds(90)) async throws -> [Outcome] {
+        try await outcomes.wait(timeout: timeout) { $0.count >= count }
+    }
+}
+
+/// Runs a ``RelayApplication`` in a service group for the length of `body`, then shuts it down gracefully.
+public func withRelay<Result: Sendable>(
+    configuration: RelayConfiguration,
+    bootstrapServers: String,
+    logger: Logger,
+    collector: OutcomeCollector,
+    _ body: () async throws -> Result
+) async throws -> Result {
+    let relay = RelayApplication(configuration: configuration, bootstrapServers: bootstrapServers, logger: logger,
+                                 observer: { collector.record($0) })
+    let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], logger: logger)
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        tasks.addTask { try await group.run() }
+        do {
+            let result = try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        } catch {
+            await group.triggerGracefulShutdown()
+            throw error
+        }
+    }
+}
+
+/// Settings that make a Kafka consumer group settle quickly in tests.
+public let fastGroupProperties = [
+    "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "auto.commit.interval.ms": "200",
+]
+
+/// A request as upstream systems publish it.
+public func requestJSON(
+    id: String,
+    regulation: String = "gdpr",
+    subject: [String: Any],
+    vendors: [String]? = nil
+) -> String {
+    var object: [String: Any] = [
+        "request_id": id, "regulation": regulation, "submitted_at": "2026-11-22T10:00:00Z", "subject": subject,
+    ]
+    if let vendors { object["vendors"] = vendors }
+    let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// The path of the `erasure-relay` executable built next to the tests.
+public func erasureRelayExecutable(file: String = #filePath) -> String {
+    var url = URL(fileURLWithPath: file)
+    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
+        url.deleteLastPathComponent()
+    }
+    let candidates = [".build/debug/erasure-relay", ".build/release/erasure-relay"]
+        .map { url.appendingPathComponent($0).path }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+}
