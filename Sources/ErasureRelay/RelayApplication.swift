@@ -34,13 +34,19 @@ public final class RelayApplication: Service {
     public func run() async throws {
         let kafka = KafkaClientConfiguration(bootstrapServers: bootstrapServers, properties: configuration.kafka.properties)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
-        let consumer = try KafkaConsumer(configuration: kafka, groupID: configuration.kafka.groupID, logger: logger)
+        // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
+        let shareTracker = PartitionShareTracker(topic: configuration.kafka.requestTopic, share: QuotaShare(initial: 0))
+        let consumer = try KafkaConsumer(
+            configuration: kafka, groupID: configuration.kafka.groupID, logger: logger,
+            beforeRevoke: { _, remaining in shareTracker.revoking(remaining: remaining.map { ($0.topic, $0.partition) }) }
+        )
         let httpClient = transport == nil ? HTTPVendorTransport.makeClient() : nil
         let transport = transport ?? HTTPVendorTransport(client: httpClient!)
         let settings = configuration.vendors.values.sorted { $0.vendor < $1.vendor }
         let adapters = settings.map { $0.makeAdapter() }
         let lanes = zip(settings, adapters).map { settings, adapter in
-            VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+            VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger,
+                       quotaShare: shareTracker.share)
         }
         let relay = ErasureRelayService(
             consumer: consumer,
@@ -53,6 +59,7 @@ public final class RelayApplication: Service {
             pipeline: configuration.pipeline,
             lanes: lanes,
             adapters: adapters,
+            shareTracker: shareTracker,
             logger: logger,
             observer: observer
         )

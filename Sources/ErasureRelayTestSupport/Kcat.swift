@@ -6,19 +6,20 @@ public enum Kcat {
         ["/usr/bin/kcat", "/usr/local/bin/kcat", "/usr/bin/kafkacat"].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// Produces one message per line of `lines`, with `key` as the key of each.
-    public static func produce(bootstrap: String, topic: String, key: String? = nil, lines: [String]) async throws {
+    /// Produces one message per line of `lines`, without keys.
+    public static func produce(bootstrap: String, topic: String, lines: [String]) async throws {
         guard let path else { throw ChildProcessError("kcat is not installed") }
-        var arguments = ["-P", "-b", bootstrap, "-t", topic]
-        if let key {
-            arguments += ["-K", "\t"]
-            let keyed = lines.map { "\(key)\t\($0)" }
-            let process = try ChildProcess(path, arguments, input: Array((keyed.joined(separator: "\n") + "\n").utf8))
-            try await check(process)
-        } else {
-            let process = try ChildProcess(path, arguments, input: Array((lines.joined(separator: "\n") + "\n").utf8))
-            try await check(process)
-        }
+        let process = try ChildProcess(path, ["-P", "-b", bootstrap, "-t", topic],
+                                       input: Array((lines.joined(separator: "\n") + "\n").utf8))
+        try await check(process)
+    }
+
+    /// Produces one message per entry, each with its own key, so that messages spread over the partitions.
+    public static func produce(bootstrap: String, topic: String, keyed: [(key: String, value: String)]) async throws {
+        guard let path else { throw ChildProcessError("kcat is not installed") }
+        let input = keyed.map { "\($0.key)\t\($0.value)" }.joined(separator: "\n") + "\n"
+        let process = try ChildProcess(path, ["-P", "-b", bootstrap, "-t", topic, "-K", "\t"], input: Array(input.utf8))
+        try await check(process)
     }
 
     /// Reads `count` messages from the start of `topic`, waiting up to `timeout` for them.

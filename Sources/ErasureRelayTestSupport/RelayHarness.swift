@@ -23,7 +23,7 @@ public final class OutcomeCollector: Sendable {
     }
 }
 
-/// Runs a ``RelayApplication`` in a service group for the length of `body`, then shuts it down gracefully.
+/// Runs a ``RelayApplication`` reporting to `collector` for the length of `body`.
 public func withRelay<Result: Sendable>(
     configuration: RelayConfiguration,
     bootstrapServers: String,
@@ -31,8 +31,20 @@ public func withRelay<Result: Sendable>(
     collector: OutcomeCollector,
     _ body: () async throws -> Result
 ) async throws -> Result {
+    try await withRelay(configuration: configuration, bootstrapServers: bootstrapServers, logger: logger,
+                        observer: { collector.record($0) }, body)
+}
+
+/// Runs a ``RelayApplication`` in a service group for the length of `body`, then shuts it down gracefully.
+public func withRelay<Result: Sendable>(
+    configuration: RelayConfiguration,
+    bootstrapServers: String,
+    logger: Logger,
+    observer: @escaping @Sendable (Outcome) -> Void,
+    _ body: () async throws -> Result
+) async throws -> Result {
     let relay = RelayApplication(configuration: configuration, bootstrapServers: bootstrapServers, logger: logger,
-                                 observer: { collector.record($0) })
+                                 observer: observer)
     let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }

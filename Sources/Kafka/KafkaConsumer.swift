@@ -44,13 +44,23 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let closed = Mutex(false)
     private let logger: Logger
 
+    /// Called on the polling thread when partitions are about to be revoked, before they can be assigned to another
+    /// member, with the partitions going and the assignment that remains.
+    public typealias RevocationHook = @Sendable (_ revoked: [TopicPartition], _ remaining: Set<TopicPartition>) -> Void
+
     /// Creates a consumer in group `groupID`.
+    /// - Parameter beforeRevoke: runs synchronously inside the revoke callback, before the partitions are released.
     /// - Throws: ``KafkaError`` with code `configuration` naming a property librdkafka rejected.
-    public init(configuration: KafkaClientConfiguration, groupID: String, logger: Logger) throws(KafkaError) {
+    public init(
+        configuration: KafkaClientConfiguration,
+        groupID: String,
+        logger: Logger,
+        beforeRevoke: RevocationHook? = nil
+    ) throws(KafkaError) {
         var properties = configuration.merged(defaults: Self.defaultProperties, required: Self.requiredProperties)
         properties["group.id"] = groupID
         let conf = try RDKafkaConfig.make(properties: properties)
-        let context = Unmanaged.passRetained(Context(logger: logger))
+        let context = Unmanaged.passRetained(Context(logger: logger, beforeRevoke: beforeRevoke))
         rd_kafka_conf_set_opaque(conf, context.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf) { client, error, partitions, opaque in
             guard let client, let partitions, let opaque else { return }
@@ -174,6 +184,33 @@ public final class KafkaConsumer: @unchecked Sendable {
         return try outcome.get()
     }
 
+    /// The number of partitions of `topic`, from the cluster's metadata.
+    public func partitionCount(topic: String, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Int {
+        let handle = UncheckedHandle(pointer: handle)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
+        let result: Result<Int, KafkaError> = await blockingCalls.run {
+            guard let topicHandle = rd_kafka_topic_new(handle.pointer, topic, nil) else {
+                return .failure(KafkaError(code: .client, message: "cannot open topic \(topic)"))
+            }
+            defer { rd_kafka_topic_destroy(topicHandle) }
+            var metadata: UnsafePointer<rd_kafka_metadata>?
+            let error = rd_kafka_metadata(handle.pointer, 0, topicHandle, &metadata, milliseconds)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+                return .failure(KafkaError(code: .client, responseError: error, context: "metadata for \(topic)"))
+            }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
+            guard let entry = topics.first(where: { String(cString: $0.topic) == topic }),
+                  entry.err == RD_KAFKA_RESP_ERR_NO_ERROR
+            else {
+                return .failure(KafkaError(code: .client, message: "topic \(topic) not found in metadata",
+                                           isRetriable: true))
+            }
+            return .success(Int(entry.partition_cnt))
+        }
+        return try result.get()
+    }
+
     /// Leaves the group: runs the final revoke, commits the stored offsets and destroys the client.
     /// Calling it again does nothing.
     public func close() async {
@@ -252,6 +289,12 @@ extension KafkaConsumer {
         }
 
         private let state = Mutex(State())
+        private let beforeRevoke: RevocationHook?
+
+        init(logger: Logger, beforeRevoke: RevocationHook?) {
+            self.beforeRevoke = beforeRevoke
+            super.init(logger: logger)
+        }
 
         var isPaused: Bool { state.withLock { $0.paused } }
         var currentAssignment: Set<TopicPartition> { state.withLock { $0.assignment } }
@@ -300,6 +343,7 @@ extension KafkaConsumer {
                 logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
             case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
                 let lost = rd_kafka_assignment_lost(client) != 0
+                beforeRevoke?(changed, state.withLock { $0.assignment }.subtracting(changed))
                 // Offsets are stored as requests finish, so everything done is already stored here, before the
                 // unassign that commits it.
                 let failure = cooperative

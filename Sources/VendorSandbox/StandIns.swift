@@ -81,7 +81,8 @@ struct BrazeStandIn: StandIn {
 
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
         var answer = SandboxAnswer.json(429, ["message": "Rate limit exceeded", "errors": ["rate limited"]])
-        answer.headers = [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(resetEpochSeconds)")]
+        answer.headers = [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(resetEpochSeconds)"),
+                          ("Retry-After", "\(retryAfterSeconds)")]
         return answer
     }
 
@@ -153,7 +154,11 @@ struct MoEngageStandIn: StandIn {
     let unknownUserPrefix: String
 
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
-        .json(429, ["status": "fail", "title": "Too Many Requests", "description": "Rate limit exceeded"])
+        var answer = SandboxAnswer.json(
+            429, ["status": "fail", "title": "Too Many Requests", "description": "Rate limit exceeded"]
+        )
+        answer.headers = [("Retry-After", "\(retryAfterSeconds)")]
+        return answer
     }
 
     private static func fail(_ status: Int, _ type: String, _ message: String) -> SandboxAnswer {

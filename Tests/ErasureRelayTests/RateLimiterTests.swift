@@ -37,16 +37,36 @@ struct RateLimiterTests {
         let times = saturate(&limiter, for: .seconds(windowSeconds * 5))
         let window = Duration.seconds(windowSeconds)
         #expect(maxInAnyWindow(times, window: window) <= requests)
-        #expect(Double(times.count) >= Double(requests * 5) * 0.95)
+        // Rounding down to whole calls per window costs at most one call a window on top of the 2% margin.
+        #expect(times.count >= (Int((Double(requests) * 0.98).rounded(.down))) * 5)
+        if requests >= 100 { #expect(Double(times.count) >= Double(requests * 5) * 0.95) }
     }
 
     @Test func aShareScalesTheRate() {
         var limiter = RateLimiter<Instant>(requests: 1000, window: .seconds(10), share: 0.25)
         let times = saturate(&limiter, for: .seconds(10))
-        #expect(times.count <= 250)
-        #expect(times.count >= 237)
+        #expect(limiter.allowedPerWindow == 245)
+        #expect(times.count == 245)
         limiter.setShare(0)
         #expect(limiter.permittedAt(now: start) == nil)
+    }
+
+    @Test func aReserveIsLeftUnused() {
+        let limiter = RateLimiter<Instant>(requests: 1000, window: .seconds(60), reserve: 0.2)
+        #expect(limiter.allowedPerWindow == 784)
+    }
+
+    @Test("Replicas that split a quota by partitions stay within it together", arguments: [2, 3, 5, 7])
+    func sharesAddUp(replicas: Int) {
+        let partitions = 12
+        let assigned = (0..<replicas).map { partitions / replicas + ($0 < partitions % replicas ? 1 : 0) }
+        for requests in [20, 100, 1000, 20_000] {
+            let total = assigned.map {
+                RateLimiter<Instant>(requests: requests, window: .seconds(60),
+                                     share: QuotaShare.share(assigned: $0, total: partitions)).allowedPerWindow
+            }.reduce(0, +)
+            #expect(total <= Double(requests))
+        }
     }
 
     @Test func idleTimeIsNotBankedAsABurst() {

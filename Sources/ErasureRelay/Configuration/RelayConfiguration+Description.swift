@@ -35,7 +35,8 @@ extension RelayConfiguration {
                 lines.append("    master_secret: \"\(masterSecret)\"")
             }
             lines += [
-                "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds) }",
+                "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds), "
+                    + "reserve: \(settings.rateLimit.reserve) }",
                 "    max_concurrency: \(settings.maxConcurrency)",
                 "    timeout_seconds: \(settings.timeoutSeconds)",
                 "    batch: { max_size: \(settings.batching.maxSize), linger_ms: \(settings.batching.lingerMilliseconds) }",

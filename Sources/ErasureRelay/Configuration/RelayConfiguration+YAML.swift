@@ -101,7 +101,8 @@ extension VendorSettings {
         if let rateLimit = try node.child("rate_limit") {
             self.rateLimit = RateLimit(
                 requests: try rateLimit.int("requests", in: 1...10_000_000) ?? self.rateLimit.requests,
-                windowSeconds: try rateLimit.int("window_seconds", in: 1...86_400) ?? self.rateLimit.windowSeconds
+                windowSeconds: try rateLimit.int("window_seconds", in: 1...86_400) ?? self.rateLimit.windowSeconds,
+                reserve: try rateLimit.double("reserve", in: 0...0.99) ?? 0
             )
             try rateLimit.rejectUnknownKeys()
         }

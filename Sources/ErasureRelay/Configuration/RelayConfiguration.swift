@@ -60,10 +60,13 @@ public struct VendorSettings: Sendable {
         public var requests: Int
         /// `rate_limit.window_seconds`.
         public var windowSeconds: Int
+        /// `rate_limit.reserve`: the fraction of the quota left to other systems using the same account. Default 0.
+        public var reserve: Double
 
-        public init(requests: Int, windowSeconds: Int) {
+        public init(requests: Int, windowSeconds: Int, reserve: Double = 0) {
             self.requests = requests
             self.windowSeconds = windowSeconds
+            self.reserve = reserve
         }
     }
 

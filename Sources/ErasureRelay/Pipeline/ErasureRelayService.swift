@@ -34,6 +34,7 @@ public final class ErasureRelayService: Service {
     private let logger: Logger
     private let flow = Mutex(FlowState())
     private let observer: (@Sendable (Outcome) -> Void)?
+    private let shareTracker: PartitionShareTracker
 
     /// - Parameter observer: told of every outcome once the broker acknowledged it (used by the CLI and tests).
     public init(
@@ -43,9 +44,11 @@ public final class ErasureRelayService: Service {
         pipeline: RelayConfiguration.Pipeline,
         lanes: [VendorLane],
         adapters: [any VendorAdapter],
+        shareTracker: PartitionShareTracker,
         logger: Logger,
         observer: (@Sendable (Outcome) -> Void)? = nil
     ) {
+        self.shareTracker = shareTracker
         self.consumer = consumer
         self.producer = producer
         self.topics = topics
@@ -70,6 +73,14 @@ public final class ErasureRelayService: Service {
             defer { laneRunners.cancelAll() }
             try await consumeUntilShutdown()
         }
+        // Commit while still a settled member of the group: the commit librdkafka makes while leaving can fail
+        // with "rebalance in progress", which would replay finished requests after a restart.
+        do {
+            try await consumer.commitStoredOffsets()
+        } catch {
+            logger.warning("Final offset commit failed; the group's next member may repeat finished requests",
+                           metadata: [LoggingKeys.error: "\(error)"])
+        }
         await consumer.close()
         logger.info("Stopped consuming erasure requests")
     }
@@ -80,7 +91,7 @@ public final class ErasureRelayService: Service {
             try await withThrowingDiscardingTaskGroup { requests in
                 while !stopping.withLock({ $0 }) && !Task.isCancelled {
                     for event in await consumer.poll(timeout: .milliseconds(100)) {
-                        try handle(event, requests: &requests, admitting: true)
+                        try await handle(event, requests: &requests, admitting: true)
                     }
                 }
                 try await drain(requests: &requests)
@@ -104,7 +115,7 @@ public final class ErasureRelayService: Service {
         // Polling goes on while draining: it serves rebalances and keeps this member in the group.
         while inFlight > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
             for event in await consumer.poll(timeout: .milliseconds(50)) {
-                try handle(event, requests: &requests, admitting: false)
+                try await handle(event, requests: &requests, admitting: false)
             }
         }
         if inFlight > 0 {
@@ -119,15 +130,19 @@ public final class ErasureRelayService: Service {
         _ event: KafkaConsumerEvent,
         requests: inout ThrowingDiscardingTaskGroup<any Error>,
         admitting: Bool
-    ) throws {
+    ) async throws {
         switch event {
         case .message(let message):
             guard admitting, let ticket = admit(message) else { return }
             requests.addTask { await self.process(message, ticket: ticket) }
         case .assigned(let partitions):
             flow.withLock { $0.ledger.assign(partitions) }
-            logger.info("Partitions assigned", metadata: [LoggingKeys.partition: "\(partitions.sorted())"])
+            await updateQuotaShare()
+            logger.info("Partitions assigned", metadata: [
+                LoggingKeys.partition: "\(partitions.sorted())", "quota_share": "\(shareTracker.share.value)",
+            ])
         case .revoked(let partitions, let lost):
+            for lane in lanes { await lane.quotaShareChanged() }
             let dropped = flow.withLock { $0.ledger.revoke(partitions) }
             logger.info("Partitions revoked", metadata: [
                 LoggingKeys.partition: "\(partitions.sorted())", "lost": "\(lost)", "dropped_in_flight": "\(dropped)",
@@ -138,6 +153,20 @@ public final class ErasureRelayService: Service {
         case .error(let error):
             logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
         }
+    }
+
+    private func updateQuotaShare() async {
+        let assignment = consumer.assignment.map { ($0.topic, $0.partition) }
+        for attempt in 1...5 {
+            do {
+                try await shareTracker.assigned(assignment) { try await consumer.partitionCount(topic: topics.requests) }
+                break
+            } catch {
+                logger.warning("Partition count unavailable; quota share not updated",
+                               metadata: [LoggingKeys.error: "\(error)", "attempt": "\(attempt)"])
+            }
+        }
+        for lane in lanes { await lane.quotaShareChanged() }
     }
 
     /// Tracks a message and pauses fetching when the in-flight bound is reached.

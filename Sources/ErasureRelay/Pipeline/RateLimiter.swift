@@ -1,31 +1,43 @@
-/// The Generic Cell Rate Algorithm with no burst: calls are spaced at least `window / requests` apart.
+/// The Generic Cell Rate Algorithm with no burst: calls are spaced at least `window / allowed` apart, where
+/// `allowed` is this process's whole number of calls per window.
 ///
-/// Why it cannot overshoot: if every call is at least `T = W / N` after the previous one, any window of length `W`
-/// holds at most `N` of them. The spacing is widened by `safetyMargin` so that calls that leave evenly but arrive
-/// bunched (a slow connection followed by a fast one) still arrive within quota as the vendor counts them. A backlog
-/// keeps the limiter at its spacing, so the quota is used at `1 - safetyMargin` of its full rate.
+/// Why it cannot overshoot: with calls at least `T = W / a` apart, a window of length `W` (as vendors count them,
+/// by arrival) holds at most `a` calls. `a` is the quota times this process's share, less a safety margin and any
+/// reserve, rounded *down* to a whole number, so the processes of a group, each rounding down, together stay within
+/// the quota too. The margin (2%) absorbs calls that leave evenly but arrive bunched. Idle time is not banked: the
+/// next call after a pause leaves at once, then the spacing resumes.
 public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
-    /// Calls allowed per `window`, before the share and margin are applied.
+    /// Calls the vendor allows per `window`.
     public private(set) var requests: Int
     public private(set) var window: Duration
     /// This process's share of the quota (0...1), such as its share of the request topic's partitions.
     public private(set) var share: Double
+    /// The part of the quota left to other systems that use the same vendor account (0..<1).
+    public let reserve: Double
     public let safetyMargin: Double
     /// The earliest time the next call may leave (GCRA's theoretical arrival time).
     private var nextAllowed: Instant?
 
-    public init(requests: Int, window: Duration, share: Double = 1, safetyMargin: Double = 0.02) {
+    public init(requests: Int, window: Duration, share: Double = 1, reserve: Double = 0, safetyMargin: Double = 0.02) {
         self.requests = requests
         self.window = window
         self.share = share
+        self.reserve = reserve
         self.safetyMargin = safetyMargin
+    }
+
+    /// Calls this process may make per window.
+    public var allowedPerWindow: Double {
+        let exact = Double(requests) * share * (1 - reserve) * (1 - safetyMargin)
+        // Below one call per window the fraction is kept: a call every few windows is still within quota.
+        return exact >= 1 ? exact.rounded(.down) : exact
     }
 
     /// The spacing between calls; nil while the share is zero.
     public var interval: Duration? {
-        let rate = Double(requests) * share * (1 - safetyMargin)
-        guard rate > 0 else { return nil }
-        return window / rate
+        let allowed = allowedPerWindow
+        guard allowed > 0 else { return nil }
+        return window / allowed
     }
 
     /// When a call may leave, if one asked at `now`; nil while the share is zero.

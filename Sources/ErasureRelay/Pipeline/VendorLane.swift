@@ -58,7 +58,13 @@ public actor VendorLane {
     private let wakeups: AsyncStream<Void>
     private let wakeupSource: AsyncStream<Void>.Continuation
 
-    public init(adapter: any VendorAdapter, settings: VendorSettings, transport: any VendorTransport, logger: Logger) {
+    private let quotaShare: QuotaShare?
+    private var appliedShareVersion = -1
+
+    /// - Parameter quotaShare: this replica's share of the vendor's quota; nil for the whole quota.
+    public init(adapter: any VendorAdapter, settings: VendorSettings, transport: any VendorTransport, logger: Logger,
+                quotaShare: QuotaShare? = nil) {
+        self.quotaShare = quotaShare
         self.vendor = adapter.vendor
         self.adapter = adapter
         self.settings = settings
@@ -67,7 +73,8 @@ public actor VendorLane {
         logger[metadataKey: LoggingKeys.vendor] = "\(adapter.vendor.rawValue)"
         self.logger = logger
         self.limiter = RateLimiter(
-            requests: settings.rateLimit.requests, window: .seconds(settings.rateLimit.windowSeconds)
+            requests: settings.rateLimit.requests, window: .seconds(settings.rateLimit.windowSeconds),
+            reserve: settings.rateLimit.reserve
         )
         self.backoff = Backoff(
             initial: .milliseconds(settings.retry.initialBackoffMilliseconds),
@@ -95,9 +102,8 @@ public actor VendorLane {
         }
     }
 
-    /// Sets this process's share of the vendor quota.
-    public func setQuotaShare(_ share: Double) {
-        limiter.setShare(share)
+    /// Looks at the quota share again, as after a rebalance.
+    public func quotaShareChanged() {
         wakeupSource.yield()
     }
 
@@ -150,7 +156,15 @@ public actor VendorLane {
             case .waitUntil(let instant):
                 return instant
             case .send(let batch, let wasIsolated):
-                guard let permitted = limiter.permittedAt(now: now) else { return nil }
+                if let quotaShare, quotaShare.versioned.version != appliedShareVersion {
+                    let (share, version) = quotaShare.versioned
+                    limiter.setShare(share)
+                    appliedShareVersion = version
+                }
+                guard let permitted = limiter.permittedAt(now: now) else {
+                    putBack(batch, isolated: wasIsolated)
+                    return nil
+                }
                 guard permitted <= now else {
                     putBack(batch, isolated: wasIsolated)
                     return permitted

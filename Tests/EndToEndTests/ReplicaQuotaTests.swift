@@ -1,0 +1,52 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import Kafka
+import Logging
+import Testing
+import VendorSandbox
+
+@Suite("Quotas across replicas", .serialized, .timeLimit(.minutes(3)))
+struct ReplicaQuotaTests {
+    let logger = Logger(label: "replicas")
+
+    @Test func twoReplicasShareOneQuotaWithoutExceedingIt() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        var configuration = RelayConfiguration()
+        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
+            try broker.createTopic(topic, partitions: 4)
+        }
+        configuration.kafka.properties = fastGroupProperties
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)
+        let count = 900
+        let requests = (0..<count).map {
+            requestJSON(id: "r-\($0)", subject: ["engagelab_registration_ids": ["reg-\($0)"]], vendors: ["engagelab"])
+        }
+        try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
+                               keyed: requests.enumerated().map { ("key-\($0.offset)", $0.element) })
+        let all = OutcomeCollector()
+        let first = OutcomeCollector()
+        let second = OutcomeCollector()
+        try await withSandbox(sandboxConfiguration, logger: logger) { sandbox async throws in
+            configuration.vendors = await sandbox.relayVendorSettings().filter { $0.key == .engagelab }
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers,
+                                logger: logger, observer: { all.record($0); first.record($0) }) {
+                try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers,
+                                    logger: logger, observer: { all.record($0); second.record($0) }) {
+                    // Both replicas stay up until the whole backlog is done.
+                    _ = try await all.wait(for: count, timeout: .seconds(120))
+                }
+            }
+            let record = await sandbox.record(of: .engagelab)
+            #expect(record.quotaViolations == 0)
+            #expect(record.peakCallsInWindow <= 50)
+            #expect(record.peakCallsInWindow >= 45, "the group used less than 90% of the quota under backlog")
+            #expect(Set(record.deleted["registration_id"] ?? []).count == count)
+        }
+        #expect(!first.all.isEmpty && !second.all.isEmpty, "one replica never got partitions")
+        let ids = Set((first.all + second.all).compactMap(\.requestID))
+        #expect(ids.count == count)
+    }
+}
