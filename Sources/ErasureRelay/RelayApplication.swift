@@ -12,6 +12,9 @@ public final class RelayApplication: Service {
     private let logger: Logger
     private let observer: (@Sendable (Outcome) -> Void)?
     private let transport: (any VendorTransport)?
+    /// What the health endpoints report.
+    public let health: RelayHealth
+    private let metrics: RelayMetrics
 
     /// - Parameters:
     ///   - bootstrapServers: the brokers to use; overrides `kafka.bootstrap_servers` (the embedded broker's list).
@@ -21,9 +24,13 @@ public final class RelayApplication: Service {
         configuration: RelayConfiguration,
         bootstrapServers: String,
         transport: (any VendorTransport)? = nil,
+        health: RelayHealth = RelayHealth(),
+        metrics: RelayMetrics = RelayMetrics(),
         logger: Logger,
         observer: (@Sendable (Outcome) -> Void)? = nil
     ) {
+        self.health = health
+        self.metrics = metrics
         self.configuration = configuration
         self.bootstrapServers = bootstrapServers
         self.transport = transport
@@ -34,11 +41,26 @@ public final class RelayApplication: Service {
     public func run() async throws {
         let kafka = KafkaClientConfiguration(bootstrapServers: bootstrapServers, properties: configuration.kafka.properties)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        var consumerKafka = kafka
+        // Statistics feed the consumer-lag metric.
+        consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"
+        let metrics = metrics
+        let requestTopic = configuration.kafka.requestTopic
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
         let shareTracker = PartitionShareTracker(topic: configuration.kafka.requestTopic, share: QuotaShare(initial: 0))
         let consumer = try KafkaConsumer(
-            configuration: kafka, groupID: configuration.kafka.groupID, logger: logger,
-            beforeRevoke: { _, remaining in shareTracker.revoking(remaining: remaining.map { ($0.topic, $0.partition) }) }
+            configuration: consumerKafka, groupID: configuration.kafka.groupID, logger: logger,
+            hooks: .init(
+                beforeRevoke: { _, remaining in
+                    shareTracker.revoking(remaining: remaining.map { ($0.topic, $0.partition) })
+                },
+                statistics: { json in
+                    for (partition, lag) in ConsumerStatistics.lag(json: json, topic: requestTopic) {
+                        metrics.consumerLag(partition: partition, messages: lag)
+                    }
+                },
+                offsetsCommitted: { metrics.commit(succeeded: $0) }
+            )
         )
         let httpClient = transport == nil ? HTTPVendorTransport.makeClient() : nil
         let transport = transport ?? HTTPVendorTransport(client: httpClient!)
@@ -46,7 +68,7 @@ public final class RelayApplication: Service {
         let adapters = settings.map { $0.makeAdapter() }
         let lanes = zip(settings, adapters).map { settings, adapter in
             VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger,
-                       quotaShare: shareTracker.share)
+                       quotaShare: shareTracker.share, metrics: metrics)
         }
         let relay = ErasureRelayService(
             consumer: consumer,
@@ -60,6 +82,8 @@ public final class RelayApplication: Service {
             lanes: lanes,
             adapters: adapters,
             shareTracker: shareTracker,
+            health: health,
+            metrics: metrics,
             logger: logger,
             observer: observer
         )

@@ -2,6 +2,8 @@ import ArgumentParser
 import ErasureRelay
 import Kafka
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import VendorSandbox
 
@@ -44,12 +46,20 @@ struct RunCommand: AsyncParsableCommand {
             bootstrapServers = embedded.bootstrapServers
             broker = embedded
         }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let health = RelayHealth()
+        let operations = OperationsServer(
+            host: configuration.http.host, port: configuration.http.port, health: health,
+            metrics: { registry.emitToBuffer() }, logger: logger
+        )
         let sandbox = config == nil ? VendorSandbox(logger: logger) : nil
         let relay = EmbeddedDefaults(
             configuration: configuration, bootstrapServers: bootstrapServers, sandbox: sandbox,
-            embeddedBroker: broker != nil, logger: logger
+            embeddedBroker: broker != nil, health: health, logger: logger
         )
-        let services: [any Service] = (sandbox.map { [$0] } ?? []) + [relay]
+        // Shut down in reverse: the relay drains first, the health endpoint answers until it has.
+        let services: [any Service] = (sandbox.map { [$0] } ?? []) + [operations, relay]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         broker?.shutdown()
@@ -63,6 +73,7 @@ struct EmbeddedDefaults: Service {
     let bootstrapServers: String
     let sandbox: VendorSandbox?
     let embeddedBroker: Bool
+    let health: RelayHealth
     let logger: Logger
 
     func run() async throws {
@@ -80,7 +91,9 @@ struct EmbeddedDefaults: Service {
                   kcat -C -b \(bootstrapServers) -t \(configuration.kafka.outcomeTopic) -o beginning
                 """)
         }
-        try await RelayApplication(configuration: configuration, bootstrapServers: bootstrapServers, logger: logger).run()
+        try await RelayApplication(
+            configuration: configuration, bootstrapServers: bootstrapServers, health: health, logger: logger
+        ).run()
     }
 }
 

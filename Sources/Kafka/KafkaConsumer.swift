@@ -44,23 +44,55 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let closed = Mutex(false)
     private let logger: Logger
 
-    /// Called on the polling thread when partitions are about to be revoked, before they can be assigned to another
-    /// member, with the partitions going and the assignment that remains.
-    public typealias RevocationHook = @Sendable (_ revoked: [TopicPartition], _ remaining: Set<TopicPartition>) -> Void
+    /// Code that librdkafka's callbacks run on the polling thread. Each must be quick and must not call back into
+    /// the consumer's blocking calls.
+    public struct Hooks: Sendable {
+        /// Partitions are about to be revoked, before they can be assigned to another member: the partitions
+        /// going and the assignment that remains.
+        public var beforeRevoke: (@Sendable (_ revoked: [TopicPartition], _ remaining: Set<TopicPartition>) -> Void)?
+        /// librdkafka's statistics JSON, every `statistics.interval.ms`.
+        public var statistics: (@Sendable (String) -> Void)?
+        /// An offset commit finished: whether it succeeded.
+        public var offsetsCommitted: (@Sendable (Bool) -> Void)?
+
+        public init(
+            beforeRevoke: (@Sendable ([TopicPartition], Set<TopicPartition>) -> Void)? = nil,
+            statistics: (@Sendable (String) -> Void)? = nil,
+            offsetsCommitted: (@Sendable (Bool) -> Void)? = nil
+        ) {
+            self.beforeRevoke = beforeRevoke
+            self.statistics = statistics
+            self.offsetsCommitted = offsetsCommitted
+        }
+    }
 
     /// Creates a consumer in group `groupID`.
-    /// - Parameter beforeRevoke: runs synchronously inside the revoke callback, before the partitions are released.
     /// - Throws: ``KafkaError`` with code `configuration` naming a property librdkafka rejected.
     public init(
         configuration: KafkaClientConfiguration,
         groupID: String,
         logger: Logger,
-        beforeRevoke: RevocationHook? = nil
+        hooks: Hooks = Hooks()
     ) throws(KafkaError) {
         var properties = configuration.merged(defaults: Self.defaultProperties, required: Self.requiredProperties)
         properties["group.id"] = groupID
         let conf = try RDKafkaConfig.make(properties: properties)
-        let context = Unmanaged.passRetained(Context(logger: logger, beforeRevoke: beforeRevoke))
+        let context = Unmanaged.passRetained(Context(logger: logger, hooks: hooks))
+        if hooks.statistics != nil {
+            rd_kafka_conf_set_stats_cb(conf) { client, json, length, _ in
+                guard let json, let context = ClientContext.from(client: client) as? Context else { return 0 }
+                let text = String(decoding: UnsafeRawBufferPointer(start: json, count: length), as: UTF8.self)
+                context.hooks.statistics?(text)
+                return 0
+            }
+        }
+        if hooks.offsetsCommitted != nil {
+            rd_kafka_conf_set_offset_commit_cb(conf) { client, error, _, _ in
+                guard let context = ClientContext.from(client: client) as? Context else { return }
+                // _NO_OFFSET: nothing was stored since the last commit; not a failure.
+                context.hooks.offsetsCommitted?(error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET)
+            }
+        }
         rd_kafka_conf_set_opaque(conf, context.toOpaque())
         rd_kafka_conf_set_rebalance_cb(conf) { client, error, partitions, opaque in
             guard let client, let partitions, let opaque else { return }
@@ -96,22 +128,28 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Waits up to `timeout` for the next message, returning it after any rebalance or error that came first.
+    /// Waits up to `timeout` for the next message, returning it after any rebalance or error that came first, and
+    /// then whatever further messages are already fetched, up to `maxEvents`.
     ///
     /// - Important: keep polling while partitions are paused: a consumer that stops polling for longer than
     ///   `max.poll.interval.ms` leaves the group.
-    public func poll(timeout: Duration) async -> [KafkaConsumerEvent] {
+    /// - Parameter maxEvents: the most messages one call returns.
+    public func poll(timeout: Duration, maxEvents: Int = 1) async -> [KafkaConsumerEvent] {
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000
             + timeout.components.attoseconds / 1_000_000_000_000_000)
         let handle = UncheckedHandle(pointer: handle)
         let context = context.takeUnretainedValue()
         return await blockingCalls.run {
-            let message = rd_kafka_consumer_poll(handle.pointer, milliseconds)
-            var events = context.takeEvents()
-            if let message {
+            var events: [KafkaConsumerEvent] = []
+            var timeout = milliseconds
+            // After the first message, take what is already queued without waiting, up to a bound, so that one
+            // hop to the polling thread carries many messages.
+            while events.count < maxEvents, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+                events += context.takeEvents()
                 events.append(Self.event(consuming: message))
+                timeout = 0
             }
-            return events
+            return events + context.takeEvents()
         }
     }
 
@@ -289,10 +327,10 @@ extension KafkaConsumer {
         }
 
         private let state = Mutex(State())
-        private let beforeRevoke: RevocationHook?
+        let hooks: Hooks
 
-        init(logger: Logger, beforeRevoke: RevocationHook?) {
-            self.beforeRevoke = beforeRevoke
+        init(logger: Logger, hooks: Hooks) {
+            self.hooks = hooks
             super.init(logger: logger)
         }
 
@@ -343,7 +381,7 @@ extension KafkaConsumer {
                 logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
             case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
                 let lost = rd_kafka_assignment_lost(client) != 0
-                beforeRevoke?(changed, state.withLock { $0.assignment }.subtracting(changed))
+                hooks.beforeRevoke?(changed, state.withLock { $0.assignment }.subtracting(changed))
                 // Offsets are stored as requests finish, so everything done is already stored here, before the
                 // unassign that commits it.
                 let failure = cooperative

@@ -48,7 +48,7 @@ public final class VendorSandbox: Service {
         try await withThrowingDiscardingTaskGroup { group in
             for vendor in SandboxVendor.allCases {
                 let application = makeApplication(vendor: vendor)
-                group.addTask { try await application.runService() }
+                group.addTask { try await application.run() }
             }
         }
     }

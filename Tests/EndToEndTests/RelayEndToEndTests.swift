@@ -136,6 +136,7 @@ struct ServiceProcessTests {
                   braze: { base_url: "\(urls[.braze]!)", api_key: "${BRAZE_KEY_FROM_ENV}" }
                   engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
                                master_secret: sandbox-master-secret }
+                http: { host: 127.0.0.1, port: 0 }
                 """.write(toFile: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: configPath) }
             var environment = ProcessInfo.processInfo.environment
@@ -155,7 +156,7 @@ struct ServiceProcessTests {
             #expect(await sandbox.record(of: .engagelab).deleted["registration_id"] == ["reg-77"])
             try await relay.waitForOutput(containing: "Outcome published")
             relay.signal(SIGTERM)
-            #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0)
+            #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
             #expect(!relay.standardOutput.contains("u-77"))
             #expect(!relay.standardOutput.contains("sandbox-braze-key"))
         }

@@ -24,7 +24,9 @@ extension RelayConfiguration {
         } catch {
             throw ConfigurationError(key: "", message: "not valid YAML: \(error)")
         }
-        let document = try ConfigNode(path: "", node: root, environment: environment)
+        let document = try ConfigNode(
+            path: "", node: EnvironmentOverrides.apply(to: root, environment: environment), environment: environment
+        )
         self.init()
         if let kafka = try document.child("kafka") {
             self.kafka.bootstrapServers = try kafka.string("bootstrap_servers").flatMap { $0.isEmpty ? nil : $0 }

@@ -22,6 +22,9 @@ public final class ErasureRelayService: Service {
         var ledger = OffsetLedger<TopicPartition>()
         var paused = false
         var draining = false
+        /// When each unfinished request was read, and its deadline once decoded: for the age and slack metrics.
+        var readAt: [OffsetLedger<TopicPartition>.Ticket: ContinuousClock.Instant] = [:]
+        var deadlines: [OffsetLedger<TopicPartition>.Ticket: Timestamp] = [:]
     }
 
     private let consumer: KafkaConsumer
@@ -35,6 +38,8 @@ public final class ErasureRelayService: Service {
     private let flow = Mutex(FlowState())
     private let observer: (@Sendable (Outcome) -> Void)?
     private let shareTracker: PartitionShareTracker
+    private let health: RelayHealth
+    private let metrics: RelayMetrics
 
     /// - Parameter observer: told of every outcome once the broker acknowledged it (used by the CLI and tests).
     public init(
@@ -45,10 +50,14 @@ public final class ErasureRelayService: Service {
         lanes: [VendorLane],
         adapters: [any VendorAdapter],
         shareTracker: PartitionShareTracker,
+        health: RelayHealth = RelayHealth(),
+        metrics: RelayMetrics = RelayMetrics(),
         logger: Logger,
         observer: (@Sendable (Outcome) -> Void)? = nil
     ) {
         self.shareTracker = shareTracker
+        self.health = health
+        self.metrics = metrics
         self.consumer = consumer
         self.producer = producer
         self.topics = topics
@@ -89,9 +98,17 @@ public final class ErasureRelayService: Service {
         let stopping = Mutex(false)
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { requests in
+                var lastGaugeUpdate = ContinuousClock.now
                 while !stopping.withLock({ $0 }) && !Task.isCancelled {
-                    for event in await consumer.poll(timeout: .milliseconds(100)) {
+                    let room = min(256, max(1, pipeline.maxInFlight - inFlight))
+                    let events = await consumer.poll(timeout: .milliseconds(100), maxEvents: room)
+                    health.polled()
+                    for event in events {
                         try await handle(event, requests: &requests, admitting: true)
+                    }
+                    if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
+                        updateAgeMetrics()
+                        lastGaugeUpdate = .now
                     }
                 }
                 try await drain(requests: &requests)
@@ -104,6 +121,7 @@ public final class ErasureRelayService: Service {
     /// Stops fetching, gives in-flight requests the drain timeout to finish, and abandons the rest unstored, to be
     /// read again after a restart.
     private func drain(requests: inout ThrowingDiscardingTaskGroup<any Error>) async throws {
+        health.stopping()
         flow.withLock { state in
             state.paused = true
             state.draining = true
@@ -117,6 +135,7 @@ public final class ErasureRelayService: Service {
             for event in await consumer.poll(timeout: .milliseconds(50)) {
                 try await handle(event, requests: &requests, admitting: false)
             }
+            health.polled()
         }
         if inFlight > 0 {
             logger.warning("Drain timeout reached; unfinished requests will be read again after restart",
@@ -136,6 +155,7 @@ public final class ErasureRelayService: Service {
             guard admitting, let ticket = admit(message) else { return }
             requests.addTask { await self.process(message, ticket: ticket) }
         case .assigned(let partitions):
+            health.joinedGroup()
             flow.withLock { $0.ledger.assign(partitions) }
             await updateQuotaShare()
             logger.info("Partitions assigned", metadata: [
@@ -143,7 +163,12 @@ public final class ErasureRelayService: Service {
             ])
         case .revoked(let partitions, let lost):
             for lane in lanes { await lane.quotaShareChanged() }
-            let dropped = flow.withLock { $0.ledger.revoke(partitions) }
+            let dropped = flow.withLock { state in
+                let revoked = Set(partitions)
+                state.readAt = state.readAt.filter { !revoked.contains($0.key.partition) }
+                state.deadlines = state.deadlines.filter { !revoked.contains($0.key.partition) }
+                return state.ledger.revoke(partitions)
+            }
             logger.info("Partitions revoked", metadata: [
                 LoggingKeys.partition: "\(partitions.sorted())", "lost": "\(lost)", "dropped_in_flight": "\(dropped)",
             ])
@@ -151,8 +176,20 @@ public final class ErasureRelayService: Service {
             logger.error("Kafka consumer failed", metadata: [LoggingKeys.error: "\(error)"])
             throw error
         case .error(let error):
+            if error.librdkafkaName == "_ALL_BROKERS_DOWN" { health.brokersUnreachable() }
             logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
         }
+    }
+
+    /// Publishes the age of the oldest unfinished request and the least slack before any unfinished deadline.
+    private func updateAgeMetrics() {
+        let (oldest, earliestDeadline, inFlight) = flow.withLock { state in
+            (state.readAt.values.min(), state.deadlines.values.min(), state.ledger.inFlightCount)
+        }
+        metrics.requestsInFlight(inFlight)
+        let age = oldest.map { (ContinuousClock.now - $0).seconds } ?? 0
+        let slack = earliestDeadline.map { Double($0.millisecondsSinceEpoch - Timestamp.now().millisecondsSinceEpoch) / 1000 }
+        metrics.oldestRequest(ageSeconds: age, deadlineSlackSeconds: slack)
     }
 
     private func updateQuotaShare() async {
@@ -171,10 +208,14 @@ public final class ErasureRelayService: Service {
 
     /// Tracks a message and pauses fetching when the in-flight bound is reached.
     private func admit(_ message: KafkaMessage) -> OffsetLedger<TopicPartition>.Ticket? {
-        flow.withLock { state in
+        metrics.requestConsumed()
+        return flow.withLock { state in
             let ticket = state.ledger.track(partition: message.topicPartition, offset: message.offset)
+            if let ticket { state.readAt[ticket] = .now }
+            metrics.requestsInFlight(state.ledger.inFlightCount)
             if !state.paused, state.ledger.inFlightCount >= pipeline.maxInFlight {
                 state.paused = true
+                metrics.partitionsPaused(consumer.assignment.count)
                 do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
                 logger.debug("In-flight limit reached; partitions paused",
                              metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"])
@@ -185,6 +226,8 @@ public final class ErasureRelayService: Service {
 
     private func complete(_ ticket: OffsetLedger<TopicPartition>.Ticket) {
         flow.withLock { state in
+            state.readAt[ticket] = nil
+            state.deadlines[ticket] = nil
             if let offset = state.ledger.complete(ticket) {
                 do {
                     try consumer.storeOffsets([ticket.partition: offset])
@@ -195,6 +238,7 @@ public final class ErasureRelayService: Service {
             }
             if state.paused, !state.draining, state.ledger.inFlightCount < pipeline.resumeBelow {
                 state.paused = false
+                metrics.partitionsPaused(0)
                 do { try consumer.resumeAll() } catch { logger.warning("Resume failed", metadata: [LoggingKeys.error: "\(error)"]) }
             }
         }
@@ -227,6 +271,7 @@ public final class ErasureRelayService: Service {
             )
         case .success(let request):
             logger[metadataKey: LoggingKeys.requestID] = "\(request.requestID)"
+            flow.withLock { $0.deadlines[ticket] = request.deadline }
             guard let results = await processor.process(request) else { return }
             outcome = Outcome(
                 requestID: request.requestID, status: Outcome.status(of: results), regulation: request.regulation,
@@ -234,11 +279,15 @@ public final class ErasureRelayService: Service {
                 error: nil, source: source
             )
         }
+        let publishStarted = ContinuousClock.now
         let published = await publish(
             topic: topics.outcomes, key: outcome.requestID.map { Array($0.utf8) }, value: outcome.jsonBytes(),
             headers: [], logger: logger
         )
         guard published else { return }
+        metrics.outcomeAcknowledged(after: .now - publishStarted)
+        metrics.outcomePublished(outcome.status)
+        for result in outcome.vendors { metrics.vendorResult(result) }
         logger.info("Outcome published", metadata: [
             LoggingKeys.status: "\(outcome.status.rawValue)",
             "vendors": "\(outcome.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))",

@@ -60,11 +60,14 @@ public actor VendorLane {
 
     private let quotaShare: QuotaShare?
     private var appliedShareVersion = -1
+    private let metrics: RelayMetrics
+    private var limiterBlockedSince: Instant?
 
     /// - Parameter quotaShare: this replica's share of the vendor's quota; nil for the whole quota.
     public init(adapter: any VendorAdapter, settings: VendorSettings, transport: any VendorTransport, logger: Logger,
-                quotaShare: QuotaShare? = nil) {
+                quotaShare: QuotaShare? = nil, metrics: RelayMetrics = RelayMetrics()) {
         self.quotaShare = quotaShare
+        self.metrics = metrics
         self.vendor = adapter.vendor
         self.adapter = adapter
         self.settings = settings
@@ -167,9 +170,16 @@ public actor VendorLane {
                 }
                 guard permitted <= now else {
                     putBack(batch, isolated: wasIsolated)
+                    limiterBlockedSince = limiterBlockedSince ?? now
                     return permitted
                 }
                 limiter.take(now: now)
+                if let blockedSince = limiterBlockedSince {
+                    metrics.rateLimiterWait(vendor, duration: now - blockedSince)
+                    limiterBlockedSince = nil
+                }
+                metrics.batchSize(vendor, items: batch.count)
+                metrics.laneQueue(vendor, items: queue.count + isolated.reduce(0) { $0 + $1.count })
                 callsInFlight += 1
                 let call = adapter.call(for: batch.map(\.item), now: .now())
                 group.addTask { [transport, settings] in
@@ -249,6 +259,13 @@ public actor VendorLane {
             status = nil
             result = .retriable(reason: Self.describe(error), retryAfter: nil)
         }
+        let resultLabel = switch (result, status) {
+        case (.accepted, _): "accepted"
+        case (.rejected, _): "rejected"
+        case (.retriable, nil): "transport_error"
+        case (.retriable, _): "retriable"
+        }
+        metrics.vendorCall(vendor, result: resultLabel, status: status, duration: now - started)
         for index in batch.indices { batch[index].lastStatus = status ?? batch[index].lastStatus }
         let singleTicket = Set(batch.map(\.ticket)).count == 1
         switch result {
@@ -284,6 +301,7 @@ public actor VendorLane {
                 retried.append(item)
             }
             if !retried.isEmpty {
+                metrics.vendorRetries(vendor, count: retried.count)
                 if wasIsolated { isolated.append(retried) } else { queue.append(contentsOf: retried) }
             }
         }

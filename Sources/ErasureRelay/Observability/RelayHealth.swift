@@ -1,0 +1,53 @@
+import Synchronization
+
+/// What `/healthz` and `/readyz` report: whether the consumer loop is turning, and whether this member is connected
+/// and in the group.
+public final class RelayHealth: Sendable {
+    private struct State {
+        var lastPoll: ContinuousClock.Instant?
+        var inGroup = false
+        var brokersDown = false
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    /// How long the consumer loop may go without polling before the process counts as stuck.
+    public let stallLimit: Duration
+
+    public init(stallLimit: Duration = .seconds(60)) {
+        self.stallLimit = stallLimit
+    }
+
+    func polled() {
+        state.withLock {
+            $0.lastPoll = .now
+            $0.brokersDown = false
+        }
+    }
+
+    func joinedGroup() {
+        state.withLock { $0.inGroup = true }
+    }
+
+    func brokersUnreachable() {
+        state.withLock { $0.brokersDown = true }
+    }
+
+    func stopping() {
+        state.withLock { $0.stopped = true }
+    }
+
+    /// Alive: the consumer loop has polled within ``stallLimit``. A process still starting counts as alive.
+    public var isAlive: Bool {
+        state.withLock { state in
+            guard let lastPoll = state.lastPoll else { return true }
+            return state.stopped || ContinuousClock.now - lastPoll < stallLimit
+        }
+    }
+
+    /// Ready: alive, in the consumer group, the brokers reachable, and not shutting down.
+    public var isReady: Bool {
+        let ready = state.withLock { $0.inGroup && !$0.brokersDown && !$0.stopped && $0.lastPoll != nil }
+        return ready && isAlive
+    }
+}

@@ -1,0 +1,116 @@
+import Metrics
+
+/// erasure-relay's metrics, through swift-metrics. Names follow Prometheus conventions: one `erasure_relay_`
+/// prefix, base units, `_total` for counters. Label values are vendor names, statuses and partition numbers, never
+/// identifiers or request ids.
+public struct RelayMetrics: Sendable {
+    private let factory: any MetricsFactory
+
+    /// - Parameter factory: where metrics go; the bootstrapped metrics system by default.
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+    }
+
+    // MARK: Requests and outcomes
+
+    /// Requests read from the request topic.
+    public func requestConsumed() {
+        Counter(label: "erasure_relay_requests_consumed_total", factory: factory).increment()
+    }
+
+    /// Outcomes published, by request status.
+    public func outcomePublished(_ status: Outcome.Status) {
+        Counter(label: "erasure_relay_outcomes_total", dimensions: [("status", status.rawValue)], factory: factory).increment()
+    }
+
+    /// Vendor results published, by vendor and vendor status.
+    public func vendorResult(_ result: VendorResult) {
+        Counter(label: "erasure_relay_vendor_results_total",
+                dimensions: [("vendor", result.vendor.rawValue), ("status", result.status.rawValue)]).increment()
+    }
+
+    /// Requests read and not yet done.
+    public func requestsInFlight(_ count: Int) {
+        Gauge(label: "erasure_relay_requests_in_flight", factory: factory).record(count)
+    }
+
+    /// Partitions currently paused by backpressure.
+    public func partitionsPaused(_ count: Int) {
+        Gauge(label: "erasure_relay_partitions_paused", factory: factory).record(count)
+    }
+
+    /// The age of the oldest unfinished request, and the least time left before any unfinished request's deadline.
+    public func oldestRequest(ageSeconds: Double, deadlineSlackSeconds: Double?) {
+        Gauge(label: "erasure_relay_oldest_request_age_seconds", factory: factory).record(ageSeconds)
+        if let deadlineSlackSeconds {
+            Gauge(label: "erasure_relay_deadline_slack_seconds", factory: factory).record(deadlineSlackSeconds)
+        }
+    }
+
+    /// Consumer lag of one assigned partition, from librdkafka's statistics.
+    public func consumerLag(partition: Int32, messages: Int64) {
+        Gauge(label: "erasure_relay_consumer_lag_messages", dimensions: [("partition", "\(partition)")], factory: factory).record(messages)
+    }
+
+    /// How long publishing an outcome took until the broker acknowledged it.
+    public func outcomeAcknowledged(after duration: Duration) {
+        Timer(label: "erasure_relay_outcome_publish_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Offset commits reported by librdkafka, by result.
+    public func commit(succeeded: Bool) {
+        Counter(label: "erasure_relay_offset_commits_total", dimensions: [("result", succeeded ? "ok" : "error")], factory: factory)
+            .increment()
+    }
+
+    /// How long an explicit offset commit took.
+    public func commitDuration(_ duration: Duration) {
+        Timer(label: "erasure_relay_offset_commit_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    }
+
+    // MARK: Vendor calls
+
+    /// One vendor call, by how it ended: `accepted`, `rejected`, `retriable` or `transport_error`.
+    public func vendorCall(_ vendor: VendorID, result: String, status: Int?, duration: Duration) {
+        Counter(label: "erasure_relay_vendor_calls_total", dimensions: [("vendor", vendor.rawValue), ("result", result)], factory: factory)
+            .increment()
+        Timer(label: "erasure_relay_vendor_call_duration_seconds", dimensions: [("vendor", vendor.rawValue)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+        if status == 429 {
+            Counter(label: "erasure_relay_vendor_rate_limited_total", dimensions: [("vendor", vendor.rawValue)], factory: factory).increment()
+        }
+    }
+
+    /// Identifiers put back in the queue to be tried again.
+    public func vendorRetries(_ vendor: VendorID, count: Int) {
+        Counter(label: "erasure_relay_vendor_retries_total", dimensions: [("vendor", vendor.rawValue)], factory: factory)
+            .increment(by: count)
+    }
+
+    /// Items per call.
+    public func batchSize(_ vendor: VendorID, items: Int) {
+        Recorder(label: "erasure_relay_vendor_batch_size", dimensions: [("vendor", vendor.rawValue)], aggregate: true, factory: factory)
+            .record(items)
+    }
+
+    /// How long a ready batch waited for the rate limiter.
+    public func rateLimiterWait(_ vendor: VendorID, duration: Duration) {
+        Timer(label: "erasure_relay_rate_limiter_wait_seconds", dimensions: [("vendor", vendor.rawValue)], factory: factory)
+            .recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// Identifiers waiting in a lane.
+    public func laneQueue(_ vendor: VendorID, items: Int) {
+        Gauge(label: "erasure_relay_vendor_queue_items", dimensions: [("vendor", vendor.rawValue)], factory: factory).record(items)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
+    }
+
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
