@@ -3,6 +3,8 @@ import ErasureRelay
 import Foundation
 import Kafka
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import VendorSandbox
@@ -26,9 +28,15 @@ struct ThroughputBench: AsyncParsableCommand {
     @Option(help: "Partitions of the request topic.") var partitions = 8
     @Option(help: "Vendors each request targets.") var vendors = "braze,moengage,moengage_gdpr,engagelab"
 
+    @Flag(help: "Print the relay's metrics after the run.") var showMetrics = false
+    @Option(help: "pipeline.max_in_flight for the run.") var maxInFlight = RelayConfiguration.Pipeline().maxInFlight
+    @Option(help: "A librdkafka property for the relay, as KEY=VALUE. Repeatable.") var kafkaProperty: [String] = []
+
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let targets = try vendors.split(separator: ",").map { name in
             guard let vendor = VendorID(rawValue: String(name)) else { throw ValidationError("unknown vendor \(name)") }
             return vendor
@@ -39,8 +47,10 @@ struct ThroughputBench: AsyncParsableCommand {
         for topic in [topics.requestTopic, topics.outcomeTopic, topics.deadLetterTopic, "kcat-relay-copy"] {
             try broker.createTopic(topic, partitions: partitions)
         }
+        let produceStarted = ContinuousClock.now
         try await BenchBacklog.produce(requests, to: topics.requestTopic, broker: broker.bootstrapServers,
                                        vendors: targets, logger: logger)
+        let produceSeconds = (ContinuousClock.now - produceStarted).seconds
         let kcatSeconds = try kcatRelaySeconds(bootstrap: broker.bootstrapServers, from: topics.requestTopic,
                                                count: requests)
         var sandboxConfiguration = SandboxConfiguration()
@@ -48,8 +58,16 @@ struct ThroughputBench: AsyncParsableCommand {
             sandboxConfiguration.quotas[vendor] = .init(requests: 10_000_000, windowSeconds: 1)
         }
         let sandbox = VendorSandbox(configuration: sandboxConfiguration, logger: logger)
+        var pipeline = RelayConfiguration.Pipeline()
+        pipeline.maxInFlight = maxInFlight
+        pipeline.resumeBelow = maxInFlight * 3 / 4
+        let properties = Dictionary(kafkaProperty.compactMap { entry -> (String, String)? in
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+        }) { $1 }
         let relaySeconds = try await BenchRun.relay(
-            sandbox: sandbox, bootstrap: broker.bootstrapServers, expecting: requests, logger: logger
+            sandbox: sandbox, bootstrap: broker.bootstrapServers, expecting: requests, pipeline: pipeline,
+            kafkaProperties: properties, logger: logger
         ) { settings in
             settings.rateLimit = .init(requests: 10_000_000, windowSeconds: 1)
             settings.maxConcurrency = 32
@@ -60,6 +78,9 @@ struct ThroughputBench: AsyncParsableCommand {
             | requests | partitions | vendors | erasure-relay (req/s) | kcat consume→produce (msg/s) | ratio |
             |---|---|---|---|---|---|
             | \(requests) | \(partitions) | \(vendors) | \(Int(relayRate)) | \(Int(kcatRate)) | \(String(format: "%.2f", relayRate / kcatRate)) |
+
+            \(showMetrics ? registry.emitToString().split(separator: "\n").filter { $0.contains("_sum") || $0.contains("_count") || $0.contains("_total") }.joined(separator: "\n") : "")
+            Backlog produced by erasure-relay's producer, each send awaiting its acknowledgement: \(Int(Double(requests) / produceSeconds)) msg/s.
             """)
     }
 
@@ -223,6 +244,8 @@ enum BenchRun {
         bootstrap: String,
         expecting: Int?,
         for duration: Duration? = nil,
+        pipeline: RelayConfiguration.Pipeline = .init(),
+        kafkaProperties: [String: String] = [:],
         logger: Logger,
         adjust: @escaping @Sendable (inout VendorSettings) -> Void
     ) async throws -> Double {
@@ -232,6 +255,8 @@ enum BenchRun {
             tasks.addTask { try await group.run() }
             var configuration = RelayConfiguration()
             configuration.kafka.groupID = "bench-\(UUID().uuidString)"
+            configuration.pipeline = pipeline
+            configuration.kafka.properties = kafkaProperties
             configuration.vendors = await sandbox.relayVendorSettings().mapValues { settings in
                 var settings = settings
                 adjust(&settings)

@@ -85,7 +85,7 @@ private struct ProcessBox: @unchecked Sendable {
 }
 
 /// A value whose changes can be awaited.
-final class Watched<Value: Sendable>: Sendable {
+public final class Watched<Value: Sendable>: Sendable {
     private struct State {
         var value: Value
         var waiters: [UInt64: (predicate: @Sendable (Value) -> Bool, continuation: CheckedContinuation<Value, any Error>)] = [:]
@@ -94,13 +94,13 @@ final class Watched<Value: Sendable>: Sendable {
 
     private let state: Mutex<State>
 
-    init(_ value: Value) {
+    public init(_ value: Value) {
         self.state = Mutex(State(value: value))
     }
 
-    var value: Value { state.withLock { $0.value } }
+    public var value: Value { state.withLock { $0.value } }
 
-    func update(_ change: (inout Value) -> Void) {
+    public func update(_ change: (inout Value) -> Void) {
         let ready = state.withLock { state -> [(CheckedContinuation<Value, any Error>, Value)] in
             change(&state.value)
             var ready: [(CheckedContinuation<Value, any Error>, Value)] = []
@@ -114,7 +114,7 @@ final class Watched<Value: Sendable>: Sendable {
     }
 
     /// Waits until `predicate` holds, or throws after `timeout`.
-    func wait(timeout: Duration, until predicate: @escaping @Sendable (Value) -> Bool) async throws -> Value {
+    public func wait(timeout: Duration, until predicate: @escaping @Sendable (Value) -> Bool) async throws -> Value {
         try await withThrowingTaskGroup(of: Value.self) { group in
             let id = state.withLock { state in
                 defer { state.nextWaiter += 1 }

@@ -1,3 +1,4 @@
+import Foundation
 import ErasureRelay
 import Testing
 
@@ -87,5 +88,76 @@ struct ConfigurationTests {
             environment: [:]
         )
         #expect(configuration.vendors[.engagelab]?.baseURL == "http://127.0.0.1:8080")
+    }
+}
+
+@Suite("Configuration from the environment and from files")
+struct ConfigurationSourcesTests {
+    @Test func environmentOverridesAnyKey() throws {
+        let configuration = try RelayConfiguration(yaml: """
+            kafka: { bootstrap_servers: "file:9092" }
+            vendors:
+              braze: { api_key: from-file, rate_limit: { requests: 100 } }
+            """, environment: [
+                "ERASURE_RELAY__KAFKA__BOOTSTRAP_SERVERS": "env:9092",
+                "ERASURE_RELAY__VENDORS__BRAZE__RATE_LIMIT__REQUESTS": "250",
+                "ERASURE_RELAY__HTTP__PORT": "9191",
+                "erasure_relay__vendors__engagelab__app_key": "ek",
+                "ERASURE_RELAY__VENDORS__ENGAGELAB__MASTER_SECRET": "es",
+                "ERASURE_RELAY__KAFKA__PROPERTIES__SASL.USERNAME": "relay",
+            ])
+        #expect(configuration.kafka.bootstrapServers == "env:9092")
+        #expect(configuration.vendors[.braze]?.rateLimit.requests == 250)
+        #expect(configuration.http.port == 9191)
+        #expect(configuration.kafka.properties["sasl.username"] == "relay")
+        guard case .engagelab(let appKey, let secret) = configuration.vendors[.engagelab]?.account else {
+            Issue.record("engagelab not enabled from the environment")
+            return
+        }
+        #expect(appKey == "ek" && secret.value == "es")
+    }
+
+    @Test func anOverrideOfAnUnknownKeyIsAnError() {
+        #expect {
+            try RelayConfiguration(yaml: "", environment: ["ERASURE_RELAY__KAFKA__BOOTSTRAP": "x"])
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "kafka.bootstrap"
+        }
+    }
+
+    @Test func secretsAreReadFromFilesAndNeverPrinted() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("braze-key-\(UUID())").path
+        try "  brz-from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let configuration = try RelayConfiguration(
+            yaml: "vendors: { braze: { api_key_file: \(path) } }", environment: [:]
+        )
+        guard case .braze(let apiKey, _) = configuration.vendors[.braze]?.account else {
+            Issue.record("braze not configured")
+            return
+        }
+        #expect(apiKey.value == "brz-from-file")
+        #expect(!configuration.effectiveDescription.contains("brz-from-file"))
+        #expect(!"\(apiKey)".contains("brz"))
+        #expect {
+            try RelayConfiguration(yaml: "vendors: { braze: { api_key_file: /nonexistent/key } }", environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "vendors.braze.api_key_file"
+        }
+        #expect {
+            try RelayConfiguration(yaml: "vendors: { braze: { api_key: a, api_key_file: \(path) } }", environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.key == "vendors.braze.api_key"
+        }
+    }
+
+    @Test func kafkaSecretsAreMaskedInTheEffectiveConfiguration() throws {
+        let configuration = try RelayConfiguration(
+            yaml: "kafka: { properties: { sasl.password: hunter2, ssl.key.password: k2, security.protocol: SSL } }",
+            environment: [:]
+        )
+        let text = configuration.effectiveDescription
+        #expect(!text.contains("hunter2") && !text.contains("k2\""))
+        #expect(text.contains("security.protocol: \"SSL\""))
     }
 }

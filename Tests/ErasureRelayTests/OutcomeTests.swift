@@ -43,3 +43,19 @@ struct OutcomeTests {
             == .failed)
     }
 }
+
+@Suite("librdkafka statistics")
+struct ConsumerStatisticsTests {
+    @Test func readsConsumerLagPerPartitionOfTheRequestTopic() {
+        let json = """
+            {"name":"rdkafka#consumer-1","topics":{
+              "user-erasure":{"partitions":{"0":{"consumer_lag":12},"1":{"consumer_lag":-1},"-1":{"consumer_lag":0},
+                                            "2":{"consumer_lag":0}}},
+              "other":{"partitions":{"0":{"consumer_lag":99}}}}}
+            """
+        let lag = ConsumerStatistics.lag(json: json, topic: "user-erasure").sorted { $0.partition < $1.partition }
+        #expect(lag.map(\.partition) == [0, 2])
+        #expect(lag.map(\.lag) == [12, 0])
+        #expect(ConsumerStatistics.lag(json: "not json", topic: "user-erasure").isEmpty)
+    }
+}

@@ -51,6 +51,7 @@ extension RelayConfiguration {
             "pipeline:",
             "  max_in_flight: \(pipeline.maxInFlight)",
             "  resume_below: \(pipeline.resumeBelow)",
+            "  pause_after_ms: \(pipeline.pauseAfterMilliseconds)",
             "  max_message_bytes: \(pipeline.maxMessageBytes)",
             "  drain_timeout_seconds: \(pipeline.drainTimeoutSeconds)",
         ]

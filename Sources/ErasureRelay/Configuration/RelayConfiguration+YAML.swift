@@ -67,6 +67,8 @@ extension RelayConfiguration {
             guard self.pipeline.resumeBelow < self.pipeline.maxInFlight else {
                 throw ConfigurationError(key: "pipeline.resume_below", message: "must be below pipeline.max_in_flight")
             }
+            self.pipeline.pauseAfterMilliseconds = try pipeline.int("pause_after_ms", in: 0...60_000)
+                ?? self.pipeline.pauseAfterMilliseconds
             self.pipeline.maxMessageBytes = try pipeline.int("max_message_bytes", in: 256...16_777_216)
                 ?? self.pipeline.maxMessageBytes
             self.pipeline.drainTimeoutSeconds = try pipeline.int("drain_timeout_seconds", in: 0...3600)

@@ -35,6 +35,9 @@ public struct RelayConfiguration: Sendable {
         public var maxInFlight: Int = 1000
         /// `pipeline.resume_below`: the consumer resumes when fewer requests than this are in flight. Default 750.
         public var resumeBelow: Int = 750
+        /// `pipeline.pause_after_ms`: how long a full pipeline waits for room before pausing its partitions.
+        /// Default 1000.
+        public var pauseAfterMilliseconds: Int = 1000
         /// `pipeline.max_message_bytes`: larger messages are rejected unread. Default 65536.
         public var maxMessageBytes: Int = 65_536
         /// `pipeline.drain_timeout_seconds`: on shutdown, how long in-flight work may take to finish. Default 25.

@@ -1,9 +1,9 @@
 import Foundation
 
 /// Reads what erasure-relay needs from librdkafka's statistics JSON.
-enum ConsumerStatistics {
+public enum ConsumerStatistics {
     /// Consumer lag per partition of `topic`, for partitions where librdkafka knows it.
-    static func lag(json: String, topic: String) -> [(partition: Int32, lag: Int64)] {
+    public static func lag(json: String, topic: String) -> [(partition: Int32, lag: Int64)] {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
               let topics = object["topics"] as? [String: Any],
               let entry = topics[topic] as? [String: Any],

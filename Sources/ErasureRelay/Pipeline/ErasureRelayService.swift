@@ -36,6 +36,7 @@ public final class ErasureRelayService: Service {
     private let decoder: RequestDecoder
     private let logger: Logger
     private let flow = Mutex(FlowState())
+    private let room = RoomSignal()
     private let observer: (@Sendable (Outcome) -> Void)?
     private let shareTracker: PartitionShareTracker
     private let health: RelayHealth
@@ -100,6 +101,7 @@ public final class ErasureRelayService: Service {
             try await withThrowingDiscardingTaskGroup { requests in
                 var lastGaugeUpdate = ContinuousClock.now
                 while !stopping.withLock({ $0 }) && !Task.isCancelled {
+                    if await waitedForRoom() { continue }
                     let room = min(256, max(1, pipeline.maxInFlight - inFlight))
                     let events = await consumer.poll(timeout: .milliseconds(100), maxEvents: room)
                     health.polled()
@@ -206,26 +208,40 @@ public final class ErasureRelayService: Service {
         for lane in lanes { await lane.quotaShareChanged() }
     }
 
-    /// Tracks a message and pauses fetching when the in-flight bound is reached.
+    /// At the in-flight limit, stops taking messages. Polling stops for up to `pipeline.pause_after_ms` while work
+    /// finishes (librdkafka holds at most its bounded prefetch meanwhile); if there is still no room then, the
+    /// partitions are paused and polling resumes, so that rebalances are served and the member stays in the group.
+    /// Pausing is kept for lasting stalls because librdkafka 2.0.2 takes up to a second to fetch again after a
+    /// resume. Returns true when it waited or paused, so the caller looks again before polling for messages.
+    private func waitedForRoom() async -> Bool {
+        guard inFlight >= pipeline.maxInFlight, !flow.withLock({ $0.paused }) else { return false }
+        let resumeBelow = pipeline.resumeBelow
+        let hasRoom: @Sendable () -> Bool = { self.inFlight < resumeBelow }
+        if await room.wait(timeout: .milliseconds(pipeline.pauseAfterMilliseconds), hasRoom: hasRoom) { return true }
+        flow.withLock { state in
+            guard !state.paused, state.ledger.inFlightCount >= pipeline.resumeBelow else { return }
+            state.paused = true
+            metrics.partitionsPaused(consumer.assignment.count)
+            do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
+            logger.debug("In-flight limit reached; partitions paused",
+                         metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"])
+        }
+        return true
+    }
+
+    /// Tracks a message.
     private func admit(_ message: KafkaMessage) -> OffsetLedger<TopicPartition>.Ticket? {
         metrics.requestConsumed()
         return flow.withLock { state in
             let ticket = state.ledger.track(partition: message.topicPartition, offset: message.offset)
             if let ticket { state.readAt[ticket] = .now }
             metrics.requestsInFlight(state.ledger.inFlightCount)
-            if !state.paused, state.ledger.inFlightCount >= pipeline.maxInFlight {
-                state.paused = true
-                metrics.partitionsPaused(consumer.assignment.count)
-                do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
-                logger.debug("In-flight limit reached; partitions paused",
-                             metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"])
-            }
             return ticket
         }
     }
 
     private func complete(_ ticket: OffsetLedger<TopicPartition>.Ticket) {
-        flow.withLock { state in
+        let hasRoom = flow.withLock { state in
             state.readAt[ticket] = nil
             state.deadlines[ticket] = nil
             if let offset = state.ledger.complete(ticket) {
@@ -241,7 +257,10 @@ public final class ErasureRelayService: Service {
                 metrics.partitionsPaused(0)
                 do { try consumer.resumeAll() } catch { logger.warning("Resume failed", metadata: [LoggingKeys.error: "\(error)"]) }
             }
+            return state.ledger.inFlightCount < pipeline.resumeBelow
         }
+        // Outside the flow lock: the waiting side checks the in-flight count while holding the signal's lock.
+        if hasRoom { room.signal() }
     }
 
     private func process(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket) async {

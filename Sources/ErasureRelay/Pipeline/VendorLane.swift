@@ -8,16 +8,6 @@ import Logging
 public actor VendorLane {
     public typealias Instant = ContinuousClock.Instant
 
-    private struct Item {
-        var ticket: Int
-        var item: VendorItem
-        var attempts = 0
-        var firstAttempt: Instant?
-        var enqueuedAt: Instant
-        var notBefore: Instant
-        var lastStatus: Int?
-    }
-
     private struct Ticket {
         var remaining: Int
         var identifiers: Int
@@ -30,12 +20,6 @@ public actor VendorLane {
         var continuation: CheckedContinuation<VendorResult?, Never>
     }
 
-    private enum NextBatch {
-        case send([Item], isolated: Bool)
-        case waitUntil(Instant)
-        case idle
-    }
-
     public let vendor: VendorID
     private let adapter: any VendorAdapter
     private let settings: VendorSettings
@@ -46,9 +30,8 @@ public actor VendorLane {
     private let backoff: Backoff
     private var random = SystemRandomNumberGenerator()
 
-    private var queue: [Item] = []
-    /// Batches split after the vendor rejected them whole; each is resent on its own, never merged again.
-    private var isolated: [[Item]] = []
+    private var queue = LaneQueue()
+    private let limits: LaneQueue.Limits
     private var tickets: [Int: Ticket] = [:]
     private var nextTicket = 0
     private var callsInFlight = 0
@@ -84,6 +67,12 @@ public actor VendorLane {
             maximum: .milliseconds(settings.retry.maxBackoffMilliseconds)
         )
         (self.wakeups, self.wakeupSource) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+        self.limits = LaneQueue.Limits(
+            maxItems: adapter.maxItemsPerCall,
+            maxBodyBytes: adapter.maxBodyBytes,
+            emptyBodyBytes: adapter.bodySize(of: [], now: .now()),
+            linger: .milliseconds(settings.batching.lingerMilliseconds)
+        )
     }
 
     /// Erases `items`, all from one request, and waits for the vendor's answers.
@@ -99,7 +88,7 @@ public actor VendorLane {
                 continuation: continuation
             )
             for item in items {
-                queue.append(Item(ticket: ticketID, item: item, enqueuedAt: now, notBefore: now))
+                queue.enqueue(LaneItem(ticket: ticketID, item: item, enqueuedAt: now, notBefore: now))
             }
             wakeupSource.yield()
         }
@@ -118,8 +107,7 @@ public actor VendorLane {
 
     /// Gives up on every waiting request: each ``erase(_:)`` returns nil.
     public func abandonAll() {
-        queue.removeAll()
-        isolated.removeAll()
+        _ = queue.removeAll()
         let abandoned = tickets
         tickets.removeAll()
         for ticket in abandoned.values { ticket.continuation.resume(returning: nil) }
@@ -153,7 +141,7 @@ public actor VendorLane {
         while callsInFlight < settings.maxConcurrency {
             let now = clock.now
             if let pausedUntil, pausedUntil > now { return pausedUntil }
-            switch nextBatch(now: now) {
+            switch queue.next(now: now, limits: limits, flush: flushWithoutLinger) {
             case .idle:
                 return nil
             case .waitUntil(let instant):
@@ -165,11 +153,11 @@ public actor VendorLane {
                     appliedShareVersion = version
                 }
                 guard let permitted = limiter.permittedAt(now: now) else {
-                    putBack(batch, isolated: wasIsolated)
+                    queue.putBack(batch, isolated: wasIsolated)
                     return nil
                 }
                 guard permitted <= now else {
-                    putBack(batch, isolated: wasIsolated)
+                    queue.putBack(batch, isolated: wasIsolated)
                     limiterBlockedSince = limiterBlockedSince ?? now
                     return permitted
                 }
@@ -179,7 +167,7 @@ public actor VendorLane {
                     limiterBlockedSince = nil
                 }
                 metrics.batchSize(vendor, items: batch.count)
-                metrics.laneQueue(vendor, items: queue.count + isolated.reduce(0) { $0 + $1.count })
+                metrics.laneQueue(vendor, items: queue.count)
                 callsInFlight += 1
                 let call = adapter.call(for: batch.map(\.item), now: .now())
                 group.addTask { [transport, settings] in
@@ -199,47 +187,7 @@ public actor VendorLane {
         return nil
     }
 
-    private func nextBatch(now: Instant) -> NextBatch {
-        var earliest: Instant?
-        if let index = isolated.firstIndex(where: { $0[0].notBefore <= now }) {
-            return .send(isolated.remove(at: index), isolated: true)
-        }
-        earliest = isolated.map { $0[0].notBefore }.min()
-        guard let firstReady = queue.firstIndex(where: { $0.notBefore <= now }) else {
-            let queued = queue.map(\.notBefore).min()
-            return [earliest, queued].compactMap { $0 }.min().map { .waitUntil($0) } ?? .idle
-        }
-        let kind = queue[firstReady].item.kind
-        var chosen: [Int] = []
-        var bodyBytes = adapter.maxBodyBytes.map { _ in adapter.bodySize(of: [], now: .now()) } ?? 0
-        for index in queue.indices[firstReady...] where queue[index].item.kind == kind && queue[index].notBefore <= now {
-            if let limit = adapter.maxBodyBytes {
-                let added = queue[index].item.payload.count + (chosen.isEmpty ? 0 : 1)
-                if !chosen.isEmpty, bodyBytes + added > limit { break }
-                bodyBytes += added
-            }
-            chosen.append(index)
-            if chosen.count == adapter.maxItemsPerCall { break }
-        }
-        let full = chosen.count == adapter.maxItemsPerCall || adapter.maxBodyBytes.map { bodyBytes * 10 > $0 * 9 } == true
-        let lingerEnds = queue[firstReady].enqueuedAt.advanced(by: .milliseconds(settings.batching.lingerMilliseconds))
-        if !full, !flushWithoutLinger, lingerEnds > now {
-            return .waitUntil(lingerEnds)
-        }
-        let batch = chosen.map { queue[$0] }
-        for index in chosen.reversed() { queue.remove(at: index) }
-        return .send(batch, isolated: false)
-    }
-
-    private func putBack(_ batch: [Item], isolated wasIsolated: Bool) {
-        if wasIsolated {
-            isolated.insert(batch, at: 0)
-        } else {
-            queue.insert(contentsOf: batch, at: 0)
-        }
-    }
-
-    private func finished(_ batch: [Item], wasIsolated: Bool, answer: Result<VendorResponse, any Error>,
+    private func finished(_ batch: [LaneItem], wasIsolated: Bool, answer: Result<VendorResponse, any Error>,
                           started: Instant) {
         callsInFlight -= 1
         defer { wakeupSource.yield() }
@@ -277,8 +225,8 @@ public actor VendorLane {
             logger.debug("Vendor rejected a batch; splitting it",
                          metadata: [LoggingKeys.batchSize: "\(batch.count)", LoggingKeys.reason: "\(reason)"])
             let middle = batch.count / 2
-            isolated.append(Array(batch[..<middle]))
-            isolated.append(Array(batch[middle...]))
+            queue.isolate(Array(batch[..<middle]))
+            queue.isolate(Array(batch[middle...]))
         case .rejected(let reason, _):
             for item in batch { record(item, failure: reason) }
         case .retriable(let reason, let retryAfter):
@@ -289,7 +237,7 @@ public actor VendorLane {
                 logger.info("Vendor asked to wait; lane paused",
                             metadata: [LoggingKeys.retryAfterSeconds: "\(retryAfter)", LoggingKeys.reason: "\(reason)"])
             }
-            var retried: [Item] = []
+            var retried: [LaneItem] = []
             for var item in batch {
                 let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
                 if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds) {
@@ -302,12 +250,16 @@ public actor VendorLane {
             }
             if !retried.isEmpty {
                 metrics.vendorRetries(vendor, count: retried.count)
-                if wasIsolated { isolated.append(retried) } else { queue.append(contentsOf: retried) }
+                if wasIsolated {
+                    queue.isolate(retried)
+                } else {
+                    for item in retried { queue.retry(item) }
+                }
             }
         }
     }
 
-    private func record(_ item: Item, failure: String?, reference: String? = nil, note: String? = nil,
+    private func record(_ item: LaneItem, failure: String?, reference: String? = nil, note: String? = nil,
                         deleted: Int? = nil) {
         guard var ticket = tickets[item.ticket] else { return }
         ticket.remaining -= 1
