@@ -153,16 +153,20 @@ struct MemoryBench: AsyncParsableCommand {
 
     @Option(help: "Requests in the backlog.") var backlog = 10_000
     @Option(help: "Partitions of the request topic (the embedded broker keeps about 5 MB each).") var partitions = 64
+    @Option(help: "Vendors each request targets.") var vendors = "braze"
 
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
+        let targets = try vendors.split(separator: ",").map { name in
+            guard let vendor = VendorID(rawValue: String(name)) else { throw ValidationError("unknown vendor \(name)") }
+            return vendor
+        }
         let executable = CommandLine.arguments[0]
         let broker = try BenchProcess(executable, ["dev-broker", "--partitions", "\(partitions)", "--log-level", "error"])
         defer { broker.terminate() }
         let bootstrap = try broker.firstLine()
-        try await BenchBacklog.produce(backlog, to: "user-erasure", broker: bootstrap, vendors: VendorID.allCases,
-                                       logger: logger)
+        try await BenchBacklog.produce(backlog, to: "user-erasure", broker: bootstrap, vendors: targets, logger: logger)
         var sandboxConfiguration = SandboxConfiguration()
         for vendor in SandboxVendor.allCases {
             sandboxConfiguration.quotas[vendor] = .init(requests: 10_000_000, windowSeconds: 1)
@@ -198,9 +202,9 @@ struct MemoryBench: AsyncParsableCommand {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             print("""
-                | backlog | partitions | outcomes | seconds | peak RSS (MB) |
-                |---|---|---|---|---|
-                | \(backlog) | \(partitions) | \(counted) | \(String(format: "%.1f", elapsed)) | \(String(format: "%.1f", Double(peak) / 1_048_576)) |
+                | backlog | partitions | vendors | outcomes | seconds | peak RSS (MB) |
+                |---|---|---|---|---|---|
+                | \(backlog) | \(partitions) | \(vendors) | \(counted) | \(String(format: "%.1f", elapsed)) | \(String(format: "%.1f", Double(peak) / 1_048_576)) |
                 """)
         }
     }
@@ -263,7 +267,11 @@ enum BenchRun {
                 return settings
             }
             let relay = RelayApplication(configuration: configuration, bootstrapServers: bootstrap, logger: logger,
-                                         observer: { _ in outcomes.increment() })
+                                         observer: { outcome in
+                                             outcomes.increment()
+                                             outcomes.addVendorTime(outcome.completedAt.millisecondsSinceEpoch
+                                                 - outcome.receivedAt.millisecondsSinceEpoch)
+                                         })
             let relayGroup = ServiceGroup(services: [relay], gracefulShutdownSignals: [], logger: logger)
             tasks.addTask { try await relayGroup.run() }
             let started = ContinuousClock.now
@@ -273,6 +281,9 @@ enum BenchRun {
                 try await Task.sleep(for: duration)
             }
             let elapsed = (ContinuousClock.now - started).seconds
+            if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
+                print("mean ms from read to vendors done: \(outcomes.meanVendorMilliseconds)")
+            }
             await relayGroup.triggerGracefulShutdown()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
@@ -298,6 +309,15 @@ enum BenchRun {
 
 final class OutcomeCounter: Sendable {
     private let state = Mutex<(count: Int, waiting: [(Int, CheckedContinuation<Void, Never>)])>((0, []))
+    private let vendorMilliseconds = Mutex<(total: Int64, count: Int64)>((0, 0))
+
+    func addVendorTime(_ milliseconds: Int64) {
+        vendorMilliseconds.withLock { $0.total += milliseconds; $0.count += 1 }
+    }
+
+    var meanVendorMilliseconds: Double {
+        vendorMilliseconds.withLock { $0.count == 0 ? 0 : Double($0.total) / Double($0.count) }
+    }
 
     func increment() {
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
