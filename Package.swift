@@ -106,6 +106,7 @@ let package = Package(
             name: "ErasureRelayTests",
             dependencies: [
                 "ErasureRelay",
+                "Kafka",
                 "ErasureRelayTestSupport",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],

@@ -46,6 +46,7 @@ public final class RelayApplication: Service {
         consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"
         let metrics = metrics
         let requestTopic = configuration.kafka.requestTopic
+        let commits = CommitLatencyTracker(metrics: metrics)
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
         let shareTracker = PartitionShareTracker(topic: configuration.kafka.requestTopic, share: QuotaShare(initial: 0))
         let consumer = try KafkaConsumer(
@@ -59,7 +60,7 @@ public final class RelayApplication: Service {
                         metrics.consumerLag(partition: partition, messages: lag)
                     }
                 },
-                offsetsCommitted: { metrics.commit(succeeded: $0) }
+                offsetsCommitted: { succeeded, offsets in commits.committed(succeeded: succeeded, offsets: offsets) }
             )
         )
         let httpClient = transport == nil ? HTTPVendorTransport.makeClient() : nil
@@ -82,6 +83,7 @@ public final class RelayApplication: Service {
             lanes: lanes,
             adapters: adapters,
             shareTracker: shareTracker,
+            commits: commits,
             health: health,
             metrics: metrics,
             logger: logger,

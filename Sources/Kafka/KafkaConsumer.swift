@@ -55,13 +55,13 @@ public final class KafkaConsumer: @unchecked Sendable {
         public var beforeRevoke: (@Sendable (_ revoked: [TopicPartition], _ remaining: Set<TopicPartition>) -> Void)?
         /// librdkafka's statistics JSON, every `statistics.interval.ms`.
         public var statistics: (@Sendable (String) -> Void)?
-        /// An offset commit finished: whether it succeeded.
-        public var offsetsCommitted: (@Sendable (Bool) -> Void)?
+        /// An offset commit finished: whether it succeeded, and the offsets the broker now holds.
+        public var offsetsCommitted: (@Sendable (_ succeeded: Bool, _ offsets: [TopicPartition: Int64]) -> Void)?
 
         public init(
             beforeRevoke: (@Sendable ([TopicPartition], Set<TopicPartition>) -> Void)? = nil,
             statistics: (@Sendable (String) -> Void)? = nil,
-            offsetsCommitted: (@Sendable (Bool) -> Void)? = nil
+            offsetsCommitted: (@Sendable (Bool, [TopicPartition: Int64]) -> Void)? = nil
         ) {
             self.beforeRevoke = beforeRevoke
             self.statistics = statistics
@@ -90,10 +90,19 @@ public final class KafkaConsumer: @unchecked Sendable {
             }
         }
         if hooks.offsetsCommitted != nil {
-            rd_kafka_conf_set_offset_commit_cb(conf) { client, error, _, _ in
+            rd_kafka_conf_set_offset_commit_cb(conf) { client, error, partitions, _ in
                 guard let context = ClientContext.from(client: client) as? Context else { return }
+                var committed: [TopicPartition: Int64] = [:]
+                if let partitions {
+                    for element in UnsafeBufferPointer(start: partitions.pointee.elems, count: Int(partitions.pointee.cnt))
+                    where element.err == RD_KAFKA_RESP_ERR_NO_ERROR && element.offset >= 0 {
+                        committed[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] =
+                            element.offset
+                    }
+                }
                 // _NO_OFFSET: nothing was stored since the last commit; not a failure.
-                context.hooks.offsetsCommitted?(error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET)
+                let succeeded = error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET
+                context.hooks.offsetsCommitted?(succeeded, committed)
             }
         }
         rd_kafka_conf_set_opaque(conf, context.toOpaque())

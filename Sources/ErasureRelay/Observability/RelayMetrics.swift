@@ -63,9 +63,9 @@ public struct RelayMetrics: Sendable {
             .increment()
     }
 
-    /// How long an explicit offset commit took.
-    public func commitDuration(_ duration: Duration) {
-        Timer(label: "erasure_relay_offset_commit_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+    /// How long a finished request's offset waited, from being stored to the broker confirming its commit.
+    public func commitLatency(_ duration: Duration) {
+        Timer(label: "erasure_relay_offset_commit_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
     }
 
     // MARK: Vendor calls

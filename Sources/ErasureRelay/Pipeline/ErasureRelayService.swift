@@ -39,6 +39,7 @@ public final class ErasureRelayService: Service {
     private let room = RoomSignal()
     private let observer: (@Sendable (Outcome) -> Void)?
     private let shareTracker: PartitionShareTracker
+    private let commits: CommitLatencyTracker?
     private let health: RelayHealth
     private let metrics: RelayMetrics
 
@@ -51,12 +52,14 @@ public final class ErasureRelayService: Service {
         lanes: [VendorLane],
         adapters: [any VendorAdapter],
         shareTracker: PartitionShareTracker,
+        commits: CommitLatencyTracker? = nil,
         health: RelayHealth = RelayHealth(),
         metrics: RelayMetrics = RelayMetrics(),
         logger: Logger,
         observer: (@Sendable (Outcome) -> Void)? = nil
     ) {
         self.shareTracker = shareTracker
+        self.commits = commits
         self.health = health
         self.metrics = metrics
         self.consumer = consumer
@@ -247,6 +250,7 @@ public final class ErasureRelayService: Service {
             if let offset = state.ledger.complete(ticket) {
                 do {
                     try consumer.storeOffsets([ticket.partition: offset])
+                    commits?.stored(ticket.partition, offset: offset)
                 } catch {
                     // The partition was revoked meanwhile; its new owner reads the message again.
                     logger.debug("Offset not stored", metadata: [LoggingKeys.error: "\(error)"])
