@@ -173,6 +173,13 @@ public struct RequestDecoder: Sendable {
             guard let id = try identifier(entry, field: path) else {
                 throw RequestRejection(code: .invalidField, field: path, message: "must be a string, not null")
             }
+            // Registration ids are path segments at EngageLab; a character that could change the path has no place
+            // in one, whatever the percent-encoding does.
+            guard id.utf8.allSatisfy(Self.isRegistrationIDByte) else {
+                throw RequestRejection(
+                    code: .invalidField, field: path, message: "must contain only letters, digits, '-' and '_'"
+                )
+            }
             return id
         }
         guard subject.identifierCount > 0 else {
@@ -259,15 +266,38 @@ public struct RequestDecoder: Sendable {
     }
 
     private func rejectControlCharacters(_ text: String, field: String) throws(RequestRejection) {
-        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            throw RequestRejection(code: .invalidField, field: field, message: "must not contain control characters")
+        // Format characters (bidirectional overrides, zero-width marks) are rejected with control characters: in an
+        // identifier they only serve to make two different values look alike.
+        if text.unicodeScalars.contains(where: { [.control, .format].contains($0.properties.generalCategory) }) {
+            throw RequestRejection(
+                code: .invalidField, field: field, message: "must not contain control or formatting characters"
+            )
         }
     }
 
+    /// The practical address syntax vendors accept: an unquoted local part of RFC 5322 `atext` and dots, and a domain
+    /// of letters, digits and hyphens in two or more labels.
     private static func looksLikeEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".")
-            && !text.contains(where: { $0.isWhitespace })
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let localSpecials = Set("!#$%&'*+/=?^_`{|}~-.".utf8)
+        let localOK = parts[0].utf8.allSatisfy { isASCIIAlphanumeric($0) || localSpecials.contains($0) }
+            || parts[0].unicodeScalars.allSatisfy { $0.value > 0x7F || $0.properties.isAlphabetic }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        let domainOK = labels.count >= 2 && labels.allSatisfy { label in
+            !label.isEmpty && label.first != "-" && label.last != "-"
+                && label.unicodeScalars.allSatisfy { $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
+        }
+        return localOK && domainOK
+    }
+
+    private static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+    }
+
+    private static func isRegistrationIDByte(_ byte: UInt8) -> Bool {
+        isASCIIAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
     }
 
     private static func isE164(_ text: String) -> Bool {
