@@ -18,6 +18,8 @@ public final class KafkaProducer: @unchecked Sendable {
     public static let defaultProperties: [String: String] = [
         "message.timeout.ms": "30000",
         "linger.ms": "5",
+        // Room for a dead-letter copy of the largest message a broker accepts by default (1 MB), plus its headers.
+        "message.max.bytes": "2097152",
     ]
 
     private let handle: OpaquePointer
