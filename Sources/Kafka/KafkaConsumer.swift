@@ -234,6 +234,31 @@ public final class KafkaConsumer: @unchecked Sendable {
         return try outcome.get()
     }
 
+    /// The offset after the last message of each of `partitions`, as the partition leaders report it now.
+    public func endOffsets(
+        for partitions: [TopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let handle = UncheckedHandle(pointer: handle)
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
+        let result: Result<[TopicPartition: Int64], KafkaError> = await blockingCalls.run {
+            var offsets: [TopicPartition: Int64] = [:]
+            for partition in partitions {
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let error = rd_kafka_query_watermark_offsets(
+                    handle.pointer, partition.topic, partition.partition, &low, &high, milliseconds
+                )
+                guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    return .failure(KafkaError(code: .client, responseError: error, context: "watermarks of \(partition)"))
+                }
+                offsets[partition] = high
+            }
+            return .success(offsets)
+        }
+        return try result.get()
+    }
+
     /// The number of partitions of `topic`, from the cluster's metadata.
     public func partitionCount(topic: String, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Int {
         let handle = UncheckedHandle(pointer: handle)

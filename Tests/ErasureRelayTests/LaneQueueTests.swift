@@ -42,9 +42,9 @@ struct LaneQueueTests {
 
     @Test func kindsNeverMix() {
         var queue = LaneQueue()
+        queue.enqueue(item("b", 1, at: .milliseconds(1)))
         queue.enqueue(item("a", 0))
-        queue.enqueue(item("b", 1))
-        queue.enqueue(item("a", 2))
+        queue.enqueue(item("a", 2, at: .milliseconds(2)))
         let later = start.advanced(by: .seconds(1))
         #expect(tickets(queue.next(now: later, limits: limits, flush: false)) == [0, 2])
         #expect(tickets(queue.next(now: later, limits: limits, flush: false)) == [1])
@@ -57,7 +57,7 @@ struct LaneQueueTests {
         for ticket in 0..<3 { queue.enqueue(item("a", ticket, bytes: 30)) }
         #expect(tickets(queue.next(now: start, limits: byteLimits, flush: false)) == [0, 1])
         // Alone, an item above the limit still goes, so the vendor's answer decides its fate.
-        queue.enqueue(item("b", 9, bytes: 500))
+        queue.enqueue(item("b", 9, at: .milliseconds(1), bytes: 500))
         let later = start.advanced(by: .seconds(2))
         _ = queue.next(now: later, limits: byteLimits, flush: false)
         #expect(tickets(queue.next(now: later, limits: byteLimits, flush: false)) == [9])

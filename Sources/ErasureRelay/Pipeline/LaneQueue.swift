@@ -91,7 +91,9 @@ struct LaneQueue: Sendable {
         }
         releaseDueRetries(now: now)
         var wakeAt = (isolated.map { $0[0].notBefore } + delayed.map(\.notBefore)).min()
-        let kinds = ready.filter { !$0.value.isEmpty }.sorted { $0.value[0].enqueuedAt < $1.value[0].enqueuedAt }
+        let kinds = ready.filter { !$0.value.isEmpty }.sorted {
+            ($0.value[0].enqueuedAt, $0.key) < ($1.value[0].enqueuedAt, $1.key)
+        }
         for (kind, items) in kinds {
             let (taken, full) = batchSize(of: items, limits: limits)
             let lingerEnds = items[0].enqueuedAt.advanced(by: limits.linger)
