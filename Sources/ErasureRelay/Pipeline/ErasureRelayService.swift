@@ -88,11 +88,19 @@ public final class ErasureRelayService: Service {
         }
         // Commit while still a settled member of the group: the commit librdkafka makes while leaving can fail
         // with "rebalance in progress", which would replay finished requests after a restart.
-        do {
-            try await consumer.commitStoredOffsets()
-        } catch {
-            logger.warning("Final offset commit failed; the group's next member may repeat finished requests",
-                           metadata: [LoggingKeys.error: "\(error)"])
+        for attempt in 1...5 {
+            do {
+                try await consumer.commitStoredOffsets()
+                break
+            } catch {
+                // A moving coordinator or a rebalance fails a commit for a moment; give it a few tries.
+                guard error.isRetriable, attempt < 5 else {
+                    logger.warning("Final offset commit failed; the group's next member may repeat finished requests",
+                                   metadata: [LoggingKeys.error: "\(error)"])
+                    break
+                }
+                try? await Task.sleep(for: .milliseconds(200 * attempt))
+            }
         }
         await consumer.close()
         logger.info("Stopped consuming erasure requests")

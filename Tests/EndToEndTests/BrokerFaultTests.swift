@@ -1,0 +1,74 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import Kafka
+import Logging
+import Testing
+import VendorSandbox
+
+@Suite("Broker faults", .serialized, .timeLimit(.minutes(3)))
+struct BrokerFaultTests {
+    let logger = Logger(label: "broker-faults")
+
+    // Kafka protocol API keys and error codes, as the mock cluster's error injection takes them.
+    static let produceAPI: Int16 = 0
+    static let offsetCommitAPI: Int16 = 8
+    static let notLeaderForPartition: Int32 = 6
+    static let requestTimedOut: Int32 = 7
+    static let notCoordinator: Int32 = 16
+
+    @Test func produceAndCommitErrorsAndACoordinatorMoveLoseNothing() async throws {
+        let broker = try EmbeddedBroker(brokerCount: 3, logger: logger)
+        defer { broker.shutdown() }
+        var configuration = RelayConfiguration()
+        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
+            try broker.createTopic(topic, partitions: 4)
+        }
+        configuration.kafka.properties = fastGroupProperties
+        let count = 600
+        let requests = (0..<count).map {
+            (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
+        }
+        let collector = OutcomeCollector()
+        try await withSandbox(logger: logger) { sandbox async throws in
+            configuration.vendors = await sandbox.relayVendorSettings()
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: collector) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
+                                       keyed: Array(requests.prefix(200)))
+                _ = try await collector.wait(for: 1)
+                // Outcomes fail to produce for a while, then commits fail.
+                broker.failNextRequests(apiKey: Self.produceAPI, error: Self.notLeaderForPartition, count: 8)
+                broker.failNextRequests(apiKey: Self.produceAPI, error: Self.requestTimedOut, count: 4)
+                broker.failNextRequests(apiKey: Self.offsetCommitAPI, error: Self.notCoordinator, count: 4)
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
+                                       keyed: Array(requests[200..<400]))
+                _ = try await collector.wait(for: 250)
+                // The group's coordinator moves to another broker.
+                broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 3)
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
+                                       keyed: Array(requests[400...]))
+                _ = try await collector.wait(for: count, timeout: .seconds(120))
+            }
+            let deleted = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
+            #expect(Set(deleted) == Set((0..<count).map { "u-\($0)" }))
+        }
+        #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
+        #expect(collector.all.allSatisfy { $0.status == .completed })
+        // Nothing was committed beyond what exists, and every request below a committed offset has its outcome (all
+        // of them do). Injected commit errors may leave a partition's last commits undone: those requests would be
+        // processed again, never lost.
+        let reader = try KafkaConsumer(
+            configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
+            groupID: configuration.kafka.groupID, logger: logger
+        )
+        let partitions = (0..<4).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
+        let committed = try await reader.committedOffsets(for: partitions)
+        let ends = try await reader.endOffsets(for: partitions)
+        await reader.close()
+        for partition in partitions {
+            #expect((committed[partition] ?? 0) <= (ends[partition] ?? 0))
+        }
+        #expect(committed.values.contains { $0 > 0 }, "nothing was committed at all")
+    }
+}
