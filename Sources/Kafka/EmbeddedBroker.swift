@@ -60,11 +60,6 @@ public final class EmbeddedBroker: @unchecked Sendable {
         rd_kafka_mock_push_request_errors_array(cluster, apiKey, errors.count, &errors)
     }
 
-    /// Takes broker `brokerID` down or brings it back up.
-    public func setBroker(_ brokerID: Int32, up: Bool) {
-        _ = up ? rd_kafka_mock_broker_set_up(cluster, brokerID) : rd_kafka_mock_broker_set_down(cluster, brokerID)
-    }
-
     /// Moves the group coordinator of `groupID` to broker `brokerID`.
     public func setGroupCoordinator(_ groupID: String, brokerID: Int32) {
         rd_kafka_mock_coordinator_set(cluster, "group", groupID, brokerID)

@@ -1,0 +1,82 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import Kafka
+import Logging
+import Testing
+import VendorSandbox
+
+@Suite("Vendor faults end to end", .serialized, .timeLimit(.minutes(3)))
+struct VendorFaultTests {
+    let logger = Logger(label: "vendor-faults")
+
+    @Test func burstsStormsHangsResetsAndOutagesEndInTheRightStatusWithinBudget() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        var configuration = RelayConfiguration()
+        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
+            try broker.createTopic(topic, partitions: 2)
+        }
+        configuration.kafka.properties = fastGroupProperties
+        let count = 30
+        let requests = (0..<count).map { index in
+            (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: [
+                "external_id": "u-\(index)", "email": "p\(index)@example.com", "engagelab_registration_ids": ["reg-\(index)"],
+            ]))
+        }
+        let collector = OutcomeCollector()
+        let maxAttempts = 6
+        try await withSandbox(logger: logger) { sandbox async throws in
+            var vendors = await sandbox.relayVendorSettings()
+            for vendor in vendors.keys {
+                vendors[vendor]!.retry.maxAttempts = maxAttempts
+                vendors[vendor]!.retry.initialBackoffMilliseconds = 20
+                vendors[vendor]!.retry.maxBackoffMilliseconds = 100
+                vendors[vendor]!.timeoutSeconds = 1
+                vendors[vendor]!.rateLimit = .init(requests: 1000, windowSeconds: 1)
+            }
+            configuration.vendors = vendors
+            // Braze: a burst of 5xx, then a 429 storm that asks every caller to wait.
+            await sandbox.inject(.status(503), count: 4, into: .braze)
+            await sandbox.inject(.status(429, retryAfterSeconds: 1), count: 3, into: .braze)
+            // MoEngage GDPR: a payload too large for the vendor, then slow answers.
+            await sandbox.inject(.status(413), count: 1, into: .moengageGDPR)
+            await sandbox.inject(.delay(milliseconds: 400), count: 3, into: .moengageGDPR)
+            // EngageLab: calls that hang past the 1 s timeout, and dropped connections.
+            await sandbox.inject(.hang(seconds: 3), count: 2, into: .engagelab)
+            await sandbox.inject(.reset, count: 3, into: .engagelab)
+            // MoEngage bulk delete is down for good: every request fails there once its retries run out.
+            await sandbox.inject(.status(500), count: 10_000, into: .moengage)
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: collector) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests)
+                _ = try await collector.wait(for: count, timeout: .seconds(150))
+            }
+            for vendor in SandboxVendor.allCases {
+                #expect(await sandbox.record(of: vendor).quotaViolations == 0, "\(vendor) saw more calls than its quota")
+            }
+            let braze = await sandbox.record(of: .braze)
+            #expect(Set(braze.deleted["external_ids"] ?? []) == Set((0..<count).map { "u-\($0)" }))
+            #expect(Set(braze.deleted["email_addresses"] ?? []) == Set((0..<count).map { "p\($0)@example.com" }))
+            #expect(Set(await sandbox.record(of: .engagelab).deleted["registration_id"] ?? [])
+                == Set((0..<count).map { "reg-\($0)" }))
+            #expect((await sandbox.record(of: .moengageGDPR).deleted["identities"] ?? []).count == count * 2)
+            #expect(await sandbox.record(of: .moengage).acceptedCalls == 0)
+        }
+        let outcomes = collector.all
+        #expect(Set(outcomes.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
+        for outcome in outcomes {
+            #expect(outcome.status == .failed, "moengage is down, so every request must fail")
+            for result in outcome.vendors {
+                #expect(result.attempts <= maxAttempts, "\(result.vendor) went past its retry budget")
+                if result.vendor == .moengage {
+                    #expect(result.status == .failed)
+                    #expect(result.attempts == maxAttempts)
+                    #expect(result.error == "retries exhausted after \(maxAttempts) attempts: HTTP 500")
+                } else {
+                    #expect(result.status == .accepted, "\(result.vendor): \(result.error ?? "")")
+                }
+            }
+        }
+    }
+}
