@@ -14,6 +14,7 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
             case rebalance
             case offsetStore
             case shutdown
+            case cancelled
         }
         fileprivate let base: Base
 
@@ -29,6 +30,8 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         public static let offsetStore = Code(base: .offsetStore)
         /// The client is shutting down.
         public static let shutdown = Code(base: .shutdown)
+        /// The waiting task was cancelled.
+        public static let cancelled = Code(base: .cancelled)
 
         public var description: String { String(describing: base) }
     }

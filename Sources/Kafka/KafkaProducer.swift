@@ -28,6 +28,8 @@ public final class KafkaProducer: @unchecked Sendable {
     private let logger: Logger
     private let lifecycle = Mutex(Lifecycle.open)
 
+    private static let cancelled = KafkaError(code: .cancelled, message: "stopped waiting for the acknowledgement")
+
     private enum Lifecycle {
         case open
         case closed
@@ -63,7 +65,8 @@ public final class KafkaProducer: @unchecked Sendable {
     ///
     /// A full local queue is not an error: the send waits for room instead of dropping the message.
     /// - Throws: ``KafkaError`` with code `delivery` when the message could not be delivered within
-    ///   `message.timeout.ms`, or `shutdown` when the producer is closed.
+    ///   `message.timeout.ms`, `shutdown` when the producer is closed, or `cancelled` when the task is cancelled first
+    ///   (the message may then still be delivered).
     @discardableResult
     public func send(
         topic: String,
@@ -76,11 +79,20 @@ public final class KafkaProducer: @unchecked Sendable {
         }
         let context = context.takeUnretainedValue()
         let token = context.nextToken()
-        let result: Result<DeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
-            context.register(token: token, continuation: continuation)
-            if let failure = enqueue(topic: topic, key: key, value: value, headers: headers, token: token) {
-                context.fail(token: token, with: failure)
+        let result: Result<DeliveryReport, KafkaError> = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                guard !Task.isCancelled else {
+                    continuation.resume(returning: .failure(Self.cancelled))
+                    return
+                }
+                context.register(token: token, continuation: continuation)
+                if let failure = enqueue(topic: topic, key: key, value: value, headers: headers, token: token) {
+                    context.fail(token: token, with: failure)
+                }
             }
+        } onCancel: {
+            // The message may still be delivered; the caller only stops waiting for the acknowledgement.
+            context.fail(token: token, with: Self.cancelled)
         }
         return try result.get()
     }
