@@ -37,10 +37,7 @@ struct ThroughputBench: AsyncParsableCommand {
         logger.logLevel = .warning
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let targets = try vendors.split(separator: ",").map { name in
-            guard let vendor = VendorID(rawValue: String(name)) else { throw ValidationError("unknown vendor \(name)") }
-            return vendor
-        }
+        let targets = try BenchBacklog.vendors(vendors)
         let broker = try EmbeddedBroker(logger: logger)
         defer { broker.shutdown() }
         let topics = RelayConfiguration.Kafka()
@@ -158,10 +155,7 @@ struct MemoryBench: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "bench")
         logger.logLevel = .warning
-        let targets = try vendors.split(separator: ",").map { name in
-            guard let vendor = VendorID(rawValue: String(name)) else { throw ValidationError("unknown vendor \(name)") }
-            return vendor
-        }
+        let targets = try BenchBacklog.vendors(vendors)
         let executable = CommandLine.arguments[0]
         let broker = try BenchProcess(executable, ["dev-broker", "--partitions", "\(partitions)", "--log-level", "error"])
         defer { broker.terminate() }
@@ -211,6 +205,14 @@ struct MemoryBench: AsyncParsableCommand {
 }
 
 enum BenchBacklog {
+    /// Parses a comma-separated vendor list.
+    static func vendors(_ list: String) throws -> [VendorID] {
+        try list.split(separator: ",").map { name in
+            guard let vendor = VendorID(rawValue: String(name)) else { throw ValidationError("unknown vendor \(name)") }
+            return vendor
+        }
+    }
+
     /// Produces `count` valid requests, each with identifiers for `vendors`, keyed so they spread over partitions.
     static func produce(_ count: Int, to topic: String, broker: String, vendors: [VendorID], logger: Logger) async throws {
         let producer = try KafkaProducer(

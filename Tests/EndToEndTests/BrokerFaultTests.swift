@@ -18,13 +18,9 @@ struct BrokerFaultTests {
     static let notCoordinator: Int32 = 16
 
     @Test func produceAndCommitErrorsAndACoordinatorMoveLoseNothing() async throws {
-        let broker = try EmbeddedBroker(brokerCount: 3, logger: logger)
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 4, brokers: 3, logger: logger)
         defer { broker.shutdown() }
-        var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
-            try broker.createTopic(topic, partitions: 4)
-        }
-        configuration.kafka.properties = fastGroupProperties
+        var configuration = testConfiguration
         let count = 600
         let requests = (0..<count).map {
             (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))

@@ -12,13 +12,9 @@ struct HostileInputEndToEndTests {
 
     @Test func everyHostileMessageIsRejectedCopiedAndTheLineKeepsFlowing() async throws {
         let corpus = try HostileMessage.corpus()
-        let broker = try EmbeddedBroker(logger: logger)
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 1, logger: logger)
         defer { broker.shutdown() }
-        var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
-            try broker.createTopic(topic, partitions: 1)
-        }
-        configuration.kafka.properties = fastGroupProperties
+        var configuration = testConfiguration
         // Everything on one partition, in order, with a valid request last: it must not be held up.
         let producer = try KafkaProducer(
             configuration: .init(bootstrapServers: broker.bootstrapServers, properties: ["message.max.bytes": "2097152"]),

@@ -11,13 +11,9 @@ struct RelayEndToEndTests {
     let logger = Logger(label: "e2e")
 
     @Test func requestsBecomeVendorCallsAndOutcomes() async throws {
-        let broker = try EmbeddedBroker(logger: logger)
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 3, logger: logger)
         defer { broker.shutdown() }
-        var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
-            try broker.createTopic(topic, partitions: 3)
-        }
-        configuration.kafka.properties = fastGroupProperties
+        var configuration = testConfiguration
         let collector = OutcomeCollector()
         let requests = [
             requestJSON(id: "full", subject: [
@@ -86,13 +82,9 @@ struct RelayEndToEndTests {
     }
 
     @Test func offsetsAreCommittedOnlyOnceOutcomesArePublished() async throws {
-        let broker = try EmbeddedBroker(logger: logger)
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 1, logger: logger)
         defer { broker.shutdown() }
-        var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
-            try broker.createTopic(topic, partitions: 1)
-        }
-        configuration.kafka.properties = fastGroupProperties
+        var configuration = testConfiguration
         let collector = OutcomeCollector()
         let requests = (0..<30).map { requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]) }
         try await withSandbox(logger: logger) { sandbox async throws in

@@ -11,13 +11,9 @@ struct ReplicaQuotaTests {
     let logger = Logger(label: "replicas")
 
     @Test func twoReplicasShareOneQuotaWithoutExceedingIt() async throws {
-        let broker = try EmbeddedBroker(logger: logger)
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 4, logger: logger)
         defer { broker.shutdown() }
-        var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
-            try broker.createTopic(topic, partitions: 4)
-        }
-        configuration.kafka.properties = fastGroupProperties
+        var configuration = testConfiguration
         var sandboxConfiguration = SandboxConfiguration()
         sandboxConfiguration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)
         let count = 900

@@ -11,13 +11,9 @@ struct VendorFaultTests {
     let logger = Logger(label: "vendor-faults")
 
     @Test func burstsStormsHangsResetsAndOutagesEndInTheRightStatusWithinBudget() async throws {
-        let broker = try EmbeddedBroker(logger: logger)
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 2, logger: logger)
         defer { broker.shutdown() }
-        var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
-            try broker.createTopic(topic, partitions: 2)
-        }
-        configuration.kafka.properties = fastGroupProperties
+        var configuration = testConfiguration
         let count = 30
         let requests = (0..<count).map { index in
             (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: [
