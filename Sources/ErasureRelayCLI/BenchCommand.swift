@@ -50,11 +50,7 @@ struct ThroughputBench: AsyncParsableCommand {
         let produceSeconds = (ContinuousClock.now - produceStarted).seconds
         let kcatSeconds = try kcatRelaySeconds(bootstrap: broker.bootstrapServers, from: topics.requestTopic,
                                                count: requests)
-        var sandboxConfiguration = SandboxConfiguration()
-        for vendor in SandboxVendor.allCases {
-            sandboxConfiguration.quotas[vendor] = .init(requests: 10_000_000, windowSeconds: 1)
-        }
-        let sandbox = VendorSandbox(configuration: sandboxConfiguration, logger: logger)
+        let sandbox = VendorSandbox(configuration: .unmetered, logger: logger)
         var pipeline = RelayConfiguration.Pipeline()
         pipeline.maxInFlight = maxInFlight
         pipeline.resumeBelow = maxInFlight * 3 / 4
@@ -161,11 +157,7 @@ struct MemoryBench: AsyncParsableCommand {
         defer { broker.terminate() }
         let bootstrap = try broker.firstLine()
         try await BenchBacklog.produce(backlog, to: "user-erasure", broker: bootstrap, vendors: targets, logger: logger)
-        var sandboxConfiguration = SandboxConfiguration()
-        for vendor in SandboxVendor.allCases {
-            sandboxConfiguration.quotas[vendor] = .init(requests: 10_000_000, windowSeconds: 1)
-        }
-        let sandbox = VendorSandbox(configuration: sandboxConfiguration, logger: logger)
+        let sandbox = VendorSandbox(configuration: .unmetered, logger: logger)
         let group = ServiceGroup(services: [sandbox], gracefulShutdownSignals: [], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -400,5 +392,16 @@ final class BenchProcess: @unchecked Sendable {
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+extension SandboxConfiguration {
+    /// Quotas out of the way, so that a benchmark measures the pipeline rather than the limiter.
+    static var unmetered: SandboxConfiguration {
+        var configuration = SandboxConfiguration()
+        for vendor in SandboxVendor.allCases {
+            configuration.quotas[vendor] = .init(requests: 10_000_000, windowSeconds: 1)
+        }
+        return configuration
     }
 }
