@@ -48,7 +48,9 @@ public final class RelayApplication: Service {
         let requestTopic = configuration.kafka.requestTopic
         let commits = CommitLatencyTracker(metrics: metrics)
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
-        let shareTracker = PartitionShareTracker(topic: configuration.kafka.requestTopic, share: QuotaShare(initial: 0))
+        let shareTracker = PartitionShareTracker(
+            topics: [configuration.kafka.requestTopic, configuration.kafka.retryTopic], share: QuotaShare(initial: 0)
+        )
         let consumer = try KafkaConsumer(
             configuration: consumerKafka, groupID: configuration.kafka.groupID, logger: logger,
             hooks: .init(
@@ -74,12 +76,9 @@ public final class RelayApplication: Service {
         let relay = ErasureRelayService(
             consumer: consumer,
             producer: producer,
-            topics: .init(
-                requests: configuration.kafka.requestTopic,
-                outcomes: configuration.kafka.outcomeTopic,
-                deadLetters: configuration.kafka.deadLetterTopic
-            ),
+            topics: .init(configuration.kafka),
             pipeline: configuration.pipeline,
+            parking: configuration.parking,
             lanes: lanes,
             adapters: adapters,
             shareTracker: shareTracker,

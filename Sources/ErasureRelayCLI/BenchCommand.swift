@@ -41,7 +41,7 @@ struct ThroughputBench: AsyncParsableCommand {
         let broker = try EmbeddedBroker(logger: logger)
         defer { broker.shutdown() }
         let topics = RelayConfiguration.Kafka()
-        for topic in [topics.requestTopic, topics.outcomeTopic, topics.deadLetterTopic, "kcat-relay-copy"] {
+        for topic in topics.topics + ["kcat-relay-copy"] {
             try broker.createTopic(topic, partitions: partitions)
         }
         let produceStarted = ContinuousClock.now
@@ -110,7 +110,7 @@ struct QuotaBench: AsyncParsableCommand {
         let broker = try EmbeddedBroker(logger: logger)
         defer { broker.shutdown() }
         let topics = RelayConfiguration.Kafka()
-        for topic in [topics.requestTopic, topics.outcomeTopic, topics.deadLetterTopic] {
+        for topic in topics.topics {
             try broker.createTopic(topic, partitions: 8)
         }
         // More work than the quotas allow in the time given: every lane stays backlogged throughout.

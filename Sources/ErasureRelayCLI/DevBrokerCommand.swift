@@ -20,7 +20,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Brokers in the cluster.")
     var brokers: Int = 1
 
-    @Option(name: .long, parsing: .upToNextOption, help: "Topics to create (default: the three default topics).")
+    @Option(name: .long, parsing: .upToNextOption, help: "Topics to create (default: the four default topics).")
     var topics: [String] = []
 
     @OptionGroup var logging: LoggingOptions
@@ -29,7 +29,7 @@ struct DevBrokerCommand: AsyncParsableCommand {
         let logger = try logging.bootstrap(label: "erasure-relay.dev-broker")
         let broker = try EmbeddedBroker(brokerCount: brokers, logger: logger)
         let defaults = RelayConfiguration.Kafka()
-        let names = topics.isEmpty ? [defaults.requestTopic, defaults.outcomeTopic, defaults.deadLetterTopic] : topics
+        let names = topics.isEmpty ? defaults.topics : topics
         for topic in names { try broker.createTopic(topic, partitions: partitions) }
         FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
         say("Embedded broker at \(broker.bootstrapServers) with topics \(names.joined(separator: ", ")) (\(partitions) partitions each). Ctrl-C stops it.")

@@ -7,7 +7,10 @@ struct ErasureRelayCommand: AsyncParsableCommand {
         commandName: "erasure-relay",
         abstract: "Relays GDPR/CCPA erasure requests from Kafka to the vendors that hold the user's data.",
         version: erasureRelayVersion,
-        subcommands: [RunCommand.self, DevBrokerCommand.self, SandboxCommand.self, CheckConfigCommand.self, BenchCommand.self],
+        subcommands: [
+            RunCommand.self, ReplayCommand.self, DevBrokerCommand.self, SandboxCommand.self, CheckConfigCommand.self,
+            BenchCommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -39,8 +39,7 @@ struct RunCommand: AsyncParsableCommand {
             bootstrapServers = configured
         } else {
             let embedded = try EmbeddedBroker(logger: logger)
-            for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic,
-                          configuration.kafka.deadLetterTopic] {
+            for topic in configuration.kafka.topics {
                 try embedded.createTopic(topic, partitions: embeddedPartitions)
             }
             bootstrapServers = embedded.bootstrapServers

@@ -123,7 +123,7 @@ public struct HostileMessage: Sendable, CustomStringConvertible {
     }
 }
 
-/// An embedded broker with the relay's three topics, and a configuration for it with fast group settings.
+/// An embedded broker with the relay's topics, and a configuration for it with fast group settings.
 public func relayTestBroker(
     partitions: Int,
     brokers: Int = 1,
@@ -131,7 +131,7 @@ public func relayTestBroker(
 ) throws -> (broker: EmbeddedBroker, configuration: RelayConfiguration) {
     let broker = try EmbeddedBroker(brokerCount: brokers, logger: logger)
     var configuration = RelayConfiguration()
-    for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
+    for topic in configuration.kafka.topics {
         try broker.createTopic(topic, partitions: partitions)
     }
     configuration.kafka.properties = fastGroupProperties

@@ -194,10 +194,24 @@ public final class KafkaConsumer: @unchecked Sendable {
         try apply(pause: true, to: partitions)
     }
 
-    /// Fetches again from every assigned partition.
+    /// Fetches again from every assigned partition that is not held by ``hold(_:)``.
     public func resumeAll() throws(KafkaError) {
         let partitions = context.takeUnretainedValue().setPaused(false)
         try apply(pause: false, to: partitions)
+    }
+
+    /// Stops fetching from `partition` alone until ``release(_:)``, whatever ``pauseAll()`` and ``resumeAll()`` do
+    /// meanwhile. Messages already fetched past the last one polled are dropped and fetched again on release.
+    /// A hold ends when the partition is revoked.
+    public func hold(_ partition: TopicPartition) throws(KafkaError) {
+        guard context.takeUnretainedValue().setHeld(partition, true) else { return }
+        try apply(pause: true, to: [partition])
+    }
+
+    /// Ends a hold; the partition fetches again unless every partition is paused.
+    public func release(_ partition: TopicPartition) throws(KafkaError) {
+        guard context.takeUnretainedValue().setHeld(partition, false) else { return }
+        try apply(pause: false, to: [partition])
     }
 
     /// Whether fetching is paused.
@@ -239,10 +253,19 @@ public final class KafkaConsumer: @unchecked Sendable {
         for partitions: [TopicPartition],
         timeout: Duration = .seconds(10)
     ) async throws(KafkaError) -> [TopicPartition: Int64] {
+        try await watermarks(for: partitions, timeout: timeout).mapValues(\.high)
+    }
+
+    /// The first offset still in the log (`low`) and the offset after the last message (`high`) of each of
+    /// `partitions`, as the partition leaders report them now.
+    public func watermarks(
+        for partitions: [TopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: (low: Int64, high: Int64)] {
         let handle = UncheckedHandle(pointer: handle)
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
-        let result: Result<[TopicPartition: Int64], KafkaError> = await blockingCalls.run {
-            var offsets: [TopicPartition: Int64] = [:]
+        let result: Result<[TopicPartition: (low: Int64, high: Int64)], KafkaError> = await blockingCalls.run {
+            var offsets: [TopicPartition: (low: Int64, high: Int64)] = [:]
             for partition in partitions {
                 var low: Int64 = 0
                 var high: Int64 = 0
@@ -252,11 +275,22 @@ public final class KafkaConsumer: @unchecked Sendable {
                 guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
                     return .failure(KafkaError(code: .client, responseError: error, context: "watermarks of \(partition)"))
                 }
-                offsets[partition] = high
+                offsets[partition] = (low, high)
             }
             return .success(offsets)
         }
         return try result.get()
+    }
+
+    /// Reads `partitions` from the given offsets, outside any group assignment: for tools that read a topic
+    /// through once, such as replay. Use instead of ``subscribe(topics:)``, never with it.
+    public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        try RDKafkaTopicPartitionList.withList(offsets.keys, offsets: offsets) { list throws(KafkaError) in
+            let result = rd_kafka_assign(handle, list)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: .client, responseError: result, context: "assign")
+            }
+        }
     }
 
     /// The number of partitions of `topic`, from the cluster's metadata.
@@ -360,7 +394,10 @@ extension KafkaConsumer {
         struct State {
             var assignment: Set<TopicPartition> = []
             var paused = false
+            var held: Set<TopicPartition> = []
             var events: [KafkaConsumerEvent] = []
+
+            func isPaused(_ partition: TopicPartition) -> Bool { paused || held.contains(partition) }
         }
 
         private let state = Mutex(State())
@@ -374,10 +411,21 @@ extension KafkaConsumer {
         var isPaused: Bool { state.withLock { $0.paused } }
         var currentAssignment: Set<TopicPartition> { state.withLock { $0.assignment } }
 
+        /// Returns the assigned partitions whose fetching this changes.
         func setPaused(_ paused: Bool) -> Set<TopicPartition> {
             state.withLock { state in
                 state.paused = paused
-                return state.assignment
+                return state.assignment.subtracting(state.held)
+            }
+        }
+
+        /// Returns whether librdkafka must be told: the partition is assigned and its fetching changes.
+        func setHeld(_ partition: TopicPartition, _ held: Bool) -> Bool {
+            state.withLock { state in
+                guard state.assignment.contains(partition) else { return false }
+                let wasPaused = state.isPaused(partition)
+                if held { state.held.insert(partition) } else { state.held.remove(partition) }
+                return state.isPaused(partition) != wasPaused
             }
         }
 
@@ -413,7 +461,8 @@ extension KafkaConsumer {
                     return state.paused
                 }
                 // Pause state outlives a revoke and re-assignment of the same partition, and librdkafka cannot be
-                // asked for it, so every new assignment is set explicitly to what the pipeline wants now.
+                // asked for it, so every new assignment is set explicitly to what the pipeline wants now. Holds
+                // ended with the revoke, so only the pipeline-wide pause applies.
                 _ = paused ? rd_kafka_pause_partitions(client, partitions) : rd_kafka_resume_partitions(client, partitions)
                 logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
             case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
@@ -428,6 +477,7 @@ extension KafkaConsumer {
                     : Self.failure(rd_kafka_assign(client, nil), context: "unassign")
                 state.withLock { state in
                     state.assignment.subtract(changed)
+                    state.held.subtract(changed)
                     state.events.append(.revoked(changed, lost: lost))
                     if let failure { state.events.append(.error(failure)) }
                 }

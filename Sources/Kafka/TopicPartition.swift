@@ -37,6 +37,11 @@ public struct KafkaMessage: Sendable {
         self.value = value
         self.headers = headers
     }
+
+    /// The value of the last header called `name`, as text.
+    public func header(_ name: String) -> String? {
+        headers.last { $0.name == name }.map { String(decoding: $0.value, as: UTF8.self) }
+    }
 }
 
 /// A message header.

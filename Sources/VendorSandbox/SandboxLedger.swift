@@ -93,6 +93,10 @@ actor SandboxLedger {
         faults.append(contentsOf: repeatElement(fault, count: count))
     }
 
+    func clearFaults() {
+        faults.removeAll()
+    }
+
     func setQuota(_ quota: SandboxConfiguration.Quota) {
         self.quota = quota
     }

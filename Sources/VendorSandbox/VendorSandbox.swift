@@ -77,6 +77,11 @@ public final class VendorSandbox: Service {
         await ledgers[vendor]!.inject(fault, count: count)
     }
 
+    /// Drops the faults still queued for `vendor`: the vendor recovers.
+    public func clearFaults(of vendor: SandboxVendor) async {
+        await ledgers[vendor]!.clearFaults()
+    }
+
     /// Changes a stand-in's quota.
     public func setQuota(_ quota: SandboxConfiguration.Quota, for vendor: SandboxVendor) async {
         await ledgers[vendor]!.setQuota(quota)

@@ -17,7 +17,7 @@ struct ObservabilityTests {
         let broker = try EmbeddedBroker(logger: Logger(label: "broker"))
         defer { broker.shutdown() }
         var configuration = RelayConfiguration()
-        for topic in [configuration.kafka.requestTopic, configuration.kafka.outcomeTopic, configuration.kafka.deadLetterTopic] {
+        for topic in configuration.kafka.topics {
             try broker.createTopic(topic, partitions: 2)
         }
         configuration.kafka.properties = fastGroupProperties

@@ -147,6 +147,28 @@ struct ServiceProcessTests {
             #expect(await sandbox.record(of: .braze).deleted["external_ids"] == ["u-77"])
             #expect(await sandbox.record(of: .engagelab).deleted["registration_id"] == ["reg-77"])
             try await relay.waitForOutput(containing: "Outcome published")
+
+            // A message that is not JSON is rejected and dead-lettered; `erasure-relay replay` sends it back through
+            // the retry topic, where the running service reads it again and rejects it again, from the same source.
+            try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", lines: ["not json"])
+            _ = try await Kcat.consume(bootstrap: bootstrap, topic: "user-erasure-dlq", count: 1)
+            let dryRun = try ChildProcess(executable, ["replay", "--config", configPath, "--dry-run"], environment: environment)
+            #expect(try await dryRun.waitForExit(timeout: .seconds(60)) == 0, "\(dryRun.standardError)")
+            #expect(dryRun.standardOutput.hasPrefix("-\tinvalid_json\tuser-erasure-dlq["), "\(dryRun.standardOutput)")
+            #expect(dryRun.standardError.contains("Would replay 1 record(s)"), "\(dryRun.standardError)")
+            let replay = try ChildProcess(executable, ["replay", "--config", configPath, "--code", "invalid_json"],
+                                          environment: environment)
+            #expect(try await replay.waitForExit(timeout: .seconds(60)) == 0, "\(replay.standardError)")
+            #expect(replay.standardError.contains("Replayed 1 record(s) to user-erasure-retry"), "\(replay.standardError)")
+            let all = try await Kcat.consume(bootstrap: bootstrap, topic: "user-erasure-outcomes", count: 3,
+                                             timeout: .seconds(60))
+            let rejected = try all.dropFirst().map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            }
+            #expect(rejected.map { $0["status"] as? String } == ["rejected", "rejected"])
+            #expect((rejected[0]["source"] as? NSDictionary) == (rejected[1]["source"] as? NSDictionary))
+            #expect((rejected[1]["source"] as? [String: Any])?["topic"] as? String == "user-erasure")
+
             relay.signal(SIGTERM)
             #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
             #expect(!relay.standardOutput.contains("u-77"))

@@ -32,6 +32,8 @@ struct VendorFaultTests {
                 vendors[vendor]!.rateLimit = .init(requests: 1000, windowSeconds: 1)
             }
             configuration.vendors = vendors
+            // No parking: a vendor still down when its lane's budget runs out fails the request at once.
+            configuration.parking.maxParks = 0
             // Braze: a burst of 5xx, then a 429 storm that asks every caller to wait.
             await sandbox.inject(.status(503), count: 4, into: .braze)
             await sandbox.inject(.status(429, retryAfterSeconds: 1), count: 3, into: .braze)
@@ -61,6 +63,13 @@ struct VendorFaultTests {
         }
         let outcomes = collector.all
         #expect(Set(outcomes.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
+        // Each failed request left a dead-letter record naming the vendor to replay.
+        let deadLetters = try await TopicReader.read(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq",
+                                                     count: count, logger: logger)
+        for record in deadLetters {
+            #expect(record.header(DeadLetterHeader.errorCode) == "retries_exhausted")
+            #expect(record.header(RequestProgress.Header.pendingVendors) == "moengage")
+        }
         for outcome in outcomes {
             #expect(outcome.status == .failed, "moengage is down, so every request must fail")
             for result in outcome.vendors {

@@ -45,6 +45,23 @@ struct ConfigurationTests {
         #expect(configuration.kafka.bootstrapServers == nil)
         #expect(configuration.vendors.isEmpty)
         #expect(configuration.http.port == 9090)
+        #expect(configuration.kafka.retryTopic == "user-erasure-retry")
+        #expect(configuration.parking == RelayConfiguration.Parking())
+        #expect(configuration.parking.maxParks == 24)
+    }
+
+    @Test func readsParking() throws {
+        let configuration = try RelayConfiguration(yaml: """
+            kafka: { retry_topic: "erasure-retry" }
+            parking: { max_parks: 5, initial_delay_seconds: 10, max_delay_seconds: 90 }
+            """, environment: [:])
+        #expect(configuration.kafka.retryTopic == "erasure-retry")
+        #expect(configuration.kafka.topics.contains("erasure-retry"))
+        #expect(configuration.parking.maxParks == 5)
+        #expect(configuration.parking.initialDelaySeconds == 10)
+        #expect(configuration.parking.maxDelaySeconds == 90)
+        #expect(configuration.effectiveDescription.contains("retry_topic: \"erasure-retry\""))
+        #expect(configuration.effectiveDescription.contains("max_parks: 5"))
     }
 
     @Test func readsBrazeHostsByInstanceName() throws {
@@ -71,6 +88,9 @@ struct ConfigurationTests {
          "vendors.moengage_gdpr.max_payload_bytes"),
         ("http: { port: 70000 }", "http.port"),
         ("pipeline: { max_in_flight: 10, resume_below: 10 }", "pipeline.resume_below"),
+        ("parking: { max_parks: -1 }", "parking.max_parks"),
+        ("parking: { initial_delay_seconds: 600, max_delay_seconds: 60 }", "parking.initial_delay_seconds"),
+        ("parking: { delay: 5 }", "parking.delay"),
         ("unknown: 1", "unknown"),
         ("- a\n- b", ""),
     ])

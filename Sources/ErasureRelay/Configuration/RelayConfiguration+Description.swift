@@ -8,6 +8,7 @@ extension RelayConfiguration {
             "  request_topic: \"\(kafka.requestTopic)\"",
             "  outcome_topic: \"\(kafka.outcomeTopic)\"",
             "  dead_letter_topic: \"\(kafka.deadLetterTopic)\"",
+            "  retry_topic: \"\(kafka.retryTopic)\"",
             "  properties:" + (kafka.properties.isEmpty ? " {}" : ""),
         ]
         for key in kafka.properties.keys.sorted() {
@@ -54,6 +55,10 @@ extension RelayConfiguration {
             "  pause_after_ms: \(pipeline.pauseAfterMilliseconds)",
             "  max_message_bytes: \(pipeline.maxMessageBytes)",
             "  drain_timeout_seconds: \(pipeline.drainTimeoutSeconds)",
+            "parking:",
+            "  max_parks: \(parking.maxParks)",
+            "  initial_delay_seconds: \(parking.initialDelaySeconds)",
+            "  max_delay_seconds: \(parking.maxDelaySeconds)",
         ]
         return lines.joined(separator: "\n")
     }

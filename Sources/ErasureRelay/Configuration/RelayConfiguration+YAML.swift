@@ -34,6 +34,7 @@ extension RelayConfiguration {
             self.kafka.requestTopic = try kafka.string("request_topic") ?? self.kafka.requestTopic
             self.kafka.outcomeTopic = try kafka.string("outcome_topic") ?? self.kafka.outcomeTopic
             self.kafka.deadLetterTopic = try kafka.string("dead_letter_topic") ?? self.kafka.deadLetterTopic
+            self.kafka.retryTopic = try kafka.string("retry_topic") ?? self.kafka.retryTopic
             self.kafka.properties = try kafka.child("properties")?.stringMap() ?? [:]
             try kafka.rejectUnknownKeys()
         }
@@ -74,6 +75,18 @@ extension RelayConfiguration {
             self.pipeline.drainTimeoutSeconds = try pipeline.int("drain_timeout_seconds", in: 0...3600)
                 ?? self.pipeline.drainTimeoutSeconds
             try pipeline.rejectUnknownKeys()
+        }
+        if let parking = try document.child("parking") {
+            self.parking.maxParks = try parking.int("max_parks", in: 0...10_000) ?? self.parking.maxParks
+            self.parking.initialDelaySeconds = try parking.int("initial_delay_seconds", in: 0...86_400)
+                ?? self.parking.initialDelaySeconds
+            self.parking.maxDelaySeconds = try parking.int("max_delay_seconds", in: 0...604_800)
+                ?? self.parking.maxDelaySeconds
+            guard self.parking.initialDelaySeconds <= self.parking.maxDelaySeconds else {
+                throw ConfigurationError(key: "parking.initial_delay_seconds",
+                                         message: "must not exceed parking.max_delay_seconds")
+            }
+            try parking.rejectUnknownKeys()
         }
         try document.rejectUnknownKeys()
     }

@@ -12,8 +12,14 @@ public struct RelayConfiguration: Sendable {
         public var outcomeTopic: String = "user-erasure-outcomes"
         /// `kafka.dead_letter_topic`. Default `user-erasure-dlq`.
         public var deadLetterTopic: String = "user-erasure-dlq"
+        /// `kafka.retry_topic`: where a request's unfinished vendor work waits for its next attempt. The service
+        /// consumes it as well as the request topic. Default `user-erasure-retry`.
+        public var retryTopic: String = "user-erasure-retry"
         /// `kafka.properties`: librdkafka properties passed through unchanged, for both consumer and producer.
         public var properties: [String: String] = [:]
+
+        /// Every topic the service reads or writes.
+        public var topics: [String] { [requestTopic, outcomeTopic, deadLetterTopic, retryTopic] }
 
         public init() {}
     }
@@ -46,11 +52,28 @@ public struct RelayConfiguration: Sendable {
         public init() {}
     }
 
+    /// What happens to a request whose vendor stays down past its lane's retry budget.
+    ///
+    /// The vendors still owed an erasure are parked on the retry topic and tried again after a delay that doubles
+    /// with every park, while the request's offset moves on. The request fails, with a dead-letter record for
+    /// `erasure-relay replay`, once it has been parked `max_parks` times or its deadline has passed.
+    public struct Parking: Sendable, Hashable {
+        /// `parking.max_parks`: how often one request may be parked; 0 fails it at once. Default 24.
+        public var maxParks: Int = 24
+        /// `parking.initial_delay_seconds`: the wait before the first parked attempt. Default 60.
+        public var initialDelaySeconds: Int = 60
+        /// `parking.max_delay_seconds`: the longest wait between parked attempts. Default 3600.
+        public var maxDelaySeconds: Int = 3600
+
+        public init() {}
+    }
+
     public var kafka = Kafka()
     /// Only the vendors listed are enabled.
     public var vendors: [VendorID: VendorSettings] = [:]
     public var http = HTTP()
     public var pipeline = Pipeline()
+    public var parking = Parking()
 
     public init() {}
 }

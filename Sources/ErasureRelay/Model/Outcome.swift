@@ -138,6 +138,9 @@ public struct VendorResult: Sendable, Hashable, Codable {
     public var error: String?
     /// Users the vendor reported as queued for deletion, where it reports that (Braze's `deleted`).
     public var deleted: Int?
+    /// Whether a failure was a retriable error that outlasted the lane's retry budget, so a later attempt may
+    /// succeed. Not part of the outcome.
+    public var retriesExhausted = false
 
     public init(
         vendor: VendorID,
@@ -147,8 +150,10 @@ public struct VendorResult: Sendable, Hashable, Codable {
         identifiers: Int = 0,
         reference: String? = nil,
         error: String? = nil,
-        deleted: Int? = nil
+        deleted: Int? = nil,
+        retriesExhausted: Bool = false
     ) {
+        self.retriesExhausted = retriesExhausted
         self.vendor = vendor
         self.status = status
         self.attempts = attempts

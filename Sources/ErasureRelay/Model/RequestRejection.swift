@@ -18,6 +18,8 @@ public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertib
         public static let noIdentifier = Code(rawValue: "no_identifier")
         /// `vendors` names a vendor erasure-relay does not know.
         public static let unknownVendor = Code(rawValue: "unknown_vendor")
+        /// A retry-topic or replayed record carries an erasure-relay header that cannot be read.
+        public static let invalidHeader = Code(rawValue: "invalid_header")
 
         public var description: String { rawValue }
     }

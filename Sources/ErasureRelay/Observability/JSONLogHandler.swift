@@ -43,5 +43,12 @@ public struct JSONLogHandler: LogHandler {
         }
     }
 
+    /// Writes a line to standard error, for commands whose standard output is their result.
+    public static let standardError: Sink = { line in
+        outputLock.withLock { _ in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
+    }
+
     private static let outputLock = Mutex(())
 }

@@ -26,7 +26,21 @@ public struct RelayMetrics: Sendable {
     /// Vendor results published, by vendor and vendor status.
     public func vendorResult(_ result: VendorResult) {
         Counter(label: "erasure_relay_vendor_results_total",
-                dimensions: [("vendor", result.vendor.rawValue), ("status", result.status.rawValue)]).increment()
+                dimensions: [("vendor", result.vendor.rawValue), ("status", result.status.rawValue)],
+                factory: factory).increment()
+    }
+
+    /// Requests parked on the retry topic, by vendor parked.
+    public func requestParked(vendors: [VendorID]) {
+        for vendor in vendors {
+            Counter(label: "erasure_relay_parked_total", dimensions: [("vendor", vendor.rawValue)], factory: factory)
+                .increment()
+        }
+    }
+
+    /// Records written to the dead-letter topic, by error code.
+    public func deadLettered(code: String) {
+        Counter(label: "erasure_relay_dead_letters_total", dimensions: [("code", code)], factory: factory).increment()
     }
 
     /// Requests read and not yet done.

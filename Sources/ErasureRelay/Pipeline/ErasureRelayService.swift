@@ -10,12 +10,26 @@ public final class ErasureRelayService: Service {
         public var requests: String
         public var outcomes: String
         public var deadLetters: String
+        /// Parked work; consumed as well as `requests`.
+        public var retries: String
 
-        public init(requests: String, outcomes: String, deadLetters: String) {
+        public init(requests: String, outcomes: String, deadLetters: String, retries: String) {
             self.requests = requests
             self.outcomes = outcomes
             self.deadLetters = deadLetters
+            self.retries = retries
         }
+
+        public init(_ kafka: RelayConfiguration.Kafka) {
+            self.init(requests: kafka.requestTopic, outcomes: kafka.outcomeTopic, deadLetters: kafka.deadLetterTopic,
+                      retries: kafka.retryTopic)
+        }
+    }
+
+    /// A parked message read before its time: held in memory, its partition paused, until the loop starts it.
+    private struct WaitingMessage {
+        var message: KafkaMessage
+        var notBefore: Timestamp
     }
 
     private struct FlowState {
@@ -25,12 +39,16 @@ public final class ErasureRelayService: Service {
         /// When each unfinished request was read, and its deadline once decoded: for the age and slack metrics.
         var readAt: [OffsetLedger<TopicPartition>.Ticket: ContinuousClock.Instant] = [:]
         var deadlines: [OffsetLedger<TopicPartition>.Ticket: Timestamp] = [:]
+        /// Parked messages waiting for their time. Each keeps its retry partition held, so at most the messages of
+        /// one poll wait per partition, however long the retry topic is.
+        var waiting: [OffsetLedger<TopicPartition>.Ticket: WaitingMessage] = [:]
     }
 
     private let consumer: KafkaConsumer
     private let producer: KafkaProducer
     private let topics: Topics
     private let pipeline: RelayConfiguration.Pipeline
+    private let parking: ParkingPolicy
     private let lanes: [VendorLane]
     private let processor: RequestProcessor
     private let decoder: RequestDecoder
@@ -49,6 +67,7 @@ public final class ErasureRelayService: Service {
         producer: KafkaProducer,
         topics: Topics,
         pipeline: RelayConfiguration.Pipeline,
+        parking: RelayConfiguration.Parking = .init(),
         lanes: [VendorLane],
         adapters: [any VendorAdapter],
         shareTracker: PartitionShareTracker,
@@ -66,6 +85,7 @@ public final class ErasureRelayService: Service {
         self.producer = producer
         self.topics = topics
         self.pipeline = pipeline
+        self.parking = ParkingPolicy(parking)
         self.lanes = lanes
         self.processor = RequestProcessor(lanes: lanes, adapters: adapters)
         self.decoder = RequestDecoder(limits: .init(maxMessageBytes: pipeline.maxMessageBytes))
@@ -77,8 +97,9 @@ public final class ErasureRelayService: Service {
     public var inFlight: Int { flow.withLock { $0.ledger.inFlightCount } }
 
     public func run() async throws {
-        try consumer.subscribe(topics: [topics.requests])
-        logger.info("Consuming erasure requests", metadata: [LoggingKeys.topic: "\(topics.requests)"])
+        try consumer.subscribe(topics: [topics.requests, topics.retries])
+        logger.info("Consuming erasure requests",
+                    metadata: [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"])
         try await withThrowingDiscardingTaskGroup { laneRunners in
             for lane in lanes {
                 laneRunners.addTask { await lane.run() }
@@ -112,6 +133,9 @@ public final class ErasureRelayService: Service {
             try await withThrowingDiscardingTaskGroup { requests in
                 var lastGaugeUpdate = ContinuousClock.now
                 while !stopping.withLock({ $0 }) && !Task.isCancelled {
+                    for (message, ticket) in takeDueMessages() {
+                        requests.addTask { await self.process(message, ticket: ticket) }
+                    }
                     if await waitedForRoom() { continue }
                     let room = min(256, max(1, pipeline.maxInFlight - inFlight))
                     let events = await consumer.poll(timeout: .milliseconds(100), maxEvents: room)
@@ -142,17 +166,19 @@ public final class ErasureRelayService: Service {
         }
         for lane in lanes { await lane.flush() }
         let deadline = ContinuousClock.now.advanced(by: .seconds(pipeline.drainTimeoutSeconds))
-        logger.info("Draining in-flight requests", metadata: [LoggingKeys.inFlight: "\(inFlight)"])
+        // Parked messages not yet due are left unstored: whoever owns their partition next reads them again.
+        let started: @Sendable () -> Int = { self.flow.withLock { $0.ledger.inFlightCount - $0.waiting.count } }
+        logger.info("Draining in-flight requests", metadata: [LoggingKeys.inFlight: "\(started())"])
         // Polling goes on while draining: it serves rebalances and keeps this member in the group.
-        while inFlight > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
+        while started() > 0 && ContinuousClock.now < deadline && !Task.isCancelled {
             for event in await consumer.poll(timeout: .milliseconds(50)) {
                 try await handle(event, requests: &requests, admitting: false)
             }
             health.polled()
         }
-        if inFlight > 0 {
+        if started() > 0 {
             logger.warning("Drain timeout reached; unfinished requests will be read again after restart",
-                           metadata: [LoggingKeys.inFlight: "\(inFlight)"])
+                           metadata: [LoggingKeys.inFlight: "\(started())"])
             for lane in lanes { await lane.abandonAll() }
             requests.cancelAll()
         }
@@ -166,6 +192,11 @@ public final class ErasureRelayService: Service {
         switch event {
         case .message(let message):
             guard admitting, let ticket = admit(message) else { return }
+            if message.topicPartition.topic == topics.retries, let notBefore = RequestProgress.notBefore(of: message),
+               Timestamp.now() < notBefore {
+                wait(message, ticket: ticket, until: notBefore)
+                return
+            }
             requests.addTask { await self.process(message, ticket: ticket) }
         case .assigned(let partitions):
             health.joinedGroup()
@@ -180,6 +211,7 @@ public final class ErasureRelayService: Service {
                 let revoked = Set(partitions)
                 state.readAt = state.readAt.filter { !revoked.contains($0.key.partition) }
                 state.deadlines = state.deadlines.filter { !revoked.contains($0.key.partition) }
+                state.waiting = state.waiting.filter { !revoked.contains($0.key.partition) }
                 return state.ledger.revoke(partitions)
             }
             logger.info("Partitions revoked", metadata: [
@@ -209,7 +241,7 @@ public final class ErasureRelayService: Service {
         let assignment = consumer.assignment.map { ($0.topic, $0.partition) }
         for attempt in 1...5 {
             do {
-                try await shareTracker.assigned(assignment) { try await consumer.partitionCount(topic: topics.requests) }
+                try await shareTracker.assigned(assignment) { try await consumer.partitionCount(topic: $0) }
                 break
             } catch {
                 logger.warning("Partition count unavailable; quota share not updated",
@@ -238,6 +270,36 @@ public final class ErasureRelayService: Service {
                          metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"])
         }
         return true
+    }
+
+    /// Holds a parked message until `notBefore`. Its partition stops fetching meanwhile, so that the messages
+    /// behind it, parked later, stay in Kafka rather than in memory.
+    private func wait(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket, until notBefore: Timestamp) {
+        flow.withLock { state in
+            state.waiting[ticket] = WaitingMessage(message: message, notBefore: notBefore)
+            do { try consumer.hold(ticket.partition) } catch {
+                logger.warning("Holding a retry partition failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
+        }
+    }
+
+    /// The waiting messages whose time has come, oldest offset first; their partitions fetch again once none of
+    /// their messages waits.
+    private func takeDueMessages() -> [(KafkaMessage, OffsetLedger<TopicPartition>.Ticket)] {
+        flow.withLock { state in
+            guard !state.waiting.isEmpty else { return [] }
+            let now = Timestamp.now()
+            let due = state.waiting.filter { $0.value.notBefore <= now }.sorted { $0.key.offset < $1.key.offset }
+            guard !due.isEmpty else { return [] }
+            for (ticket, _) in due { state.waiting[ticket] = nil }
+            let stillWaiting = Set(state.waiting.keys.map(\.partition))
+            for partition in Set(due.map(\.key.partition)).subtracting(stillWaiting) {
+                do { try consumer.release(partition) } catch {
+                    logger.warning("Releasing a retry partition failed", metadata: [LoggingKeys.error: "\(error)"])
+                }
+            }
+            return due.map { ($0.value.message, $0.key) }
+        }
     }
 
     /// Tracks a message.
@@ -279,37 +341,125 @@ public final class ErasureRelayService: Service {
         var logger = logger
         logger[metadataKey: LoggingKeys.partition] = "\(message.topicPartition.partition)"
         logger[metadataKey: LoggingKeys.offset] = "\(message.offset)"
-        let receivedAt = Timestamp.now()
-        let source = Outcome.Source(
+        if message.topicPartition.topic != topics.requests {
+            logger[metadataKey: LoggingKeys.topic] = "\(message.topicPartition.topic)"
+        }
+        let read = Outcome.Source(
             topic: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset
         )
-        let outcome: Outcome
-        switch decoder.decode(message.value) {
+        let decoded = decoder.decode(message.value)
+        let progress: RequestProgress
+        do throws(RequestRejection) {
+            // Progress is taken only from the retry topic, which erasure-relay alone writes.
+            let carried = message.topicPartition.topic == topics.retries ? try RequestProgress(headers: message.headers) : nil
+            progress = carried ?? RequestProgress(receivedAt: .now(), source: read)
+        } catch {
+            let salvage = switch decoded {
+            case .success(let request): RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
+            case .failure(let rejected): rejected.salvage
+            }
+            await reject(message, ticket: ticket, rejection: error, salvage: salvage,
+                         progress: RequestProgress(receivedAt: .now(), source: read), logger: logger)
+            return
+        }
+        switch decoded {
         case .failure(let rejected):
-            if let requestID = rejected.salvage.requestID { logger[metadataKey: LoggingKeys.requestID] = "\(requestID)" }
-            logger.info("Request rejected", metadata: [
-                LoggingKeys.error: "\(rejected.rejection.code)", "field": "\(rejected.rejection.field ?? "-")",
-            ])
-            let copied = await publish(
-                topic: topics.deadLetters, key: message.key, value: message.value,
-                headers: message.headers + Self.deadLetterHeaders(rejected.rejection, source: source), logger: logger
-            )
-            guard copied else { return }
-            outcome = Outcome(
-                requestID: rejected.salvage.requestID, status: .rejected, regulation: rejected.salvage.regulation,
-                receivedAt: receivedAt, completedAt: .now(), deadline: nil, vendors: [],
-                error: Outcome.Rejection(rejected.rejection), source: source
-            )
+            await reject(message, ticket: ticket, rejection: rejected.rejection, salvage: rejected.salvage,
+                         progress: progress, logger: logger)
         case .success(let request):
             logger[metadataKey: LoggingKeys.requestID] = "\(request.requestID)"
-            flow.withLock { $0.deadlines[ticket] = request.deadline }
-            guard let results = await processor.process(request) else { return }
-            outcome = Outcome(
-                requestID: request.requestID, status: Outcome.status(of: results), regulation: request.regulation,
-                receivedAt: receivedAt, completedAt: .now(), deadline: request.deadline, vendors: results,
-                error: nil, source: source
+            await erase(request, message: message, ticket: ticket, progress: progress, logger: logger)
+        }
+    }
+
+    private func reject(
+        _ message: KafkaMessage,
+        ticket: OffsetLedger<TopicPartition>.Ticket,
+        rejection: RequestRejection,
+        salvage: RequestDecoder.Salvage,
+        progress: RequestProgress,
+        logger: Logger
+    ) async {
+        var logger = logger
+        if let requestID = salvage.requestID { logger[metadataKey: LoggingKeys.requestID] = "\(requestID)" }
+        logger.info("Request rejected", metadata: [
+            LoggingKeys.error: "\(rejection.code)", "field": "\(rejection.field ?? "-")",
+        ])
+        let copied = await publish(
+            topic: topics.deadLetters, key: message.key, value: message.value,
+            headers: Self.upstreamHeaders(of: message)
+                + Self.errorHeaders(code: rejection.code.rawValue, field: rejection.field, message: rejection.message)
+                + Self.sourceHeaders(progress.source),
+            logger: logger
+        )
+        guard copied else { return }
+        metrics.deadLettered(code: rejection.code.rawValue)
+        await publishOutcome(Outcome(
+            requestID: salvage.requestID, status: .rejected, regulation: salvage.regulation,
+            receivedAt: progress.receivedAt, completedAt: .now(), deadline: nil, vendors: [],
+            error: Outcome.Rejection(rejection), source: progress.source
+        ), ticket: ticket, logger: logger)
+    }
+
+    /// Calls the vendors still owed an erasure, then completes the request, parks what may still succeed, or fails
+    /// it with a dead-letter record.
+    private func erase(
+        _ request: ErasureRequest,
+        message: KafkaMessage,
+        ticket: OffsetLedger<TopicPartition>.Ticket,
+        progress: RequestProgress,
+        logger: Logger
+    ) async {
+        flow.withLock { $0.deadlines[ticket] = request.deadline }
+        guard let latest = await processor.process(request, vendors: progress.pendingVendors) else { return }
+        let results = progress.merging(latest)
+        let key = Array(request.requestID.utf8)
+        let outcome = { (status: Outcome.Status) in
+            Outcome(
+                requestID: request.requestID, status: status, regulation: request.regulation,
+                receivedAt: progress.receivedAt, completedAt: .now(), deadline: request.deadline, vendors: results,
+                error: nil, source: progress.source
             )
         }
+        switch parking.decide(results: results, parks: progress.parks, deadline: request.deadline, now: .now()) {
+        case .completed:
+            await publishOutcome(outcome(.completed), ticket: ticket, logger: logger)
+        case .park(let vendors, let notBefore):
+            var parked = progress
+            parked.parks += 1
+            parked.notBefore = notBefore
+            parked.pendingVendors = vendors
+            parked.results = results
+            let written = await publish(
+                topic: topics.retries, key: key, value: message.value,
+                headers: Self.upstreamHeaders(of: message) + parked.headers, logger: logger
+            )
+            guard written else { return }
+            metrics.requestParked(vendors: vendors)
+            logger.info("Vendors still failing; request parked", metadata: [
+                "vendors": "\(vendors.map(\.rawValue).joined(separator: ","))",
+                "parks": "\(parked.parks)", "not_before": "\(notBefore.rfc3339)",
+            ])
+            complete(ticket)
+        case .failed(let failure, let vendors):
+            var record = progress
+            record.notBefore = nil
+            record.pendingVendors = vendors
+            record.results = results
+            let written = await publish(
+                topic: topics.deadLetters, key: key, value: message.value,
+                headers: Self.upstreamHeaders(of: message) + record.headers
+                    + Self.errorHeaders(code: failure.rawValue, field: nil, message: failure.message),
+                logger: logger
+            )
+            guard written else { return }
+            metrics.deadLettered(code: failure.rawValue)
+            await publishOutcome(outcome(.failed), ticket: ticket, logger: logger)
+        }
+    }
+
+    /// Publishes `outcome` and, once the broker acknowledged it, marks the request done.
+    private func publishOutcome(_ outcome: Outcome, ticket: OffsetLedger<TopicPartition>.Ticket, logger: Logger) async {
         let publishStarted = ContinuousClock.now
         let published = await publish(
             topic: topics.outcomes, key: outcome.requestID.map { Array($0.utf8) }, value: outcome.jsonBytes(),
@@ -349,14 +499,31 @@ public final class ErasureRelayService: Service {
         return false
     }
 
-    static func deadLetterHeaders(_ rejection: RequestRejection, source: Outcome.Source) -> [KafkaHeader] {
+    /// A message's own headers, without those erasure-relay wrote on an earlier pass.
+    static func upstreamHeaders(of message: KafkaMessage) -> [KafkaHeader] {
+        message.headers.filter { !$0.name.hasPrefix("erasure-relay-") }
+    }
+
+    static func errorHeaders(code: String, field: String?, message: String) -> [KafkaHeader] {
         [
-            KafkaHeader(name: "erasure-relay-error-code", value: rejection.code.rawValue),
-            KafkaHeader(name: "erasure-relay-error-field", value: rejection.field ?? ""),
-            KafkaHeader(name: "erasure-relay-error-message", value: rejection.message),
-            KafkaHeader(name: "erasure-relay-source-topic", value: source.topic),
-            KafkaHeader(name: "erasure-relay-source-partition", value: "\(source.partition)"),
-            KafkaHeader(name: "erasure-relay-source-offset", value: "\(source.offset)"),
+            KafkaHeader(name: DeadLetterHeader.errorCode, value: code),
+            KafkaHeader(name: DeadLetterHeader.errorField, value: field ?? ""),
+            KafkaHeader(name: DeadLetterHeader.errorMessage, value: message),
         ]
     }
+
+    static func sourceHeaders(_ source: Outcome.Source) -> [KafkaHeader] {
+        [
+            KafkaHeader(name: RequestProgress.Header.sourceTopic, value: source.topic),
+            KafkaHeader(name: RequestProgress.Header.sourcePartition, value: "\(source.partition)"),
+            KafkaHeader(name: RequestProgress.Header.sourceOffset, value: "\(source.offset)"),
+        ]
+    }
+}
+
+/// The headers that say why a dead-letter record was written.
+public enum DeadLetterHeader {
+    public static let errorCode = "erasure-relay-error-code"
+    public static let errorField = "erasure-relay-error-field"
+    public static let errorMessage = "erasure-relay-error-message"
 }

@@ -33,38 +33,49 @@ public final class QuotaShare: Sendable {
     }
 }
 
-/// Keeps ``QuotaShare`` equal to this replica's share of the request topic's partitions.
+/// Keeps ``QuotaShare`` equal to this replica's share of the partitions of the topics it consumes.
+///
+/// The request topic and the retry topic are assigned independently, so a replica may hold only retry partitions;
+/// counting both gives it a share to finish parked work with, while the shares of all replicas still add up to one.
 public final class PartitionShareTracker: Sendable {
     public let share: QuotaShare
-    private let topic: String
-    private let total = Mutex<Int?>(nil)
+    private let topics: Set<String>
+    private let totals = Mutex<[String: Int]>([:])
 
-    public init(topic: String, share: QuotaShare) {
-        self.topic = topic
+    public init(topics: some Sequence<String>, share: QuotaShare) {
         self.share = share
+        self.topics = Set(topics)
     }
 
     /// For the revoke callback: lowers the share to what remains, before the partitions go elsewhere.
     public func revoking(remaining: some Sequence<(topic: String, partition: Int32)>) {
-        let count = remaining.filter { $0.topic == topic }.count
-        // Until the partition count is known, no share was granted above zero, so there is nothing to lower.
-        guard let total = total.withLock({ $0 }) else { return }
-        share.set(QuotaShare.share(assigned: count, total: total))
+        let count = remaining.filter { topics.contains($0.topic) }.count
+        let totals = totals.withLock { $0 }
+        // Until the partition counts are known, no share was granted above zero, so there is nothing to lower.
+        guard totals.count == topics.count else { return }
+        share.set(QuotaShare.share(assigned: count, total: totals.values.reduce(0, +)))
     }
 
-    /// After an assignment: raises the share to the new assignment's. `partitionCount` is asked when the count is
-    /// unknown or the assignment shows more partitions than known.
+    /// After an assignment: raises the share to the new assignment's. `partitionCount` is asked for a topic whose
+    /// count is unknown or lower than the assignment shows. A topic whose count cannot be had while none of its
+    /// partitions is assigned (a retry topic not created yet) counts as empty until the next assignment.
     public func assigned(
         _ assignment: some Sequence<(topic: String, partition: Int32)>,
-        partitionCount: () async throws -> Int
-    ) async rethrows {
-        let partitions = assignment.filter { $0.topic == topic }
-        let highest = partitions.map { Int($0.partition) }.max() ?? -1
-        var known = total.withLock { $0 }
-        if known == nil || highest >= known! {
-            known = try await partitionCount()
-            total.withLock { $0 = known }
+        partitionCount: (String) async throws -> Int
+    ) async throws {
+        let assigned = assignment.filter { topics.contains($0.topic) }
+        var totals = totals.withLock { $0 }
+        for topic in topics.sorted() {
+            let highest = assigned.filter { $0.topic == topic }.map { Int($0.partition) }.max() ?? -1
+            if let known = totals[topic], known > 0, highest < known { continue }
+            do {
+                totals[topic] = try await partitionCount(topic)
+            } catch where highest < 0 {
+                totals[topic] = 0
+            }
         }
-        share.set(QuotaShare.share(assigned: partitions.count, total: known!))
+        let counted = totals
+        self.totals.withLock { $0 = counted }
+        share.set(QuotaShare.share(assigned: assigned.count, total: counted.values.reduce(0, +)))
     }
 }

@@ -12,10 +12,11 @@ public struct RequestProcessor: Sendable {
     public var configuredVendors: [VendorID] { adapters.keys.sorted() }
 
     /// Erases `request` at every vendor it targets, concurrently.
-    /// - Returns: one result per targeted vendor, in vendor order; nil if a lane abandoned the request (shutdown),
+    /// - Parameter vendors: the vendors to call instead of those the request targets, as for parked work.
+    /// - Returns: one result per vendor called, in vendor order; nil if a lane abandoned the request (shutdown),
     ///   in which case no outcome may be published for it.
-    public func process(_ request: ErasureRequest) async -> [VendorResult]? {
-        let targets = request.vendors ?? configuredVendors
+    public func process(_ request: ErasureRequest, vendors: [VendorID]? = nil) async -> [VendorResult]? {
+        let targets = vendors ?? request.vendors ?? configuredVendors
         return await withTaskGroup(of: VendorResult?.self) { group in
             for vendor in targets {
                 guard let adapter = adapters[vendor], let lane = lanes[vendor] else {

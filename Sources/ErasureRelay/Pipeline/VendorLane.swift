@@ -17,6 +17,7 @@ public actor VendorLane {
         var notes: [String] = []
         var deleted: Int?
         var failure: String?
+        var failureIsRetriable = false
         var continuation: CheckedContinuation<VendorResult?, Never>
     }
 
@@ -241,7 +242,8 @@ public actor VendorLane {
             for var item in batch {
                 let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
                 if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds) {
-                    record(item, failure: "retries exhausted after \(item.attempts) attempts: \(reason)")
+                    record(item, failure: "retries exhausted after \(item.attempts) attempts: \(reason)",
+                           retriable: true)
                     continue
                 }
                 let wait = max(backoff.delay(afterAttempt: item.attempts, using: &random), .seconds(retryAfter ?? 0))
@@ -259,8 +261,8 @@ public actor VendorLane {
         }
     }
 
-    private func record(_ item: LaneItem, failure: String?, reference: String? = nil, note: String? = nil,
-                        deleted: Int? = nil) {
+    private func record(_ item: LaneItem, failure: String?, retriable: Bool = false, reference: String? = nil,
+                        note: String? = nil, deleted: Int? = nil) {
         guard var ticket = tickets[item.ticket] else { return }
         ticket.remaining -= 1
         ticket.attempts = max(ticket.attempts, item.attempts)
@@ -268,7 +270,11 @@ public actor VendorLane {
         if let reference, !ticket.references.contains(reference) { ticket.references.append(reference) }
         if let note, !ticket.notes.contains(note) { ticket.notes.append(note) }
         if let deleted { ticket.deleted = (ticket.deleted ?? 0) + deleted }
-        if let failure, ticket.failure == nil { ticket.failure = failure }
+        if let failure, ticket.failure == nil || (ticket.failureIsRetriable && !retriable) {
+            // A permanent failure outweighs a retriable one: trying again cannot complete the request.
+            ticket.failure = failure
+            ticket.failureIsRetriable = retriable
+        }
         guard ticket.remaining == 0 else {
             tickets[item.ticket] = ticket
             return
@@ -282,7 +288,8 @@ public actor VendorLane {
             identifiers: ticket.identifiers,
             reference: ticket.references.isEmpty ? nil : ticket.references.joined(separator: ","),
             error: ticket.failure ?? (ticket.notes.isEmpty ? nil : ticket.notes.joined(separator: "; ")),
-            deleted: ticket.deleted
+            deleted: ticket.deleted,
+            retriesExhausted: ticket.failure != nil && ticket.failureIsRetriable
         ))
     }
 

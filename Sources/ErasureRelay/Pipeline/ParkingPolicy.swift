@@ -1,0 +1,56 @@
+/// What becomes of a request once its vendors have answered: a pure decision, tested on its own.
+public struct ParkingPolicy: Sendable, Hashable {
+    /// Why a request failed as a whole; the dead-letter record's error code.
+    public enum Failure: String, Sendable, Hashable {
+        /// A vendor refused the erasure for good (or is not configured here).
+        case vendorFailed = "vendor_failed"
+        /// Vendors still failing after `parking.max_parks` parks.
+        case retriesExhausted = "retries_exhausted"
+        /// Vendors still failing when the request's deadline passed.
+        case deadlinePassed = "deadline_passed"
+
+        public var message: String {
+            switch self {
+            case .vendorFailed: "a vendor refused the erasure; see the outcome's vendor errors"
+            case .retriesExhausted: "vendors were still failing after every park; replay once they recover"
+            case .deadlinePassed: "vendors were still failing when the request's deadline passed; replay once they recover"
+            }
+        }
+    }
+
+    public enum Decision: Sendable, Hashable {
+        /// Every vendor accepted or skipped: publish the `completed` outcome.
+        case completed
+        /// Park the vendors that may still succeed, to try them again at `notBefore`.
+        case park(vendors: [VendorID], notBefore: Timestamp)
+        /// Publish the `failed` outcome, with a dead-letter record naming the vendors to replay.
+        case failed(Failure, vendors: [VendorID])
+    }
+
+    public var parking: RelayConfiguration.Parking
+
+    public init(_ parking: RelayConfiguration.Parking) {
+        self.parking = parking
+    }
+
+    /// Decides from every vendor's latest result. Vendors that failed with retries exhausted are parked while parks
+    /// remain and the deadline is ahead; the wait doubles with each park, and never runs past the deadline, so that
+    /// the last attempt comes before it.
+    public func decide(results: [VendorResult], parks: Int, deadline: Timestamp, now: Timestamp) -> Decision {
+        let failed = results.filter { $0.status == .failed }
+        guard !failed.isEmpty else { return .completed }
+        let retriable = failed.filter(\.retriesExhausted).map(\.vendor)
+        let failedVendors = failed.map(\.vendor)
+        guard !retriable.isEmpty else { return .failed(.vendorFailed, vendors: failedVendors) }
+        guard now < deadline else { return .failed(.deadlinePassed, vendors: failedVendors) }
+        guard parks < parking.maxParks else { return .failed(.retriesExhausted, vendors: failedVendors) }
+        let notBefore = min(now.adding(seconds: Int64(delaySeconds(afterParks: parks))), deadline)
+        return .park(vendors: retriable, notBefore: notBefore)
+    }
+
+    /// The wait before the attempt that follows park number `parks + 1`.
+    public func delaySeconds(afterParks parks: Int) -> Int {
+        let doublings = min(parks, 30)
+        return min(parking.maxDelaySeconds, parking.initialDelaySeconds << doublings)
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import Kafka
+
+/// How far a request has come, carried in Kafka headers next to the unchanged request on the retry topic and in
+/// dead-letter records, so that the request can be taken up again by any replica, or replayed by an operator.
+///
+/// Headers hold no identifier values: the vendor results never carry any, and the request itself stays the
+/// message value, exactly as upstream wrote it.
+public struct RequestProgress: Sendable, Hashable {
+    /// When the request was first read.
+    public var receivedAt: Timestamp
+    /// Where the request was first read: every outcome of the request points there, however often it was parked.
+    public var source: Outcome.Source
+    /// How often the request has been parked.
+    public var parks: Int
+    /// The earliest time of the next attempt; nil for at once.
+    public var notBefore: Timestamp?
+    /// The vendors still owed an erasure; nil for every vendor the request targets.
+    public var pendingVendors: [VendorID]?
+    /// The latest result of every vendor tried so far.
+    public var results: [VendorResult]
+
+    public init(
+        receivedAt: Timestamp,
+        source: Outcome.Source,
+        parks: Int = 0,
+        notBefore: Timestamp? = nil,
+        pendingVendors: [VendorID]? = nil,
+        results: [VendorResult] = []
+    ) {
+        self.receivedAt = receivedAt
+        self.source = source
+        self.parks = parks
+        self.notBefore = notBefore
+        self.pendingVendors = pendingVendors
+        self.results = results
+    }
+
+    /// The header names, part of the retry and dead-letter topics' format.
+    public enum Header {
+        public static let receivedAt = "erasure-relay-received-at"
+        public static let sourceTopic = "erasure-relay-source-topic"
+        public static let sourcePartition = "erasure-relay-source-partition"
+        public static let sourceOffset = "erasure-relay-source-offset"
+        public static let parks = "erasure-relay-parks"
+        public static let notBefore = "erasure-relay-not-before"
+        public static let pendingVendors = "erasure-relay-pending-vendors"
+        public static let results = "erasure-relay-results"
+    }
+
+    /// The progress as headers. The source headers match those of a rejected message's dead-letter copy.
+    public var headers: [KafkaHeader] {
+        var headers = [
+            KafkaHeader(name: Header.receivedAt, value: receivedAt.rfc3339),
+            KafkaHeader(name: Header.sourceTopic, value: source.topic),
+            KafkaHeader(name: Header.sourcePartition, value: "\(source.partition)"),
+            KafkaHeader(name: Header.sourceOffset, value: "\(source.offset)"),
+            KafkaHeader(name: Header.parks, value: "\(parks)"),
+            KafkaHeader(name: Header.results, value: Self.encode(results)),
+        ]
+        if let notBefore { headers.append(KafkaHeader(name: Header.notBefore, value: notBefore.rfc3339)) }
+        if let pendingVendors {
+            headers.append(KafkaHeader(name: Header.pendingVendors,
+                                       value: pendingVendors.map(\.rawValue).joined(separator: ",")))
+        }
+        return headers
+    }
+
+    /// Reads progress from a message's headers.
+    /// - Returns: nil when the message carries no progress (a request as upstream wrote it, or a rejected
+    ///   message's dead-letter copy).
+    /// - Throws: ``RequestRejection`` naming the header at fault when progress is present but unreadable.
+    public init?(headers: [KafkaHeader]) throws(RequestRejection) {
+        var values: [String: String] = [:]
+        for header in headers where header.name.hasPrefix("erasure-relay-") {
+            values[header.name] = String(decoding: header.value, as: UTF8.self)
+        }
+        guard values[Header.parks] != nil else { return nil }
+        func required(_ name: String) throws(RequestRejection) -> String {
+            guard let value = values[name] else {
+                throw RequestRejection(code: .invalidHeader, field: name, message: "is missing")
+            }
+            return value
+        }
+        func timestamp(_ name: String, _ text: String) throws(RequestRejection) -> Timestamp {
+            guard let timestamp = Timestamp(rfc3339: text) else {
+                throw RequestRejection(code: .invalidHeader, field: name, message: "is not an RFC 3339 time")
+            }
+            return timestamp
+        }
+        func number<Number: FixedWidthInteger>(_ name: String, as _: Number.Type) throws(RequestRejection) -> Number {
+            guard let number = Number(try required(name)), number >= 0 else {
+                throw RequestRejection(code: .invalidHeader, field: name, message: "is not a non-negative integer")
+            }
+            return number
+        }
+        receivedAt = try timestamp(Header.receivedAt, try required(Header.receivedAt))
+        source = Outcome.Source(
+            topic: try required(Header.sourceTopic),
+            partition: try number(Header.sourcePartition, as: Int32.self),
+            offset: try number(Header.sourceOffset, as: Int64.self)
+        )
+        parks = try number(Header.parks, as: Int.self)
+        notBefore = try values[Header.notBefore].map { text throws(RequestRejection) in
+            try timestamp(Header.notBefore, text)
+        }
+        pendingVendors = try values[Header.pendingVendors].map { text throws(RequestRejection) in
+            var vendors: [VendorID] = []
+            for name in text.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let vendor = VendorID(rawValue: String(name)) else {
+                    throw RequestRejection(code: .invalidHeader, field: Header.pendingVendors,
+                                           message: "names a vendor erasure-relay does not know")
+                }
+                vendors.append(vendor)
+            }
+            return vendors
+        }
+        do {
+            results = try JSONDecoder().decode([VendorResult].self, from: Data(try required(Header.results).utf8))
+        } catch let rejection as RequestRejection {
+            throw rejection
+        } catch {
+            throw RequestRejection(code: .invalidHeader, field: Header.results, message: "is not a list of vendor results")
+        }
+    }
+
+    /// Reads only the time of the next attempt, for deciding whether to hold a retry partition before decoding.
+    public static func notBefore(of message: KafkaMessage) -> Timestamp? {
+        message.header(Header.notBefore).flatMap { Timestamp(rfc3339: $0) }
+    }
+
+    /// Adds this pass's results to the earlier ones: a vendor's attempts add up over passes, and its latest result
+    /// replaces the earlier one.
+    public func merging(_ latest: [VendorResult]) -> [VendorResult] {
+        var merged = Dictionary(results.map { ($0.vendor, $0) }, uniquingKeysWith: { _, last in last })
+        for var result in latest {
+            result.attempts += merged[result.vendor]?.attempts ?? 0
+            merged[result.vendor] = result
+        }
+        return merged.values.sorted { $0.vendor < $1.vendor }
+    }
+
+    private static func encode(_ results: [VendorResult]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        // Vendor results are plain values that always encode.
+        return String(decoding: try! encoder.encode(results), as: UTF8.self)
+    }
+}

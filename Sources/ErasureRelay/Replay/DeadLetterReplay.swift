@@ -1,0 +1,152 @@
+import Kafka
+import Logging
+
+/// Sends dead-letter records back for processing, through the retry topic: a failed request is taken up again for
+/// the vendors that failed, keeping the results of the others; a rejected message is read as a new request (useful
+/// once the cause, such as an unconfigured vendor, is fixed). Either way the outcome points at the message's
+/// original place in the request topic.
+public struct DeadLetterReplay: Sendable {
+    /// Which dead-letter records to replay. Empty sets select every record.
+    public struct Selection: Sendable, Hashable {
+        public var requestIDs: Set<String>
+        /// Error codes, such as `retries_exhausted` or `unknown_vendor`.
+        public var errorCodes: Set<String>
+
+        public init(requestIDs: Set<String> = [], errorCodes: Set<String> = []) {
+            self.requestIDs = requestIDs
+            self.errorCodes = errorCodes
+        }
+    }
+
+    /// One dead-letter record, read.
+    public struct Record: Sendable {
+        public var requestID: String?
+        public var errorCode: String
+        public var source: Outcome.Source
+        public var deadLetter: TopicPartition
+        public var offset: Int64
+        /// What goes to the retry topic, or why the record cannot be replayed.
+        public var replay: Result<[KafkaHeader], RequestRejection>
+    }
+
+    /// What a replay did.
+    public struct Summary: Sendable, Hashable {
+        public var replayed: Int
+        /// Records the selection left out.
+        public var skipped: Int
+        /// Selected records whose erasure-relay headers cannot be read.
+        public var unreadable: Int
+
+        public init(replayed: Int = 0, skipped: Int = 0, unreadable: Int = 0) {
+            self.replayed = replayed
+            self.skipped = skipped
+            self.unreadable = unreadable
+        }
+    }
+
+    public let selection: Selection
+    private let decoder = RequestDecoder(limits: .init(maxMessageBytes: .max))
+
+    public init(selection: Selection) {
+        self.selection = selection
+    }
+
+    /// Reads a dead-letter record: what it is, and the headers of its retry-topic copy. The copy starts afresh
+    /// (no parks, due at once) with the vendors still owed an erasure and the results so far.
+    public func read(_ message: KafkaMessage, now: Timestamp) -> Record {
+        let salvage = switch decoder.decode(message.value) {
+        case .success(let request): request.requestID
+        case .failure(let rejected): rejected.salvage.requestID
+        }
+        let coordinates = Outcome.Source(
+            topic: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset
+        )
+        let source = Outcome.Source(
+            topic: message.header(RequestProgress.Header.sourceTopic) ?? coordinates.topic,
+            partition: message.header(RequestProgress.Header.sourcePartition).flatMap { Int32($0) } ?? coordinates.partition,
+            offset: message.header(RequestProgress.Header.sourceOffset).flatMap { Int64($0) } ?? coordinates.offset
+        )
+        let replay: Result<[KafkaHeader], RequestRejection>
+        do throws(RequestRejection) {
+            var progress = try RequestProgress(headers: message.headers) ?? RequestProgress(receivedAt: now, source: source)
+            progress.parks = 0
+            progress.notBefore = nil
+            replay = .success(ErasureRelayService.upstreamHeaders(of: message) + progress.headers)
+        } catch {
+            replay = .failure(error)
+        }
+        return Record(
+            requestID: salvage, errorCode: message.header(DeadLetterHeader.errorCode) ?? "", source: source,
+            deadLetter: message.topicPartition, offset: message.offset, replay: replay
+        )
+    }
+
+    public func selects(_ record: Record) -> Bool {
+        (selection.requestIDs.isEmpty || record.requestID.map(selection.requestIDs.contains) == true)
+            && (selection.errorCodes.isEmpty || selection.errorCodes.contains(record.errorCode))
+    }
+
+    /// Reads the dead-letter topic from its start up to its end when the replay begins, and writes every selected
+    /// record to the retry topic, each acknowledged before the replay ends.
+    /// - Parameter dryRun: only report what would be replayed.
+    /// - Parameter report: told of every selected record, after it was written.
+    public func run(
+        kafka: KafkaClientConfiguration,
+        topics: RelayConfiguration.Kafka,
+        dryRun: Bool,
+        logger: Logger,
+        report: @Sendable (Record) -> Void
+    ) async throws -> Summary {
+        var consumerKafka = kafka
+        consumerKafka.properties["enable.auto.commit"] = "false"
+        let consumer = try KafkaConsumer(configuration: consumerKafka, groupID: "\(topics.groupID)-replay", logger: logger)
+        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let count = try await consumer.partitionCount(topic: topics.deadLetterTopic)
+        let partitions = (0..<count).map { TopicPartition(topic: topics.deadLetterTopic, partition: Int32($0)) }
+        var remaining = try await consumer.watermarks(for: partitions).filter { $0.value.low < $0.value.high }
+        try consumer.assign(remaining.mapValues(\.low))
+        logger.info("Replaying dead-letter records", metadata: [
+            LoggingKeys.topic: "\(topics.deadLetterTopic)", "records": "\(remaining.values.reduce(0) { $0 + $1.high - $1.low })",
+        ])
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            var summary = Summary()
+            while !remaining.isEmpty {
+                try Task.checkCancellation()
+                for event in await consumer.poll(timeout: .milliseconds(500), maxEvents: 100) {
+                    switch event {
+                    case .message(let message):
+                        guard let end = remaining[message.topicPartition]?.high else { continue }
+                        if message.offset + 1 >= end { remaining[message.topicPartition] = nil }
+                        let record = read(message, now: .now())
+                        guard selects(record) else {
+                            summary.skipped += 1
+                            continue
+                        }
+                        guard case .success(let headers) = record.replay else {
+                            summary.unreadable += 1
+                            report(record)
+                            continue
+                        }
+                        if !dryRun {
+                            try await producer.send(
+                                topic: topics.retryTopic, key: message.key, value: message.value, headers: headers
+                            )
+                        }
+                        summary.replayed += 1
+                        report(record)
+                    case .error(let error) where error.isFatal:
+                        throw error
+                    case .error(let error):
+                        logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
+                    case .assigned, .revoked:
+                        break
+                    }
+                }
+            }
+            await consumer.close()
+            return summary
+        }
+    }
+}

@@ -1,0 +1,173 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import Kafka
+import Logging
+import Testing
+import VendorSandbox
+
+@Suite("Parking, dead letters and replay end to end", .serialized, .timeLimit(.minutes(3)))
+struct ParkingAndReplayTests {
+    let logger = Logger(label: "parking")
+
+    /// Braze works; MoEngage bulk delete is down until the test says otherwise. Each lane gives up after two calls.
+    func configuration(
+        base: RelayConfiguration,
+        sandbox: VendorSandbox,
+        maxParks: Int,
+        delaySeconds: Int
+    ) async -> RelayConfiguration {
+        var configuration = base
+        let vendors = await sandbox.relayVendorSettings()
+        for vendor in [VendorID.braze, .moengage] {
+            var settings = vendors[vendor]!
+            settings.retry.maxAttempts = 2
+            settings.retry.initialBackoffMilliseconds = 20
+            settings.retry.maxBackoffMilliseconds = 50
+            settings.timeoutSeconds = 2
+            configuration.vendors[vendor] = settings
+        }
+        configuration.parking.maxParks = maxParks
+        configuration.parking.initialDelaySeconds = delaySeconds
+        configuration.parking.maxDelaySeconds = delaySeconds
+        await sandbox.inject(.status(500), count: 1_000_000, into: .moengage)
+        return configuration
+    }
+
+    func requests(_ count: Int) -> [(key: String, value: String)] {
+        (0..<count).map { (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"])) }
+    }
+
+    @Test func anOutageParksTheRequestLetsItsOffsetMoveOnAndCompletesItOnceTheVendorIsBack() async throws {
+        let (broker, base) = try relayTestBroker(partitions: 2, logger: logger)
+        defer { broker.shutdown() }
+        let count = 6
+        let collector = OutcomeCollector()
+        try await withSandbox(logger: logger) { sandbox async throws in
+            let configuration = await configuration(base: base, sandbox: sandbox, maxParks: 1000, delaySeconds: 1)
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: collector) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests(count))
+                let parked = try await TopicReader.read(bootstrap: broker.bootstrapServers, topic: "user-erasure-retry",
+                                                        count: count, logger: logger)
+                for record in parked {
+                    let progress = try #require(try RequestProgress(headers: record.headers))
+                    #expect(progress.pendingVendors == [.moengage])
+                    #expect(progress.source.topic == "user-erasure")
+                    #expect(progress.results.first { $0.vendor == .braze }?.status == .accepted)
+                    #expect(requests(count).map { Array($0.value.utf8) }.contains(record.value),
+                            "the parked record carries the request unchanged")
+                }
+                // While MoEngage is down, no outcome is published, yet every request's offset is committed.
+                try await expectCommitted(upTo: count, broker: broker.bootstrapServers, group: configuration.kafka.groupID)
+                #expect(collector.all.isEmpty)
+                await sandbox.clearFaults(of: .moengage)
+                _ = try await collector.wait(for: count)
+            }
+            let braze = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
+            #expect(braze.sorted() == (0..<count).map { "u-\($0)" }.sorted(), "braze is called once per request")
+            let moengage = await sandbox.record(of: .moengage).deleted.values.flatMap { $0 }
+            #expect(Set(moengage) == Set((0..<count).map { "u-\($0)" }))
+        }
+        let outcomes = collector.all
+        #expect(Set(outcomes.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
+        for outcome in outcomes {
+            #expect(outcome.status == .completed)
+            #expect(outcome.source.topic == "user-erasure")
+            let moengage = try #require(outcome.vendors.first { $0.vendor == .moengage })
+            // Two failed calls per parked pass, then the one that succeeded.
+            #expect(moengage.attempts >= 3 && moengage.attempts % 2 == 1, "\(moengage.attempts) attempts")
+            #expect(outcome.vendors.first { $0.vendor == .braze }?.attempts == 1)
+        }
+    }
+
+    @Test func aRequestStillFailingAfterItsParksIsDeadLetteredAndReplayedOnceTheVendorIsBack() async throws {
+        let (broker, base) = try relayTestBroker(partitions: 2, logger: logger)
+        defer { broker.shutdown() }
+        let count = 3
+        let collector = OutcomeCollector()
+        try await withSandbox(logger: logger) { sandbox async throws in
+            let configuration = await configuration(base: base, sandbox: sandbox, maxParks: 1, delaySeconds: 1)
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: collector) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests(count))
+                let failed = try await collector.wait(for: count)
+                for outcome in failed {
+                    #expect(outcome.status == .failed)
+                    let moengage = try #require(outcome.vendors.first { $0.vendor == .moengage })
+                    #expect(moengage.status == .failed)
+                    #expect(moengage.attempts == 4, "two calls on the first pass and two after the one park")
+                    #expect(moengage.error?.hasPrefix("retries exhausted") == true)
+                }
+                let deadLetters = try await TopicReader.read(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq",
+                                                             count: count, logger: logger)
+                for record in deadLetters {
+                    #expect(record.header(DeadLetterHeader.errorCode) == "retries_exhausted")
+                    #expect(record.header(RequestProgress.Header.pendingVendors) == "moengage")
+                }
+                await sandbox.clearFaults(of: .moengage)
+                let replayed = Recorded<String>()
+                let summary = try await DeadLetterReplay(selection: .init()).run(
+                    kafka: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
+                    topics: configuration.kafka, dryRun: false, logger: logger
+                ) { replayed.append($0.requestID ?? "-") }
+                #expect(summary == .init(replayed: count, skipped: 0, unreadable: 0))
+                #expect(Set(replayed.values) == Set((0..<count).map { "r-\($0)" }))
+                _ = try await collector.wait(for: count * 2)
+            }
+            let braze = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
+            #expect(braze.count == count, "a replay calls only the vendors that failed")
+        }
+        let outcomes = Dictionary(grouping: collector.all) { $0.requestID ?? "" }
+        #expect(outcomes.count == count)
+        for (requestID, pair) in outcomes {
+            #expect(pair.map(\.status) == [.failed, .completed], "\(requestID)")
+            #expect(pair[1].source == pair[0].source, "the replayed outcome points at the original request")
+            #expect(pair[1].receivedAt == pair[0].receivedAt)
+            #expect(pair[1].vendors.map(\.status) == [.accepted, .accepted])
+        }
+    }
+
+    @Test func aRequestWhoseDeadlinePassesWhileParkedFails() async throws {
+        let (broker, base) = try relayTestBroker(partitions: 1, logger: logger)
+        defer { broker.shutdown() }
+        let collector = OutcomeCollector()
+        let deadline = Timestamp.now().adding(seconds: 4)
+        let request = #"{"request_id":"r-late","regulation":"ccpa","submitted_at":"2026-11-22T10:00:00Z","#
+            + #""deadline":"\#(deadline.rfc3339)","subject":{"external_id":"u-late"}}"#
+        try await withSandbox(logger: logger) { sandbox async throws in
+            // A park would wait an hour: the next attempt is brought forward to the deadline instead.
+            let configuration = await configuration(base: base, sandbox: sandbox, maxParks: 1000, delaySeconds: 3600)
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: collector) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: [request])
+                _ = try await collector.wait(for: 1)
+            }
+        }
+        let outcome = try #require(collector.all.first)
+        #expect(outcome.status == .failed)
+        #expect(Timestamp.now() >= deadline)
+        #expect(outcome.vendors.first { $0.vendor == .moengage }?.attempts == 4)
+        let deadLetter = try #require(try await TopicReader.read(
+            bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq", count: 1, logger: logger
+        ).first)
+        #expect(deadLetter.header(DeadLetterHeader.errorCode) == "deadline_passed")
+        #expect(deadLetter.value == Array(request.utf8))
+    }
+
+    /// Waits until the group has committed `count` requests over the request topic's partitions.
+    private func expectCommitted(upTo count: Int, broker: String, group: String) async throws {
+        let reader = try KafkaConsumer(configuration: .init(bootstrapServers: broker, properties: fastGroupProperties),
+                                       groupID: group, logger: logger)
+        let partitions = (0..<2).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
+        let deadline = ContinuousClock.now + .seconds(30)
+        var committed: Int64 = 0
+        while ContinuousClock.now < deadline {
+            committed = try await reader.committedOffsets(for: partitions).values.reduce(0) { $0 + max(0, $1) }
+            if committed >= count { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        await reader.close()
+        #expect(committed == Int64(count))
+    }
+}
