@@ -65,6 +65,17 @@ public final class EmbeddedBroker: @unchecked Sendable {
         rd_kafka_mock_coordinator_set(cluster, "group", groupID, brokerID)
     }
 
+    /// Takes broker `brokerID` down: its connections drop and new ones are refused, until ``setBrokerUp(_:)``.
+    /// Its partitions get no new leader meanwhile, as when a single-replica broker fails.
+    public func setBrokerDown(_ brokerID: Int32) {
+        rd_kafka_mock_broker_set_down(cluster, brokerID)
+    }
+
+    /// Brings broker `brokerID` back.
+    public func setBrokerUp(_ brokerID: Int32) {
+        rd_kafka_mock_broker_set_up(cluster, brokerID)
+    }
+
     /// Stops the cluster. Calling it again does nothing.
     public func shutdown() {
         let alreadyDestroyed = destroyed.withLock { destroyed in

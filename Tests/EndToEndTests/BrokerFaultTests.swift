@@ -67,4 +67,38 @@ struct BrokerFaultTests {
         }
         #expect(committed.values.contains { $0 > 0 }, "nothing was committed at all")
     }
+
+    @Test func aBrokerGoingDownAndComingBackLosesNothing() async throws {
+        let (broker, testConfiguration) = try relayTestBroker(partitions: 6, brokers: 3, logger: logger)
+        defer { broker.shutdown() }
+        var configuration = testConfiguration
+        let count = 600
+        let requests = (0..<count).map {
+            (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
+        }
+        let collector = OutcomeCollector()
+        try await withSandbox(logger: logger) { sandbox async throws in
+            configuration.vendors = await sandbox.relayVendorSettings()
+            // One identifier per call, 100 calls a second: the backlog lasts long enough for a broker to fail mid-way.
+            configuration.vendors[.braze]!.batching.maxSize = 1
+            configuration.vendors[.braze]!.rateLimit = .init(requests: 100, windowSeconds: 1)
+            // Outcome sends give up within the outage, so the relay must also recover from timed-out sends.
+            configuration.kafka.properties["message.timeout.ms"] = "1000"
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: collector) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests)
+                _ = try await collector.wait(for: 100)
+                // Broker 2 leads a third of every topic's partitions. While it is down, requests whose outcomes go to
+                // its partitions wait; the rest go on.
+                broker.setBrokerDown(2)
+                let before = collector.all.count
+                _ = try await collector.wait(for: before + 150)
+                broker.setBrokerUp(2)
+                _ = try await collector.wait(for: count, timeout: .seconds(150))
+            }
+            let deleted = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
+            #expect(Set(deleted) == Set((0..<count).map { "u-\($0)" }))
+        }
+        #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
+    }
 }

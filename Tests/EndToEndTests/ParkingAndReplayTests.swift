@@ -75,8 +75,8 @@ struct ParkingAndReplayTests {
             #expect(outcome.status == .completed)
             #expect(outcome.source.topic == "user-erasure")
             let moengage = try #require(outcome.vendors.first { $0.vendor == .moengage })
-            // Two failed calls per parked pass, then the one that succeeded.
-            #expect(moengage.attempts >= 3 && moengage.attempts % 2 == 1, "\(moengage.attempts) attempts")
+            #expect(moengage.status == .accepted)
+            #expect(moengage.attempts >= 1)
             #expect(outcome.vendors.first { $0.vendor == .braze }?.attempts == 1)
         }
     }
@@ -96,8 +96,11 @@ struct ParkingAndReplayTests {
                     #expect(outcome.status == .failed)
                     let moengage = try #require(outcome.vendors.first { $0.vendor == .moengage })
                     #expect(moengage.status == .failed)
-                    #expect(moengage.attempts == 4, "two calls on the first pass and two after the one park")
-                    #expect(moengage.error?.hasPrefix("retries exhausted") == true)
+                    // At most two calls on the first pass and two after the one park; fewer once the lane knows
+                    // MoEngage is down.
+                    #expect(moengage.attempts <= 4)
+                    #expect(moengage.error?.hasPrefix("retries exhausted") == true
+                        || moengage.error?.hasPrefix("vendor unavailable") == true, "\(moengage.error ?? "")")
                 }
                 let deadLetters = try await TopicReader.read(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq",
                                                              count: count, logger: logger)

@@ -135,6 +135,51 @@ struct VendorLaneTests {
         #expect(transport.recordedCalls.count == 4)
     }
 
+    @Test func aVendorDownPastTheBudgetIsProbedByOneRequestWhileTheOthersFailFastUntilItAnswers() async throws {
+        let down = Mutex(true)
+        let transport = RecordingTransport { _, _ in
+            down.withLock { $0 } ? VendorResponse(status: 503) : VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+        }
+        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+                                              maxAttempts: 3)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let items = { (index: Int) in adapter.items(for: request(index, Subject(engagelabRegistrationIDs: ["reg-\(index)"]))) }
+        try await withRunningLanes([lane]) {
+            let first = await lane.erase(items(0))
+            #expect(first?.attempts == 3)
+            #expect(first?.retriesExhausted == true)
+            // The vendor is now known to be down: of two requests at once, one probes it and the other is not sent.
+            let pair = await eraseAll(lane, [items(1), items(2)])
+            #expect(pair.compactMap { $0?.attempts }.sorted() == [0, 3])
+            #expect(pair.allSatisfy { $0?.status == .failed && $0?.retriesExhausted == true })
+            #expect(pair.contains { $0?.error == "vendor unavailable (HTTP 503); not called" })
+            #expect(transport.recordedCalls.count == 6)
+            // Back up: the next request probes it and succeeds, and the lane is open to all again.
+            down.withLock { $0 = false }
+            #expect(await lane.erase(items(3))?.status == .accepted)
+            let after = await eraseAll(lane, [items(4), items(5)])
+            #expect(after.map { $0?.status } == [.accepted, .accepted])
+            #expect(after.map { $0?.attempts } == [1, 1])
+        }
+    }
+
+    @Test func anOutageReleasesTheWorkWaitingInTheLane() async throws {
+        let transport = RecordingTransport(status: 500, body: "")
+        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+                                              maxConcurrency: 1, maxAttempts: 3)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let results = try await withRunningLanes([lane]) {
+            await eraseAll(lane, (0..<5).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["reg-\($0)"]))) })
+        }
+        #expect(results.allSatisfy { $0?.status == .failed && $0?.retriesExhausted == true })
+        #expect(results.contains { $0?.attempts == 3 })
+        // Without the outage, five requests would make fifteen calls, one at a time.
+        #expect(transport.recordedCalls.count < 15)
+        #expect(results.filter { $0?.error?.hasPrefix("vendor unavailable (HTTP 500); retries stopped") == true }.count >= 1)
+    }
+
     @Test func retryAfterPausesTheWholeLane() async throws {
         let times = Mutex<[ContinuousClock.Instant]>([])
         let transport = RecordingTransport { _, index in

@@ -100,6 +100,13 @@ public final class ErasureRelayService: Service {
         try consumer.subscribe(topics: [topics.requests, topics.retries])
         logger.info("Consuming erasure requests",
                     metadata: [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"])
+        do {
+            _ = try await consumer.partitionCount(topic: topics.retries)
+        } catch {
+            // Requests still flow; only work for a vendor that stays down waits, unstored, until the topic exists.
+            logger.error("The retry topic is not available; create it with the request topic's partition count",
+                         metadata: [LoggingKeys.topic: "\(topics.retries)", LoggingKeys.error: "\(error)"])
+        }
         try await withThrowingDiscardingTaskGroup { laneRunners in
             for lane in lanes {
                 laneRunners.addTask { await lane.run() }
@@ -194,7 +201,7 @@ public final class ErasureRelayService: Service {
             guard admitting, let ticket = admit(message) else { return }
             if message.topicPartition.topic == topics.retries, let notBefore = RequestProgress.notBefore(of: message),
                Timestamp.now() < notBefore {
-                wait(message, ticket: ticket, until: notBefore)
+                hold(message, ticket: ticket, until: notBefore)
                 return
             }
             requests.addTask { await self.process(message, ticket: ticket) }
@@ -274,7 +281,7 @@ public final class ErasureRelayService: Service {
 
     /// Holds a parked message until `notBefore`. Its partition stops fetching meanwhile, so that the messages
     /// behind it, parked later, stay in Kafka rather than in memory.
-    private func wait(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket, until notBefore: Timestamp) {
+    private func hold(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket, until notBefore: Timestamp) {
         flow.withLock { state in
             state.waiting[ticket] = WaitingMessage(message: message, notBefore: notBefore)
             do { try consumer.hold(ticket.partition) } catch {

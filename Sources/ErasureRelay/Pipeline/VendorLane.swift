@@ -5,8 +5,19 @@ import Logging
 /// Requests hand their identifiers to ``erase(_:)`` and wait; ``run()`` forms batches from every waiting request,
 /// spaces calls to the vendor's quota, keeps at most `max_concurrency` calls in flight, and retries what can be
 /// retried. A slow or failing vendor only fills its own lane.
+///
+/// Once an identifier runs out of retries on errors that say the vendor is down, the lane treats the vendor as
+/// unavailable: the work waiting in its queue, and every new request but one, fail at once as retriable, to be parked,
+/// instead of each spending the whole retry budget on a vendor that does not answer. The one request let through
+/// probes the vendor; the first real answer (an acceptance or a permanent refusal) makes the vendor available again.
 public actor VendorLane {
     public typealias Instant = ContinuousClock.Instant
+
+    private struct Outage {
+        var reason: String
+        /// The request probing the vendor, if one is under way.
+        var probe: Int?
+    }
 
     private struct Ticket {
         var remaining: Int
@@ -46,6 +57,7 @@ public actor VendorLane {
     private var appliedShareVersion = -1
     private let metrics: RelayMetrics
     private var limiterBlockedSince: Instant?
+    private var outage: Outage?
 
     /// - Parameter quotaShare: this replica's share of the vendor's quota; nil for the whole quota.
     public init(adapter: any VendorAdapter, settings: VendorSettings, transport: any VendorTransport, logger: Logger,
@@ -83,6 +95,13 @@ public actor VendorLane {
         let now = clock.now
         let ticketID = nextTicket
         nextTicket += 1
+        if let outage {
+            guard outage.probe == nil else {
+                return VendorResult(vendor: vendor, status: .failed, identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                                    error: "vendor unavailable (\(outage.reason)); not called", retriesExhausted: true)
+            }
+            self.outage?.probe = ticketID
+        }
         return await withCheckedContinuation { continuation in
             tickets[ticketID] = Ticket(
                 remaining: items.count, identifiers: items.reduce(0) { $0 + $1.identifierCount },
@@ -219,16 +238,19 @@ public actor VendorLane {
         let singleTicket = Set(batch.map(\.ticket)).count == 1
         switch result {
         case .accepted(let reference, let deleted, let note):
+            vendorAnswered()
             for item in batch {
                 record(item, failure: nil, reference: reference, note: note, deleted: singleTicket ? deleted : nil)
             }
         case .rejected(let reason, let isolateItems) where isolateItems && batch.count > 1:
+            vendorAnswered()
             logger.debug("Vendor rejected a batch; splitting it",
                          metadata: [LoggingKeys.batchSize: "\(batch.count)", LoggingKeys.reason: "\(reason)"])
             let middle = batch.count / 2
             queue.isolate(Array(batch[..<middle]))
             queue.isolate(Array(batch[middle...]))
         case .rejected(let reason, _):
+            vendorAnswered()
             for item in batch { record(item, failure: reason) }
         case .retriable(let reason, let retryAfter):
             if let retryAfter {
@@ -239,11 +261,13 @@ public actor VendorLane {
                             metadata: [LoggingKeys.retryAfterSeconds: "\(retryAfter)", LoggingKeys.reason: "\(reason)"])
             }
             var retried: [LaneItem] = []
+            var exhausted = false
             for var item in batch {
                 let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
                 if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds) {
                     record(item, failure: "retries exhausted after \(item.attempts) attempts: \(reason)",
                            retriable: true)
+                    exhausted = true
                     continue
                 }
                 let wait = max(backoff.delay(afterAttempt: item.attempts, using: &random), .seconds(retryAfter ?? 0))
@@ -258,7 +282,27 @@ public actor VendorLane {
                     for item in retried { queue.retry(item) }
                 }
             }
+            if exhausted && outage == nil { vendorUnavailable(reason: reason) }
         }
+    }
+
+    private func vendorUnavailable(reason: String) {
+        outage = Outage(reason: reason)
+        let waiting = queue.removeAll()
+        metrics.laneQueue(vendor, items: 0)
+        logger.warning("Vendor unavailable past the retry budget; its work is parked until it answers again", metadata: [
+            LoggingKeys.reason: "\(reason)", "parked_identifiers": "\(waiting.count)",
+        ])
+        for item in waiting {
+            record(item, failure: "vendor unavailable (\(reason)); retries stopped after \(item.attempts) attempts",
+                   retriable: true)
+        }
+    }
+
+    private func vendorAnswered() {
+        guard outage != nil else { return }
+        outage = nil
+        logger.info("Vendor answering again")
     }
 
     private func record(_ item: LaneItem, failure: String?, retriable: Bool = false, reference: String? = nil,
@@ -280,6 +324,7 @@ public actor VendorLane {
             return
         }
         tickets[item.ticket] = nil
+        if outage?.probe == item.ticket { outage?.probe = nil }
         ticket.continuation.resume(returning: VendorResult(
             vendor: vendor,
             status: ticket.failure == nil ? .accepted : .failed,
