@@ -158,6 +158,31 @@ struct ParkingAndReplayTests {
         #expect(deadLetter.value == Array(request.utf8))
     }
 
+    @Test func shutdownLeavesAParkedRecordThatIsNotDueUncommittedAndDoesNotWaitForIt() async throws {
+        let (broker, base) = try relayTestBroker(partitions: 1, logger: logger)
+        defer { broker.shutdown() }
+        let capture = LogCapture()
+        let logger = capture.logger(label: "parking", level: .debug)
+        try await withSandbox(logger: logger) { sandbox async throws in
+            var configuration = await configuration(base: base, sandbox: sandbox, maxParks: 1000, delaySeconds: 3600)
+            configuration.pipeline.drainTimeoutSeconds = 20
+            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
+                                collector: OutcomeCollector()) {
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests(1))
+                try await capture.wait(forLineContaining: "Parked request read before its time")
+            }
+        }
+        #expect(!capture.all.contains { $0.contains("Drain timeout reached") }, "shutdown waited for a parked record")
+        let reader = try KafkaConsumer(configuration: .init(bootstrapServers: broker.bootstrapServers),
+                                       groupID: RelayConfiguration.Kafka().groupID, logger: logger)
+        let request = TopicPartition(topic: "user-erasure", partition: 0)
+        let parked = TopicPartition(topic: "user-erasure-retry", partition: 0)
+        let committed = try await reader.committedOffsets(for: [request, parked])
+        await reader.close()
+        #expect(committed[request] == 1, "the request itself is done once parked")
+        #expect((committed[parked] ?? -1) <= 0, "the parked record is read again after a restart")
+    }
+
     /// Waits until the group has committed `count` requests over the request topic's partitions.
     private func expectCommitted(upTo count: Int, broker: String, group: String) async throws {
         let reader = try KafkaConsumer(configuration: .init(bootstrapServers: broker, properties: fastGroupProperties),

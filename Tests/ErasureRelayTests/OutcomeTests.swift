@@ -37,13 +37,6 @@ struct OutcomeTests {
         #expect(object["error"] is NSNull)
         #expect(object["deleted"] == nil)
     }
-
-    @Test func statusFollowsTheVendors() {
-        #expect(Outcome.status(of: [.init(vendor: .braze, status: .accepted), .init(vendor: .engagelab, status: .skipped)])
-            == .completed)
-        #expect(Outcome.status(of: [.init(vendor: .braze, status: .accepted), .init(vendor: .moengage, status: .failed)])
-            == .failed)
-    }
 }
 
 @Suite("librdkafka statistics")

@@ -77,11 +77,6 @@ public struct Outcome: Sendable, Hashable, Codable {
         self.source = source
     }
 
-    /// `completed` when every vendor accepted or skipped, `failed` otherwise.
-    public static func status(of vendors: [VendorResult]) -> Status {
-        vendors.allSatisfy { $0.status != .failed } ? .completed : .failed
-    }
-
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
         case status, regulation

@@ -282,6 +282,10 @@ public final class ErasureRelayService: Service {
     /// Holds a parked message until `notBefore`. Its partition stops fetching meanwhile, so that the messages
     /// behind it, parked later, stay in Kafka rather than in memory.
     private func hold(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket, until notBefore: Timestamp) {
+        logger.debug("Parked request read before its time; holding its partition", metadata: [
+            LoggingKeys.partition: "\(ticket.partition.partition)", LoggingKeys.offset: "\(ticket.offset)",
+            "not_before": "\(notBefore.rfc3339)",
+        ])
         flow.withLock { state in
             state.waiting[ticket] = WaitingMessage(message: message, notBefore: notBefore)
             do { try consumer.hold(ticket.partition) } catch {
