@@ -48,8 +48,10 @@ public final class RelayApplication: Service {
         let requestTopic = configuration.kafka.requestTopic
         let commits = CommitLatencyTracker(metrics: metrics)
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
+        // A retry partition weighs a tenth of a request partition: parked work is a trickle next to new requests.
         let shareTracker = PartitionShareTracker(
-            topics: [configuration.kafka.requestTopic, configuration.kafka.retryTopic], share: QuotaShare(initial: 0)
+            weights: [configuration.kafka.requestTopic: 1, configuration.kafka.retryTopic: 0.1],
+            share: QuotaShare(initial: 0)
         )
         let consumer = try KafkaConsumer(
             configuration: consumerKafka, groupID: configuration.kafka.groupID, logger: logger,

@@ -134,22 +134,30 @@ struct ParkingAndReplayTests {
     @Test func aRequestWhoseDeadlinePassesWhileParkedFails() async throws {
         let (broker, base) = try relayTestBroker(partitions: 1, logger: logger)
         defer { broker.shutdown() }
+        let capture = LogCapture()
+        let logger = capture.logger(label: "parking", level: .info)
         let collector = OutcomeCollector()
-        let deadline = Timestamp.now().adding(seconds: 4)
-        let request = #"{"request_id":"r-late","regulation":"ccpa","submitted_at":"2026-11-22T10:00:00Z","#
-            + #""deadline":"\#(deadline.rfc3339)","subject":{"external_id":"u-late"}}"#
+        let sent = Recorded<(request: String, deadline: Timestamp)>()
         try await withSandbox(logger: logger) { sandbox async throws in
             // A park would wait an hour: the next attempt is brought forward to the deadline instead.
             let configuration = await configuration(base: base, sandbox: sandbox, maxParks: 1000, delaySeconds: 3600)
             try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
                                 collector: collector) {
+                // The deadline is set once the relay is in the group, so that it falls after the first attempt.
+                try await capture.wait(forLineContaining: "Partitions assigned")
+                let deadline = Timestamp.now().adding(seconds: 3)
+                let request = #"{"request_id":"r-late","regulation":"ccpa","submitted_at":"2026-11-22T10:00:00Z","#
+                    + #""deadline":"\#(deadline.rfc3339)","subject":{"external_id":"u-late"}}"#
+                sent.append((request, deadline))
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: [request])
                 _ = try await collector.wait(for: 1)
             }
         }
+        let (request, deadline) = try #require(sent.values.first)
         let outcome = try #require(collector.all.first)
         #expect(outcome.status == .failed)
-        #expect(Timestamp.now() >= deadline)
+        #expect(outcome.completedAt >= deadline)
+        // Two calls before the park, two more at the deadline.
         #expect(outcome.vendors.first { $0.vendor == .moengage }?.attempts == 4)
         let deadLetter = try #require(try await TopicReader.read(
             bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq", count: 1, logger: logger

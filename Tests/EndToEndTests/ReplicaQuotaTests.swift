@@ -15,7 +15,9 @@ struct ReplicaQuotaTests {
         defer { broker.shutdown() }
         var configuration = testConfiguration
         var sandboxConfiguration = SandboxConfiguration()
-        sandboxConfiguration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)
+        // 50 calls a second, counted over 10 s windows as vendors count over minutes: the limiter's 2% margin then
+        // absorbs 200 ms of uneven delay between a call leaving and the vendor counting it.
+        sandboxConfiguration.quotas[.engagelab] = .init(requests: 500, windowSeconds: 10)
         let count = 900
         let requests = (0..<count).map {
             requestJSON(id: "r-\($0)", subject: ["engagelab_registration_ids": ["reg-\($0)"]], vendors: ["engagelab"])
@@ -37,8 +39,8 @@ struct ReplicaQuotaTests {
             }
             let record = await sandbox.record(of: .engagelab)
             #expect(record.quotaViolations == 0)
-            #expect(record.peakCallsInWindow <= 50)
-            #expect(record.peakCallsInWindow >= 45, "the group used less than 90% of the quota under backlog")
+            #expect(record.peakCallsInWindow <= 500)
+            #expect(record.peakCallsInWindow >= 450, "the group used less than 90% of the quota under backlog")
             #expect(Set(record.deleted["registration_id"] ?? []).count == count)
         }
         #expect(!first.all.isEmpty && !second.all.isEmpty, "one replica never got partitions")

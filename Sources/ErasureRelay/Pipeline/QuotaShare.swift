@@ -26,34 +26,31 @@ public final class QuotaShare: Sendable {
             state.version += 1
         }
     }
-
-    /// The share of `assigned` partitions out of `total`.
-    public static func share(assigned: Int, total: Int) -> Double {
-        total > 0 ? Double(assigned) / Double(total) : 0
-    }
 }
 
-/// Keeps ``QuotaShare`` equal to this replica's share of the partitions of the topics it consumes.
+/// Keeps ``QuotaShare`` equal to this replica's weighted share of the partitions of the topics it consumes.
 ///
-/// The request topic and the retry topic are assigned independently, so a replica may hold only retry partitions;
-/// counting both gives it a share to finish parked work with, while the shares of all replicas still add up to one.
+/// The request topic and the retry topic are assigned independently, so a replica may hold only retry partitions.
+/// Weighting every topic's partitions gives such a replica a small share to finish parked work with, leaves most of
+/// each quota to the replicas that hold the request topic, and keeps the shares of all replicas adding up to one,
+/// since every replica weighs the same partitions alike.
 public final class PartitionShareTracker: Sendable {
     public let share: QuotaShare
-    private let topics: Set<String>
+    private let weights: [String: Double]
     private let totals = Mutex<[String: Int]>([:])
 
-    public init(topics: some Sequence<String>, share: QuotaShare) {
+    /// - Parameter weights: each topic's weight per partition.
+    public init(weights: [String: Double], share: QuotaShare) {
         self.share = share
-        self.topics = Set(topics)
+        self.weights = weights
     }
 
     /// For the revoke callback: lowers the share to what remains, before the partitions go elsewhere.
     public func revoking(remaining: some Sequence<(topic: String, partition: Int32)>) {
-        let count = remaining.filter { topics.contains($0.topic) }.count
         let totals = totals.withLock { $0 }
         // Until the partition counts are known, no share was granted above zero, so there is nothing to lower.
-        guard totals.count == topics.count else { return }
-        share.set(QuotaShare.share(assigned: count, total: totals.values.reduce(0, +)))
+        guard totals.count == weights.count else { return }
+        share.set(weightedShare(of: remaining, totals: totals))
     }
 
     /// After an assignment: raises the share to the new assignment's. `partitionCount` is asked for a topic whose
@@ -63,10 +60,10 @@ public final class PartitionShareTracker: Sendable {
         _ assignment: some Sequence<(topic: String, partition: Int32)>,
         partitionCount: (String) async throws -> Int
     ) async throws {
-        let assigned = assignment.filter { topics.contains($0.topic) }
+        let assignment = Array(assignment)
         var totals = totals.withLock { $0 }
-        for topic in topics.sorted() {
-            let highest = assigned.filter { $0.topic == topic }.map { Int($0.partition) }.max() ?? -1
+        for topic in weights.keys.sorted() {
+            let highest = assignment.filter { $0.topic == topic }.map { Int($0.partition) }.max() ?? -1
             if let known = totals[topic], known > 0, highest < known { continue }
             do {
                 totals[topic] = try await partitionCount(topic)
@@ -76,6 +73,14 @@ public final class PartitionShareTracker: Sendable {
         }
         let counted = totals
         self.totals.withLock { $0 = counted }
-        share.set(QuotaShare.share(assigned: assigned.count, total: counted.values.reduce(0, +)))
+        share.set(weightedShare(of: assignment, totals: counted))
+    }
+
+    private func weightedShare(of partitions: some Sequence<(topic: String, partition: Int32)>, totals: [String: Int])
+        -> Double
+    {
+        let held = partitions.reduce(0.0) { $0 + (weights[$1.topic] ?? 0) }
+        let total = totals.reduce(0.0) { $0 + (weights[$1.key] ?? 0) * Double($1.value) }
+        return total > 0 ? held / total : 0
     }
 }
