@@ -92,6 +92,46 @@ struct KafkaClientTests {
         await consumer.close()
     }
 
+    @Test func aHeldPartitionStaysPausedThroughResumeAllUntilReleasedAndRereadsWhatItDropped() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("held", partitions: 1)
+        try broker.createTopic("other", partitions: 1)
+        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers, properties: Self.fastGroup)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        let held = TopicPartition(topic: "held", partition: 0)
+        let other = TopicPartition(topic: "other", partition: 0)
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        try consumer.subscribe(topics: ["held", "other"])
+        _ = await poll(consumer) { _ in consumer.assignment.count == 2 }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            for index in 0..<4 {
+                try await producer.send(topic: "held", key: nil, value: Array("held-\(index)".utf8))
+            }
+            // The first message of the held partition is read; the three behind it were fetched but not polled.
+            let first = Self.messages(await poll(consumer) { !Self.messages($0).isEmpty })
+            #expect(first.map(\.offset) == [0])
+            try consumer.hold(held)
+            // The pipeline-wide pause and resume leave the hold in place.
+            try consumer.pauseAll()
+            try consumer.resumeAll()
+            for index in 0..<3 {
+                try await producer.send(topic: "other", key: nil, value: Array("other-\(index)".utf8))
+            }
+            let whileHeld = Self.messages(await poll(consumer) {
+                Self.messages($0).filter { $0.topicPartition == other }.count == 3
+            })
+            #expect(!whileHeld.contains { $0.topicPartition == held }, "a held partition delivered a message")
+            try consumer.release(held)
+            let afterRelease = Self.messages(await poll(consumer) { Self.messages($0).count == 3 })
+            #expect(afterRelease.map(\.topicPartition) == [held, held, held])
+            #expect(afterRelease.map(\.offset) == [1, 2, 3])
+        }
+        await consumer.close()
+    }
+
     @Test func aRejectedPropertyIsNamed() {
         #expect {
             try KafkaProducer(configuration: .init(bootstrapServers: "127.0.0.1:1", properties: ["no.such.property": "1"]),
