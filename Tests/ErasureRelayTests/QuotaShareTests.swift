@@ -41,6 +41,15 @@ struct QuotaShareTests {
         #expect(abs(tracker.share.value - 1 / 2.1) < 1e-9)
     }
 
+    @Test func partitionsAddedElsewhereLowerTheShareAtTheNextAssignment() async throws {
+        let tracker = tracker()
+        try await tracker.assigned(partitions(("requests", 0), ("requests", 1))) { $0 == "requests" ? 4 : 0 }
+        #expect(tracker.share.value == 0.5)
+        // Four partitions are added; the rebalance that follows leaves this replica its own two.
+        try await tracker.assigned(partitions(("requests", 0), ("requests", 1))) { $0 == "requests" ? 8 : 0 }
+        #expect(tracker.share.value == 0.25)
+    }
+
     @Test func aCountThatCannotBeHadForAnAssignedTopicIsAnError() async {
         await #expect(throws: MissingTopic.self) {
             try await tracker().assigned(partitions(("requests", 0))) { _ in throw MissingTopic() }

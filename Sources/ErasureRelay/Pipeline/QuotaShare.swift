@@ -53,9 +53,10 @@ public final class PartitionShareTracker: Sendable {
         share.set(weightedShare(of: remaining, totals: totals))
     }
 
-    /// After an assignment: raises the share to the new assignment's. `partitionCount` is asked for a topic whose
-    /// count is unknown or lower than the assignment shows. A topic whose count cannot be had while none of its
-    /// partitions is assigned (a retry topic not created yet) counts as empty until the next assignment.
+    /// After an assignment: sets the share to the new assignment's. Every topic's partition count is asked again,
+    /// since partitions added to a topic cause a rebalance that may leave this replica's own partitions unchanged.
+    /// A topic whose count cannot be had while none of its partitions is assigned here (a retry topic not created
+    /// yet) keeps its last known count, or counts as empty.
     public func assigned(
         _ assignment: some Sequence<(topic: String, partition: Int32)>,
         partitionCount: (String) async throws -> Int
@@ -63,12 +64,10 @@ public final class PartitionShareTracker: Sendable {
         let assignment = Array(assignment)
         var totals = totals.withLock { $0 }
         for topic in weights.keys.sorted() {
-            let highest = assignment.filter { $0.topic == topic }.map { Int($0.partition) }.max() ?? -1
-            if let known = totals[topic], known > 0, highest < known { continue }
             do {
                 totals[topic] = try await partitionCount(topic)
-            } catch where highest < 0 {
-                totals[topic] = 0
+            } catch where !assignment.contains(where: { $0.topic == topic }) {
+                totals[topic] = totals[topic] ?? 0
             }
         }
         let counted = totals
