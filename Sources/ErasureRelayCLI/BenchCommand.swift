@@ -33,17 +33,13 @@ struct ThroughputBench: AsyncParsableCommand {
     @Option(help: "A librdkafka property for the relay, as KEY=VALUE. Repeatable.") var kafkaProperty: [String] = []
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
+        let logger = BenchBacklog.logger
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let targets = try BenchBacklog.vendors(vendors)
-        let broker = try EmbeddedBroker(logger: logger)
+        let broker = try BenchBacklog.broker(partitions: partitions, extraTopics: ["kcat-relay-copy"], logger: logger)
         defer { broker.shutdown() }
         let topics = RelayConfiguration.Kafka()
-        for topic in topics.topics + ["kcat-relay-copy"] {
-            try broker.createTopic(topic, partitions: partitions)
-        }
         let produceStarted = ContinuousClock.now
         try await BenchBacklog.produce(requests, to: topics.requestTopic, broker: broker.bootstrapServers,
                                        vendors: targets, logger: logger)
@@ -103,15 +99,11 @@ struct OutageBench: AsyncParsableCommand {
     @Option(help: "timeout_seconds for every vendor.") var timeout = 2
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
+        let logger = BenchBacklog.logger
         let targets = try BenchBacklog.vendors(vendors)
         guard let downVendor = SandboxVendor(rawValue: down) else { throw ValidationError("--down: unknown vendor \(down)") }
-        let broker = try EmbeddedBroker(logger: logger)
+        let broker = try BenchBacklog.broker(partitions: partitions, logger: logger)
         defer { broker.shutdown() }
-        for topic in RelayConfiguration.Kafka().topics {
-            try broker.createTopic(topic, partitions: partitions)
-        }
         try await BenchBacklog.produce(requests, to: RelayConfiguration.Kafka().requestTopic,
                                        broker: broker.bootstrapServers, vendors: targets, logger: logger)
         // Requests fail, rather than park, once the lane gives up: each run ends with one outcome per request.
@@ -151,19 +143,15 @@ struct QuotaBench: AsyncParsableCommand {
     @Option(help: "Quota window in seconds, for every vendor.") var window = 10
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
+        let logger = BenchBacklog.logger
         let quotas: [SandboxVendor: Int] = [.braze: 200, .moengage: 300, .moengageGDPR: 60, .engagelab: 250]
         var sandboxConfiguration = SandboxConfiguration()
         for (vendor, requests) in quotas {
             sandboxConfiguration.quotas[vendor] = .init(requests: requests, windowSeconds: Double(window))
         }
-        let broker = try EmbeddedBroker(logger: logger)
+        let broker = try BenchBacklog.broker(partitions: 8, logger: logger)
         defer { broker.shutdown() }
         let topics = RelayConfiguration.Kafka()
-        for topic in topics.topics {
-            try broker.createTopic(topic, partitions: 8)
-        }
         // More work than the quotas allow in the time given: every lane stays backlogged throughout.
         let backlog = quotas.values.max()! * (seconds / window + 2)
         try await BenchBacklog.produce(backlog, to: topics.requestTopic, broker: broker.bootstrapServers,
@@ -200,8 +188,7 @@ struct MemoryBench: AsyncParsableCommand {
     @Option(help: "Vendors each request targets.") var vendors = "braze"
 
     func run() async throws {
-        var logger = Logger(label: "bench")
-        logger.logLevel = .warning
+        let logger = BenchBacklog.logger
         let targets = try BenchBacklog.vendors(vendors)
         let executable = CommandLine.arguments[0]
         let broker = try BenchProcess(executable, ["dev-broker", "--partitions", "\(partitions)", "--log-level", "error"])
@@ -248,6 +235,22 @@ struct MemoryBench: AsyncParsableCommand {
 }
 
 enum BenchBacklog {
+    /// Benchmarks log only warnings and errors, so that their tables stand out.
+    static var logger: Logger {
+        var logger = Logger(label: "bench")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// An embedded broker with erasure-relay's topics and `extraTopics`, `partitions` each.
+    static func broker(partitions: Int, extraTopics: [String] = [], logger: Logger) throws -> EmbeddedBroker {
+        let broker = try EmbeddedBroker(logger: logger)
+        for topic in RelayConfiguration.Kafka().topics + extraTopics {
+            try broker.createTopic(topic, partitions: partitions)
+        }
+        return broker
+    }
+
     /// Parses a comma-separated vendor list.
     static func vendors(_ list: String) throws -> [VendorID] {
         try list.split(separator: ",").map { name in

@@ -17,14 +17,24 @@ struct BrokerFaultTests {
     static let requestTimedOut: Int32 = 7
     static let notCoordinator: Int32 = 16
 
+    /// Braze-only requests, each keyed on its own so that they spread over the partitions.
+    static let brazeRequests = (0..<600).map {
+        (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
+    }
+
+    /// Every request of ``brazeRequests`` reached Braze and got an outcome.
+    static func expectEveryRequestDone(sandbox: VendorSandbox, collector: OutcomeCollector) async {
+        let deleted = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
+        #expect(Set(deleted) == Set(brazeRequests.indices.map { "u-\($0)" }))
+        #expect(Set(collector.all.compactMap(\.requestID)) == Set(brazeRequests.indices.map { "r-\($0)" }))
+    }
+
     @Test func produceAndCommitErrorsAndACoordinatorMoveLoseNothing() async throws {
         let (broker, testConfiguration) = try relayTestBroker(partitions: 4, brokers: 3, logger: logger)
         defer { broker.shutdown() }
         var configuration = testConfiguration
-        let count = 600
-        let requests = (0..<count).map {
-            (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
-        }
+        let requests = Self.brazeRequests
+        let count = requests.count
         let collector = OutcomeCollector()
         try await withSandbox(logger: logger) { sandbox async throws in
             configuration.vendors = await sandbox.relayVendorSettings()
@@ -46,10 +56,8 @@ struct BrokerFaultTests {
                                        keyed: Array(requests[400...]))
                 _ = try await collector.wait(for: count, timeout: .seconds(120))
             }
-            let deleted = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
-            #expect(Set(deleted) == Set((0..<count).map { "u-\($0)" }))
+            await Self.expectEveryRequestDone(sandbox: sandbox, collector: collector)
         }
-        #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
         #expect(collector.all.allSatisfy { $0.status == .completed })
         // Nothing was committed beyond what exists, and every request below a committed offset has its outcome (all
         // of them do). Injected commit errors may leave a partition's last commits undone: those requests would be
@@ -74,10 +82,8 @@ struct BrokerFaultTests {
         let (broker, testConfiguration) = try relayTestBroker(partitions: 6, brokers: 3, logger: logger)
         defer { broker.shutdown() }
         var configuration = testConfiguration
-        let count = 600
-        let requests = (0..<count).map {
-            (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
-        }
+        let requests = Self.brazeRequests
+        let count = requests.count
         let collector = OutcomeCollector()
         try await withSandbox(logger: logger) { sandbox async throws in
             configuration.vendors = await sandbox.relayVendorSettings()
@@ -97,10 +103,8 @@ struct BrokerFaultTests {
                 broker.setBrokerUp(2)
                 _ = try await collector.wait(for: count, timeout: .seconds(150))
             }
-            let deleted = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
-            #expect(Set(deleted) == Set((0..<count).map { "u-\($0)" }))
+            await Self.expectEveryRequestDone(sandbox: sandbox, collector: collector)
         }
-        #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
         #expect(capture.all.contains { $0.contains("_MSG_TIMED_OUT") }, "the outage never reached the outcome producer")
     }
 }

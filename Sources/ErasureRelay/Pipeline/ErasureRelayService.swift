@@ -100,13 +100,6 @@ public final class ErasureRelayService: Service {
         try consumer.subscribe(topics: [topics.requests, topics.retries])
         logger.info("Consuming erasure requests",
                     metadata: [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"])
-        do {
-            _ = try await consumer.partitionCount(topic: topics.retries)
-        } catch {
-            // Requests still flow; only work for a vendor that stays down waits, unstored, until the topic exists.
-            logger.error("The retry topic is not available; create it with the request topic's partition count",
-                         metadata: [LoggingKeys.topic: "\(topics.retries)", LoggingKeys.error: "\(error)"])
-        }
         try await withThrowingDiscardingTaskGroup { laneRunners in
             for lane in lanes {
                 laneRunners.addTask { await lane.run() }
@@ -248,7 +241,17 @@ public final class ErasureRelayService: Service {
         let assignment = consumer.assignment.map { ($0.topic, $0.partition) }
         for attempt in 1...5 {
             do {
-                try await shareTracker.assigned(assignment) { try await consumer.partitionCount(topic: $0) }
+                try await shareTracker.assigned(assignment) { topic in
+                    do {
+                        return try await consumer.partitionCount(topic: topic)
+                    } catch where topic == topics.retries {
+                        // Requests still flow; only work for a vendor that stays down waits, unstored, until the
+                        // topic exists.
+                        logger.error("The retry topic is not available; create it with the request topic's partition count",
+                                     metadata: [LoggingKeys.topic: "\(topics.retries)", LoggingKeys.error: "\(error)"])
+                        throw error
+                    }
+                }
                 break
             } catch {
                 logger.warning("Partition count unavailable; quota share not updated",
@@ -400,7 +403,7 @@ public final class ErasureRelayService: Service {
             topic: topics.deadLetters, key: message.key, value: message.value,
             headers: Self.upstreamHeaders(of: message)
                 + Self.errorHeaders(code: rejection.code.rawValue, field: rejection.field, message: rejection.message)
-                + Self.sourceHeaders(progress.source),
+                + RequestProgress.sourceHeaders(progress.source),
             logger: logger
         )
         guard copied else { return }
@@ -520,14 +523,6 @@ public final class ErasureRelayService: Service {
             KafkaHeader(name: DeadLetterHeader.errorCode, value: code),
             KafkaHeader(name: DeadLetterHeader.errorField, value: field ?? ""),
             KafkaHeader(name: DeadLetterHeader.errorMessage, value: message),
-        ]
-    }
-
-    static func sourceHeaders(_ source: Outcome.Source) -> [KafkaHeader] {
-        [
-            KafkaHeader(name: RequestProgress.Header.sourceTopic, value: source.topic),
-            KafkaHeader(name: RequestProgress.Header.sourcePartition, value: "\(source.partition)"),
-            KafkaHeader(name: RequestProgress.Header.sourceOffset, value: "\(source.offset)"),
         ]
     }
 }

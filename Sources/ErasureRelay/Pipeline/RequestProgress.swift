@@ -50,11 +50,7 @@ public struct RequestProgress: Sendable, Hashable {
 
     /// The progress as headers. The source headers match those of a rejected message's dead-letter copy.
     public var headers: [KafkaHeader] {
-        var headers = [
-            KafkaHeader(name: Header.receivedAt, value: receivedAt.rfc3339),
-            KafkaHeader(name: Header.sourceTopic, value: source.topic),
-            KafkaHeader(name: Header.sourcePartition, value: "\(source.partition)"),
-            KafkaHeader(name: Header.sourceOffset, value: "\(source.offset)"),
+        var headers = [KafkaHeader(name: Header.receivedAt, value: receivedAt.rfc3339)] + Self.sourceHeaders(source) + [
             KafkaHeader(name: Header.parks, value: "\(parks)"),
             KafkaHeader(name: Header.results, value: Self.encode(results)),
         ]
@@ -64,6 +60,15 @@ public struct RequestProgress: Sendable, Hashable {
                                        value: pendingVendors.map(\.rawValue).joined(separator: ",")))
         }
         return headers
+    }
+
+    /// The headers that say where a request was first read, as every dead-letter record carries them.
+    public static func sourceHeaders(_ source: Outcome.Source) -> [KafkaHeader] {
+        [
+            KafkaHeader(name: Header.sourceTopic, value: source.topic),
+            KafkaHeader(name: Header.sourcePartition, value: "\(source.partition)"),
+            KafkaHeader(name: Header.sourceOffset, value: "\(source.offset)"),
+        ]
     }
 
     /// Reads progress from a message's headers.

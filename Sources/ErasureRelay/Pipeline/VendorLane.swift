@@ -236,21 +236,19 @@ public actor VendorLane {
         metrics.vendorCall(vendor, result: resultLabel, status: status, duration: now - started)
         for index in batch.indices { batch[index].lastStatus = status ?? batch[index].lastStatus }
         let singleTicket = Set(batch.map(\.ticket)).count == 1
+        if case .retriable = result {} else { vendorAnswered() }
         switch result {
         case .accepted(let reference, let deleted, let note):
-            vendorAnswered()
             for item in batch {
                 record(item, failure: nil, reference: reference, note: note, deleted: singleTicket ? deleted : nil)
             }
         case .rejected(let reason, let isolateItems) where isolateItems && batch.count > 1:
-            vendorAnswered()
             logger.debug("Vendor rejected a batch; splitting it",
                          metadata: [LoggingKeys.batchSize: "\(batch.count)", LoggingKeys.reason: "\(reason)"])
             let middle = batch.count / 2
             queue.isolate(Array(batch[..<middle]))
             queue.isolate(Array(batch[middle...]))
         case .rejected(let reason, _):
-            vendorAnswered()
             for item in batch { record(item, failure: reason) }
         case .retriable(let reason, let retryAfter):
             if let retryAfter {
