@@ -423,8 +423,11 @@ final class BenchProcess: @unchecked Sendable {
             if byte == UInt8(ascii: "\n") { break }
             bytes.append(byte)
         }
-        // Keep draining so the process never blocks on a full pipe.
-        output.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+        // Keep draining so the process never blocks on a full pipe, and stop at end of file: a handler left on a
+        // closed pipe makes libdispatch watch a dead descriptor.
+        output.fileHandleForReading.readabilityHandler = { handle in
+            if handle.availableData.isEmpty { handle.readabilityHandler = nil }
+        }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -33,7 +33,11 @@ public final class ChildProcess: Sendable {
             if !data.isEmpty { errors.update { $0.append(contentsOf: data) } }
         }
         process.terminationHandler = { process in
-            // Collect what is left in the pipes before announcing the exit.
+            // Stop watching the pipes before they are read out and closed: a handler left on a closed pipe makes
+            // libdispatch watch a dead, possibly reused descriptor. Then collect what is left before announcing
+            // the exit.
+            stdout.fileHandleForReading.readabilityHandler = nil
+            stderr.fileHandleForReading.readabilityHandler = nil
             let rest = stdout.fileHandleForReading.readDataToEndOfFile()
             if !rest.isEmpty { output.update { $0.append(contentsOf: rest) } }
             let restErrors = stderr.fileHandleForReading.readDataToEndOfFile()
