@@ -82,12 +82,9 @@ public func requestJSON(
 
 /// The path of the `erasure-relay` executable built next to the tests.
 public func erasureRelayExecutable(file: String = #filePath) -> String {
-    var url = URL(fileURLWithPath: file)
-    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-        url.deleteLastPathComponent()
-    }
+    let root = packageRoot(file: file)
     let candidates = [".build/debug/erasure-relay", ".build/release/erasure-relay"]
-        .map { url.appendingPathComponent($0).path }
+        .map { root.appendingPathComponent($0).path }
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
 }
 

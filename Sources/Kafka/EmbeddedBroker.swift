@@ -65,6 +65,15 @@ public final class EmbeddedBroker: @unchecked Sendable {
         rd_kafka_mock_coordinator_set(cluster, "group", groupID, brokerID)
     }
 
+    /// Makes broker `brokerID` the leader of `partition` of `topic`. The cluster picks leaders at random when it
+    /// creates a topic; a test that takes a broker down sets them, so that the broker surely leads something.
+    public func setPartitionLeader(topic: String, partition: Int32, brokerID: Int32) throws(KafkaError) {
+        let result = rd_kafka_mock_partition_set_leader(cluster, topic, partition, brokerID)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(code: .client, responseError: result, context: "set leader of \(topic)[\(partition)]")
+        }
+    }
+
     /// Takes broker `brokerID` down: its connections drop and new ones are refused, until ``setBrokerUp(_:)``.
     /// Its partitions get no new leader meanwhile, as when a single-replica broker fails.
     public func setBrokerDown(_ brokerID: Int32) {

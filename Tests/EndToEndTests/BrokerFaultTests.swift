@@ -82,6 +82,14 @@ struct BrokerFaultTests {
         let (broker, testConfiguration) = try relayTestBroker(partitions: 6, brokers: 3, logger: logger)
         defer { broker.shutdown() }
         var configuration = testConfiguration
+        // Broker 2 leads a third of every topic's partitions and coordinates the group. The cluster would pick
+        // leaders at random, and now and then leave broker 2 no outcome partition for the outage to hit.
+        for topic in configuration.kafka.topics {
+            for partition in Int32(0)..<6 {
+                try broker.setPartitionLeader(topic: topic, partition: partition, brokerID: partition % 3 + 1)
+            }
+        }
+        broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 2)
         let requests = Self.brazeRequests
         let count = requests.count
         let collector = OutcomeCollector()
@@ -96,8 +104,8 @@ struct BrokerFaultTests {
                                 collector: collector) {
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests)
                 _ = try await collector.wait(for: 100)
-                // Broker 2 leads a third of every topic's partitions and coordinates the group. It comes back once
-                // outcome sends have timed out because of it, before the group session (6 s) could expire.
+                // Broker 2 comes back once outcome sends have timed out because of it, before the group session
+                // (6 s) could expire.
                 broker.setBrokerDown(2)
                 try await capture.wait(forLineContaining: "Publishing failed; retrying")
                 broker.setBrokerUp(2)
