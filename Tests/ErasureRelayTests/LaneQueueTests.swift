@@ -9,7 +9,7 @@ struct LaneQueueTests {
 
     private func item(_ kind: String, _ ticket: Int, at offset: Duration = .zero, bytes: Int = 4) -> LaneItem {
         let time = start.advanced(by: offset)
-        return LaneItem(ticket: ticket, item: VendorItem(kind: kind, payload: Array(repeating: 0x61, count: bytes)),
+        return LaneItem(ticket: ticket, item: VendorItem(kind: kind, payload: Array(repeating: 0x61, count: bytes), values: ["a"]),
                         enqueuedAt: time, notBefore: time)
     }
 

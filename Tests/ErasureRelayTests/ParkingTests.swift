@@ -88,6 +88,13 @@ struct RequestProgressTests {
         (RequestProgress.Header.sourceOffset, "x"),
         (RequestProgress.Header.pendingVendors, "braze,mailchimp"),
         (RequestProgress.Header.results, "{"),
+        // Counts that would overflow once added to this pass's, or texts too long for an outcome.
+        (RequestProgress.Header.results,
+         #"[{"vendor":"braze","status":"failed","attempts":9223372036854775807,"identifiers":1}]"#),
+        (RequestProgress.Header.results, #"[{"vendor":"braze","status":"failed","attempts":1,"identifiers":-1}]"#),
+        (RequestProgress.Header.results, #"[{"vendor":"braze","status":"failed","attempts":1,"identifiers":1,"http_status":0}]"#),
+        (RequestProgress.Header.results,
+         #"[{"vendor":"braze","status":"failed","attempts":1,"identifiers":1,"error":"\#(String(repeating: "x", count: 1001))"}]"#),
         (RequestProgress.Header.notBefore, "soon"),
     ])
     func unreadableProgressNamesTheHeader(header: String, value: String) {

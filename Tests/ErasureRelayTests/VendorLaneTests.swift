@@ -101,6 +101,46 @@ struct VendorLaneTests {
         #expect(transport.recordedCalls.count == 7)
     }
 
+    @Test func vendorTextEchoingIdentifiersIsScrubbedFromEveryRequestsResult() async throws {
+        // Braze refuses every call with a message that echoes the whole body sent, in capitals, and an error list
+        // long enough to need cutting: a call batches several requests' identifiers, and none may reach a result.
+        let transport = RecordingTransport { call, _ in
+            let sent = String(decoding: call.body ?? [], as: UTF8.self)
+            let body: [String: Any] = ["message": "cannot process \(sent.uppercased())",
+                                       "errors": Array(repeating: "rejected \(sent)", count: 20)]
+            return VendorResponse(status: 403, body: Array(try JSONSerialization.data(withJSONObject: body)))
+        }
+        let settings = VendorSettings.testing(.braze, account: Self.braze, maxAttempts: 1)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let subjects = (0..<4).map {
+            Subject(externalID: "user-\($0)", email: "Person.\($0)@Example.com",
+                    userAliases: [UserAlias(aliasName: "alias-\($0)", aliasLabel: "crm")])
+        }
+        let items = subjects.enumerated().map { adapter.items(for: request($0.offset, $0.element)) }
+        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        let identifiers = (0..<4).flatMap { ["user-\($0)", "person.\($0)@example.com", "alias-\($0)"] }
+        for result in results {
+            let error = try #require(result?.error)
+            #expect(result?.status == .failed)
+            #expect(error.hasPrefix("HTTP 403: cannot process"))
+            #expect(error.contains(VendorText.placeholder))
+            #expect(error.count <= VendorText.maxLength + 1)
+            for identifier in identifiers {
+                #expect(!error.lowercased().contains(identifier), "a result holds \(identifier)")
+            }
+        }
+    }
+
+    @Test func scrubbingCatchesPercentEncodedPathsAndKeepsTheRest() {
+        let item = VendorItem(kind: "registration_id", payload: Array("reg/1?x".utf8), values: ["reg/1?x"])
+        #expect(VendorText.scrub("DELETE /v4/devices/reg%2F1%3Fx failed: reset", of: [item])
+            == "DELETE /v4/devices/[identifier] failed: reset")
+        #expect(VendorText.scrub("HTTP 404 for REG/1?X", of: [item]) == "HTTP 404 for [identifier]")
+        #expect(VendorText.scrub("HTTP 503", of: [item]) == "HTTP 503")
+        #expect(VendorText.scrub(String(repeating: "a", count: 400), of: []).count == VendorText.maxLength + 1)
+    }
+
     @Test func retriesTransientFailuresUntilAccepted() async throws {
         let transport = RecordingTransport { _, index in
             switch index {

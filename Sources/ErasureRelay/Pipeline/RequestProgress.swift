@@ -127,6 +127,24 @@ public struct RequestProgress: Sendable, Hashable {
         } catch {
             throw RequestRejection(code: .invalidHeader, field: Header.results, message: "is not a list of vendor results")
         }
+        // Counts are added up over passes and texts go into the outcome: bound both before trusting them.
+        for result in results where !Self.isPlausible(result) {
+            throw RequestRejection(code: .invalidHeader, field: Header.results,
+                                   message: "holds a count or a text out of range for \(result.vendor.rawValue)")
+        }
+    }
+
+    /// The most any count in a carried result may be: far above what a request can reach.
+    static let maxCount = 1_000_000
+    /// The longest error or reference text a carried result may hold.
+    static let maxTextLength = 1_000
+
+    private static func isPlausible(_ result: VendorResult) -> Bool {
+        let counts = [result.attempts, result.identifiers] + (result.deleted.map { [$0] } ?? [])
+        let texts = [result.error, result.reference].compactMap { $0 }
+        return counts.allSatisfy { (0...maxCount).contains($0) }
+            && result.httpStatus.map { (100...599).contains($0) } ?? true
+            && texts.allSatisfy { $0.utf8.count <= maxTextLength }
     }
 
     /// Reads only the time of the next attempt, for deciding whether to hold a retry partition before decoding.

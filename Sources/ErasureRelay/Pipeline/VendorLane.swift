@@ -217,16 +217,17 @@ public actor VendorLane {
             batch[index].attempts += 1
             batch[index].firstAttempt = batch[index].firstAttempt ?? started
         }
-        let result: CallResult
+        let answered: CallResult
         let status: Int?
         switch answer {
         case .success(let response):
             status = response.status
-            result = adapter.classify(response)
+            answered = adapter.classify(response)
         case .failure(let error):
             status = nil
-            result = .retriable(reason: Self.describe(error), retryAfter: nil)
+            answered = .retriable(reason: Self.describe(error), retryAfter: nil)
         }
+        let result = answered.scrubbed(of: batch.map(\.item))
         let resultLabel = switch (result, status) {
         case (.accepted, _): "accepted"
         case (.rejected, _): "rejected"

@@ -18,21 +18,26 @@ public struct BrazeAdapter: VendorAdapter {
     public func items(for request: ErasureRequest) -> [VendorItem] {
         let subject = request.subject
         var items: [VendorItem] = []
-        if let id = subject.externalID { items.append(.init(kind: "external_ids", payload: Array(JSONText.quoted(id).utf8))) }
-        if let id = subject.brazeID { items.append(.init(kind: "braze_ids", payload: Array(JSONText.quoted(id).utf8))) }
+        if let id = subject.externalID { items.append(Self.item("external_ids", id)) }
+        if let id = subject.brazeID { items.append(Self.item("braze_ids", id)) }
         for alias in subject.userAliases {
             let json = "{\"alias_name\":\(JSONText.quoted(alias.aliasName)),\"alias_label\":\(JSONText.quoted(alias.aliasLabel))}"
-            items.append(.init(kind: "user_aliases", payload: Array(json.utf8)))
+            // An alias is one identifier; its label names a source system rather than the user.
+            items.append(VendorItem(kind: "user_aliases", payload: Array(json.utf8), values: [alias.aliasName]))
         }
         if let email = subject.email {
             let prioritization = emailPrioritization.map(JSONText.quoted).joined(separator: ",")
             let json = "{\"email\":\(JSONText.quoted(email)),\"prioritization\":[\(prioritization)]}"
-            items.append(.init(kind: "email_addresses", payload: Array(json.utf8)))
+            items.append(VendorItem(kind: "email_addresses", payload: Array(json.utf8), values: [email]))
         }
         if let phone = subject.phone {
-            items.append(.init(kind: "phone_numbers", payload: Array(JSONText.quoted(phone).utf8)))
+            items.append(Self.item("phone_numbers", phone))
         }
         return items
+    }
+
+    private static func item(_ kind: String, _ identifier: String) -> VendorItem {
+        VendorItem(kind: kind, payload: Array(JSONText.quoted(identifier).utf8), values: [identifier])
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {

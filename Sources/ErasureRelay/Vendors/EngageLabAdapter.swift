@@ -14,7 +14,9 @@ public struct EngageLabAdapter: VendorAdapter {
     }
 
     public func items(for request: ErasureRequest) -> [VendorItem] {
-        request.subject.engagelabRegistrationIDs.map { VendorItem(kind: "registration_id", payload: Array($0.utf8)) }
+        request.subject.engagelabRegistrationIDs.map {
+            VendorItem(kind: "registration_id", payload: Array($0.utf8), values: [$0])
+        }
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {

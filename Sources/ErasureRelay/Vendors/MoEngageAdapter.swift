@@ -22,7 +22,7 @@ public struct MoEngageAdapter: VendorAdapter {
 
     private static func item(type: String, value: String) -> VendorItem {
         let json = "{\"identity_type\":\"\(type)\",\"identity_value\":\(JSONText.quoted(value))}"
-        return VendorItem(kind: type, payload: Array(json.utf8))
+        return VendorItem(kind: type, payload: Array(json.utf8), values: [value])
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {

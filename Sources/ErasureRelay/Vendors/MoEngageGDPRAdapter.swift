@@ -32,7 +32,7 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
         guard !present.isEmpty else { return [] }
         let json = present.map { "{\"identity_type\":\"\($0.0)\",\"identity_value\":\(JSONText.quoted($0.1))}" }
             .joined(separator: ",")
-        return [VendorItem(kind: "identities", payload: Array(json.utf8), identifierCount: present.count)]
+        return [VendorItem(kind: "identities", payload: Array(json.utf8), values: present.map(\.1))]
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {

@@ -78,3 +78,27 @@ enum RetryHints {
         return .retriable(reason: "HTTP \(response.status)", retryAfter: wait)
     }
 }
+
+/// Text from a vendor's answer, made fit for outcomes and logs.
+///
+/// Vendors may echo what they were sent: an error message naming the e-mail address it could not read, or a path
+/// holding a registration id. Since a call batches the identifiers of several requests, an unscrubbed reason could
+/// even carry one user's identifiers into another user's outcome.
+public enum VendorText {
+    /// What stands where an identifier was.
+    public static let placeholder = "[identifier]"
+    /// The longest reason kept, in characters; vendors' error lists can run long.
+    public static let maxLength = 300
+
+    /// `text` with every identifier of `items` replaced, ignoring case, as sent and as percent-encoded for a path,
+    /// then cut to ``maxLength``.
+    public static func scrub(_ text: String, of items: [VendorItem]) -> String {
+        let forms = Set(items.flatMap(\.values).flatMap { [$0, PathSegment.encode(Array($0.utf8))] })
+        var scrubbed = text
+        // Longest first, so that an identifier containing another is replaced whole.
+        for form in forms.filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
+            scrubbed = scrubbed.replacingOccurrences(of: form, with: placeholder, options: .caseInsensitive)
+        }
+        return scrubbed.count > maxLength ? String(scrubbed.prefix(maxLength)) + "…" : scrubbed
+    }
+}

@@ -8,13 +8,18 @@ public struct VendorItem: Sendable, Hashable {
     public var kind: String
     /// What goes on the wire: a JSON fragment for body-carried identifiers, the raw identifier for path-carried ones.
     public var payload: [UInt8]
-    /// How many identifier values the item carries, for the outcome's `identifiers` count.
+    /// The identifier values the item carries, as the request gave them. They serve only to scrub vendor answers
+    /// that echo them back (see ``VendorText``), so that no identifier reaches an outcome or a log that way.
+    public var values: [String]
+    /// How many identifiers the item carries, for the outcome's `identifiers` count.
     public var identifierCount: Int
 
-    public init(kind: String, payload: [UInt8], identifierCount: Int = 1) {
+    /// - Parameter identifierCount: defaults to one identifier per value.
+    public init(kind: String, payload: [UInt8], values: [String], identifierCount: Int? = nil) {
         self.kind = kind
         self.payload = payload
-        self.identifierCount = identifierCount
+        self.values = values
+        self.identifierCount = identifierCount ?? values.count
     }
 }
 
@@ -66,6 +71,20 @@ public enum CallResult: Sendable, Hashable {
     case rejected(reason: String, isolateItems: Bool)
     /// The call may succeed later. `retryAfter` is how long the vendor asked every caller to wait, in seconds.
     case retriable(reason: String, retryAfter: Double?)
+}
+
+extension CallResult {
+    /// The result with every identifier of `items` scrubbed from its reason (see ``VendorText``).
+    func scrubbed(of items: [VendorItem]) -> CallResult {
+        switch self {
+        case .accepted:
+            self
+        case .rejected(let reason, let isolateItems):
+            .rejected(reason: VendorText.scrub(reason, of: items), isolateItems: isolateItems)
+        case .retriable(let reason, let retryAfter):
+            .retriable(reason: VendorText.scrub(reason, of: items), retryAfter: retryAfter)
+        }
+    }
 }
 
 /// What a vendor API needs: which identifiers it takes, how they batch, how a call looks and how answers read.
