@@ -42,12 +42,7 @@ public struct BrazeAdapter: VendorAdapter {
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
         let kind = items.first?.kind ?? "external_ids"
-        var body = Array("{\"\(kind)\":[".utf8)
-        for (index, item) in items.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body += item.payload
-        }
-        body += Array("]}".utf8)
+        let body = JSONText.array(of: items, between: "{\"\(kind)\":[", and: "]}")
         return VendorCall(
             method: .POST,
             pathAndQuery: "/users/delete",

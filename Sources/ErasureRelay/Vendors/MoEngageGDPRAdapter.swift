@@ -36,14 +36,11 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
-        var body = Array(
-            "{\"request_type\":\"erasure\",\"submitted_time\":\"\(now.rfc3339Seconds)\",\"api_version\":\"1.0\",\"identities\":[".utf8
+        let body = JSONText.array(
+            of: items,
+            between: "{\"request_type\":\"erasure\",\"submitted_time\":\"\(now.rfc3339Seconds)\",\"api_version\":\"1.0\",\"identities\":[",
+            and: "]}"
         )
-        for (index, item) in items.enumerated() {
-            if index > 0 { body.append(UInt8(ascii: ",")) }
-            body += item.payload
-        }
-        body += Array("]}".utf8)
         return VendorCall(
             method: .POST,
             pathAndQuery: "/v1/opengdpr_requests/\(PathSegment.encode(Array(appID.utf8)))",
