@@ -30,14 +30,12 @@ struct BrokerFaultTests {
     }
 
     @Test func produceAndCommitErrorsAndACoordinatorMoveLoseNothing() async throws {
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 4, brokers: 3, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
         let requests = Self.brazeRequests
         let count = requests.count
         let collector = OutcomeCollector()
-        try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
+        try await withRelayTestbed(partitions: 4, brokers: 3, logger: logger) { testbed in
+            let broker = testbed.broker
+            let configuration = testbed.configuration
             try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
                                 collector: collector) {
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
@@ -56,45 +54,43 @@ struct BrokerFaultTests {
                                        keyed: Array(requests[400...]))
                 _ = try await collector.wait(for: count, timeout: .seconds(120))
             }
-            await Self.expectEveryRequestDone(sandbox: sandbox, collector: collector)
+            await Self.expectEveryRequestDone(sandbox: testbed.sandbox, collector: collector)
+            #expect(collector.all.allSatisfy { $0.status == .completed })
+            // Nothing was committed beyond what exists, and every request below a committed offset has its outcome
+            // (all of them do). Injected commit errors may leave a partition's last commits undone: those requests
+            // would be processed again, never lost.
+            let reader = try KafkaConsumer(
+                configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
+                groupID: configuration.kafka.groupID, logger: logger
+            )
+            let partitions = (0..<4).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
+            let committed = try await reader.committedOffsets(for: partitions)
+            let ends = try await reader.endOffsets(for: partitions)
+            await reader.close()
+            for partition in partitions {
+                #expect((committed[partition] ?? 0) <= (ends[partition] ?? 0))
+            }
+            #expect(committed.values.contains { $0 > 0 }, "nothing was committed at all")
         }
-        #expect(collector.all.allSatisfy { $0.status == .completed })
-        // Nothing was committed beyond what exists, and every request below a committed offset has its outcome (all
-        // of them do). Injected commit errors may leave a partition's last commits undone: those requests would be
-        // processed again, never lost.
-        let reader = try KafkaConsumer(
-            configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
-            groupID: configuration.kafka.groupID, logger: logger
-        )
-        let partitions = (0..<4).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
-        let committed = try await reader.committedOffsets(for: partitions)
-        let ends = try await reader.endOffsets(for: partitions)
-        await reader.close()
-        for partition in partitions {
-            #expect((committed[partition] ?? 0) <= (ends[partition] ?? 0))
-        }
-        #expect(committed.values.contains { $0 > 0 }, "nothing was committed at all")
     }
 
     @Test func aBrokerGoingDownAndComingBackLosesNothing() async throws {
         let capture = LogCapture()
         let logger = capture.logger(label: "broker-faults", level: .info)
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 6, brokers: 3, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
-        // Broker 2 leads a third of every topic's partitions and coordinates the group. The cluster would pick
-        // leaders at random, and now and then leave broker 2 no outcome partition for the outage to hit.
-        for topic in configuration.kafka.topics {
-            for partition in Int32(0)..<6 {
-                try broker.setPartitionLeader(topic: topic, partition: partition, brokerID: partition % 3 + 1)
-            }
-        }
-        broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 2)
         let requests = Self.brazeRequests
         let count = requests.count
         let collector = OutcomeCollector()
-        try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
+        try await withRelayTestbed(partitions: 6, brokers: 3, logger: logger) { testbed in
+            let broker = testbed.broker
+            var configuration = testbed.configuration
+            // Broker 2 leads a third of every topic's partitions and coordinates the group. The cluster would pick
+            // leaders at random, and now and then leave broker 2 no outcome partition for the outage to hit.
+            for topic in configuration.kafka.topics {
+                for partition in Int32(0)..<6 {
+                    try broker.setPartitionLeader(topic: topic, partition: partition, brokerID: partition % 3 + 1)
+                }
+            }
+            broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 2)
             // One identifier per call, 100 calls a second: the backlog lasts long enough for a broker to fail mid-way.
             configuration.vendors[.braze]!.batching.maxSize = 1
             configuration.vendors[.braze]!.rateLimit = .init(requests: 100, windowSeconds: 1)
@@ -111,7 +107,7 @@ struct BrokerFaultTests {
                 broker.setBrokerUp(2)
                 _ = try await collector.wait(for: count, timeout: .seconds(150))
             }
-            await Self.expectEveryRequestDone(sandbox: sandbox, collector: collector)
+            await Self.expectEveryRequestDone(sandbox: testbed.sandbox, collector: collector)
         }
         #expect(capture.all.contains { $0.contains("_MSG_TIMED_OUT") }, "the outage never reached the outcome producer")
     }

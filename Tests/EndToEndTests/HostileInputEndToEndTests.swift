@@ -12,36 +12,37 @@ struct HostileInputEndToEndTests {
 
     @Test func everyHostileMessageIsRejectedCopiedAndTheLineKeepsFlowing() async throws {
         let corpus = try HostileMessage.corpus()
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 1, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
-        // Everything on one partition, in order, with a valid request last: it must not be held up.
-        let producer = try KafkaProducer(
-            configuration: .init(bootstrapServers: broker.bootstrapServers, properties: ["message.max.bytes": "2097152"]),
-            logger: logger
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await producer.run() }
-            defer { group.cancelAll() }
-            for message in corpus {
-                try await producer.send(topic: "user-erasure", key: Array(message.name.utf8), value: message.bytes,
-                                        headers: [KafkaHeader(name: "origin", value: "dsr-portal")])
-            }
-            try await producer.send(topic: "user-erasure", key: nil, value: Array(requestJSON(
-                id: "after-the-hostile-ones", subject: ["engagelab_registration_ids": ["reg-after"]], vendors: ["engagelab"]
-            ).utf8))
-        }
         let collector = OutcomeCollector()
-        try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
-                                collector: collector) {
+        let copies = try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
+            let sandbox = testbed.sandbox
+            // Everything on one partition, in order, with a valid request last: it must not be held up.
+            let producer = try KafkaProducer(
+                configuration: .init(bootstrapServers: testbed.bootstrapServers,
+                                     properties: ["message.max.bytes": "2097152"]),
+                logger: logger
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await producer.run() }
+                defer { group.cancelAll() }
+                for message in corpus {
+                    try await producer.send(topic: "user-erasure", key: Array(message.name.utf8), value: message.bytes,
+                                            headers: [KafkaHeader(name: "origin", value: "dsr-portal")])
+                }
+                try await producer.send(topic: "user-erasure", key: nil, value: Array(requestJSON(
+                    id: "after-the-hostile-ones", subject: ["engagelab_registration_ids": ["reg-after"]],
+                    vendors: ["engagelab"]
+                ).utf8))
+            }
+            try await withRelay(configuration: testbed.configuration, bootstrapServers: testbed.bootstrapServers,
+                                logger: logger, collector: collector) {
                 _ = try await collector.wait(for: corpus.count + 1)
             }
             #expect(await sandbox.record(of: .engagelab).deleted["registration_id"] == ["reg-after"])
             for vendor in SandboxVendor.allCases where vendor != .engagelab {
                 #expect(await sandbox.record(of: vendor).calls == 0, "a hostile message reached \(vendor)")
             }
+            return try await TopicReader.read(bootstrap: testbed.bootstrapServers, topic: "user-erasure-dlq",
+                                              count: corpus.count, logger: logger)
         }
         let outcomes = collector.all.sorted { $0.source.offset < $1.source.offset }
         #expect(outcomes.count == corpus.count + 1)
@@ -55,20 +56,10 @@ struct HostileInputEndToEndTests {
         #expect(outcomes.last?.status == .completed)
 
         // The dead-letter copies are the messages, unchanged, with the error and the source in headers.
-        let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
-            groupID: "dead-letter-reader", logger: logger
-        )
-        try consumer.subscribe(topics: ["user-erasure-dlq"])
-        var copies: [KafkaMessage] = []
-        while copies.count < corpus.count {
-            for event in await consumer.poll(timeout: .milliseconds(100), maxEvents: 100) {
-                if case .message(let message) = event { copies.append(message) }
-            }
-        }
-        await consumer.close()
         // Copies are published as requests finish, which need not be in offset order: match them by key.
-        let copiesByName = Dictionary(copies.map { (String(decoding: $0.key ?? [], as: UTF8.self), $0) }) { first, _ in first }
+        let copiesByName = Dictionary(copies.map { (String(decoding: $0.key ?? [], as: UTF8.self), $0) }) { first, _ in
+            first
+        }
         #expect(copiesByName.count == corpus.count)
         for message in corpus {
             guard let copy = copiesByName[message.name] else {

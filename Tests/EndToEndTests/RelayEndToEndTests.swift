@@ -11,9 +11,6 @@ struct RelayEndToEndTests {
     let logger = Logger(label: "e2e")
 
     @Test func requestsBecomeVendorCallsAndOutcomes() async throws {
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 3, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
         let collector = OutcomeCollector()
         let requests = [
             requestJSON(id: "full", subject: [
@@ -27,10 +24,11 @@ struct RelayEndToEndTests {
             #"{"request_id":"bad-1","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z","subject":{"email":"nope"}}"#,
             "{not json",
         ]
-        try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
-                                collector: collector) {
+        try await withRelayTestbed(partitions: 3, logger: logger) { testbed in
+            let broker = testbed.broker
+            let sandbox = testbed.sandbox
+            try await withRelay(configuration: testbed.configuration, bootstrapServers: broker.bootstrapServers,
+                                logger: logger, collector: collector) {
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: requests)
                 _ = try await collector.wait(for: requests.count)
             }
@@ -64,45 +62,42 @@ struct RelayEndToEndTests {
             #expect(braze.deleted["email_addresses"] == ["one@example.com"])
             #expect(await sandbox.record(of: .engagelab).deleted["registration_id"].map(Set.init) == ["reg-1", "reg_2"])
             #expect(await sandbox.record(of: .moengage).deleted["customer_id"] == ["u-1"])
-        }
 
-        // What an independent client reads from the topics.
-        let published = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-outcomes",
-                                               count: requests.count)
-        #expect(published.count == requests.count)
-        for line in published {
-            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-            #expect(object["source"] as? [String: Any] != nil)
-            for identifier in ["u-1", "one@example.com", "+15550000001", "reg-1", "b-3", "a-1", "nope"] {
-                #expect(!line.contains(identifier), "an outcome holds an identifier")
+            // What an independent client reads from the topics.
+            let published = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-outcomes",
+                                                   count: requests.count)
+            #expect(published.count == requests.count)
+            for line in published {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                #expect(object["source"] as? [String: Any] != nil)
+                for identifier in ["u-1", "one@example.com", "+15550000001", "reg-1", "b-3", "a-1", "nope"] {
+                    #expect(!line.contains(identifier), "an outcome holds an identifier")
+                }
             }
+            let deadLetters = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq",
+                                                     count: 2)
+            #expect(Set(deadLetters) == [requests[4], requests[5]])
         }
-        let deadLetters = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq", count: 2)
-        #expect(Set(deadLetters) == [requests[4], requests[5]])
     }
 
     @Test func offsetsAreCommittedOnlyOnceOutcomesArePublished() async throws {
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 1, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
         let collector = OutcomeCollector()
         let requests = (0..<30).map { requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]) }
-        try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
-                                collector: collector) {
-                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: requests)
+        try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
+            try await withRelay(configuration: testbed.configuration, bootstrapServers: testbed.bootstrapServers,
+                                logger: logger, collector: collector) {
+                try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", lines: requests)
                 _ = try await collector.wait(for: requests.count)
             }
+            // After a clean shutdown the group's committed offset is past every request.
+            let consumer = try KafkaConsumer(
+                configuration: .init(bootstrapServers: testbed.bootstrapServers, properties: fastGroupProperties),
+                groupID: testbed.configuration.kafka.groupID, logger: logger
+            )
+            let partition = TopicPartition(topic: "user-erasure", partition: 0)
+            #expect(try await consumer.committedOffsets(for: [partition])[partition] == 30)
+            await consumer.close()
         }
-        // After a clean shutdown the group's committed offset is past every request.
-        let consumer = try KafkaConsumer(
-            configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
-            groupID: configuration.kafka.groupID, logger: logger
-        )
-        let partition = TopicPartition(topic: "user-erasure", partition: 0)
-        #expect(try await consumer.committedOffsets(for: [partition])[partition] == 30)
-        await consumer.close()
         #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<30).map { "r-\($0)" }))
     }
 }

@@ -11,9 +11,6 @@ struct ReplicaQuotaTests {
     let logger = Logger(label: "replicas")
 
     @Test func twoReplicasShareOneQuotaWithoutExceedingIt() async throws {
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 4, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
         var sandboxConfiguration = SandboxConfiguration()
         // 50 calls a second, counted over 10 s windows as vendors count over minutes: the limiter's 2% margin then
         // absorbs 200 ms of uneven delay between a call leaving and the vendor counting it.
@@ -22,22 +19,23 @@ struct ReplicaQuotaTests {
         let requests = (0..<count).map {
             requestJSON(id: "r-\($0)", subject: ["engagelab_registration_ids": ["reg-\($0)"]], vendors: ["engagelab"])
         }
-        try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
-                               keyed: requests.enumerated().map { ("key-\($0.offset)", $0.element) })
         let all = OutcomeCollector()
         let first = OutcomeCollector()
         let second = OutcomeCollector()
-        try await withSandbox(sandboxConfiguration, logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings().filter { $0.key == .engagelab }
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers,
+        try await withRelayTestbed(partitions: 4, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure",
+                                   keyed: requests.enumerated().map { ("key-\($0.offset)", $0.element) })
+            var configuration = testbed.configuration
+            configuration.vendors = configuration.vendors.filter { $0.key == .engagelab }
+            try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers,
                                 logger: logger, observer: { all.record($0); first.record($0) }) {
-                try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers,
+                try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers,
                                     logger: logger, observer: { all.record($0); second.record($0) }) {
                     // Both replicas stay up until the whole backlog is done.
                     _ = try await all.wait(for: count, timeout: .seconds(120))
                 }
             }
-            let record = await sandbox.record(of: .engagelab)
+            let record = await testbed.sandbox.record(of: .engagelab)
             #expect(record.quotaViolations == 0)
             #expect(record.peakCallsInWindow <= 500)
             #expect(record.peakCallsInWindow >= 450, "the group used less than 90% of the quota under backlog")

@@ -11,9 +11,6 @@ struct VendorFaultTests {
     let logger = Logger(label: "vendor-faults")
 
     @Test func burstsStormsHangsResetsAndOutagesEndInTheRightStatusWithinBudget() async throws {
-        let (broker, testConfiguration) = try relayTestBroker(partitions: 2, logger: logger)
-        defer { broker.shutdown() }
-        var configuration = testConfiguration
         let count = 30
         let requests = (0..<count).map { index in
             (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: [
@@ -22,8 +19,10 @@ struct VendorFaultTests {
         }
         let collector = OutcomeCollector()
         let maxAttempts = 6
-        try await withSandbox(logger: logger) { sandbox async throws in
-            var vendors = await sandbox.relayVendorSettings()
+        try await withRelayTestbed(partitions: 2, logger: logger) { testbed in
+            let sandbox = testbed.sandbox
+            var configuration = testbed.configuration
+            var vendors = configuration.vendors
             for vendor in vendors.keys {
                 vendors[vendor]!.retry.maxAttempts = maxAttempts
                 vendors[vendor]!.retry.initialBackoffMilliseconds = 20
@@ -45,9 +44,9 @@ struct VendorFaultTests {
             await sandbox.inject(.reset, count: 3, into: .engagelab)
             // MoEngage bulk delete is down for good: every request fails there once its retries run out.
             await sandbox.inject(.status(500), count: 10_000, into: .moengage)
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
-                                collector: collector) {
-                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests)
+            try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers,
+                                logger: logger, collector: collector) {
+                try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", keyed: requests)
                 _ = try await collector.wait(for: count, timeout: .seconds(150))
             }
             for vendor in SandboxVendor.allCases {
@@ -60,19 +59,19 @@ struct VendorFaultTests {
                 == Set((0..<count).map { "reg-\($0)" }))
             #expect((await sandbox.record(of: .moengageGDPR).deleted["identities"] ?? []).count == count * 2)
             #expect(await sandbox.record(of: .moengage).acceptedCalls == 0)
+            // Each failed request left a dead-letter record naming the vendor to replay.
+            let deadLetters = try await TopicReader.read(bootstrap: testbed.bootstrapServers, topic: "user-erasure-dlq",
+                                                         count: count, logger: logger)
+            for record in deadLetters {
+                #expect(record.header(DeadLetterHeader.errorCode) == "retries_exhausted")
+                #expect(record.header(RequestProgress.Header.pendingVendors) == "moengage")
+            }
         }
         let outcomes = collector.all
         #expect(Set(outcomes.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
         let moengageAttempts = outcomes.flatMap(\.vendors).filter { $0.vendor == .moengage }.map(\.attempts)
         #expect(moengageAttempts.contains(maxAttempts))
         #expect(moengageAttempts.reduce(0, +) < count * maxAttempts, "the lane went on calling a vendor known to be down")
-        // Each failed request left a dead-letter record naming the vendor to replay.
-        let deadLetters = try await TopicReader.read(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq",
-                                                     count: count, logger: logger)
-        for record in deadLetters {
-            #expect(record.header(DeadLetterHeader.errorCode) == "retries_exhausted")
-            #expect(record.header(RequestProgress.Header.pendingVendors) == "moengage")
-        }
         for outcome in outcomes {
             #expect(outcome.status == .failed, "moengage is down, so every request must fail")
             for result in outcome.vendors {
