@@ -42,10 +42,10 @@ public final class RelayApplication: Service {
         let kafka = KafkaClientConfiguration(bootstrapServers: bootstrapServers, properties: configuration.kafka.properties)
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         var consumerKafka = kafka
-        // Statistics feed the consumer-lag metric.
+        // Statistics feed the consumer-lag and parked-backlog metrics.
         consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"
         let metrics = metrics
-        let requestTopic = configuration.kafka.requestTopic
+        let topics = configuration.kafka
         let commits = CommitLatencyTracker(metrics: metrics)
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
         // A retry partition weighs a tenth of a request partition: parked work is a trickle next to new requests.
@@ -59,11 +59,7 @@ public final class RelayApplication: Service {
                 beforeRevoke: { _, remaining in
                     shareTracker.revoking(remaining: remaining.map { ($0.topic, $0.partition) })
                 },
-                statistics: { json in
-                    for (partition, lag) in ConsumerStatistics.lag(json: json, topic: requestTopic) {
-                        metrics.consumerLag(partition: partition, messages: lag)
-                    }
-                },
+                statistics: { json in metrics.consumerLag(statistics: json, topics: topics) },
                 offsetsCommitted: { succeeded, offsets in commits.committed(succeeded: succeeded, offsets: offsets) }
             )
         )

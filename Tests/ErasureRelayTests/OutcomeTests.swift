@@ -53,6 +53,22 @@ struct ConsumerStatisticsTests {
         #expect(lag.map(\.lag) == [12, 0])
         #expect(ConsumerStatistics.lag(json: "not json", topic: "user-erasure").isEmpty)
     }
+
+    @Test func reportsTheRetryTopicsLagAsTheParkedBacklog() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        metrics.consumerLag(statistics: """
+            {"topics":{"user-erasure":{"partitions":{"0":{"consumer_lag":12}}},
+                       "user-erasure-retry":{"partitions":{"0":{"consumer_lag":3},"1":{"consumer_lag":5}}},
+                       "user-erasure-outcomes":{"partitions":{"0":{"consumer_lag":99}}}}}
+            """, topics: RelayConfiguration.Kafka())
+        let lines = Set(registry.emitToString().split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
+        #expect(lines == [
+            #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
+            #"erasure_relay_parked_backlog_messages{partition="0"} 3.0"#,
+            #"erasure_relay_parked_backlog_messages{partition="1"} 5.0"#,
+        ])
+    }
 }
 
 @Suite("Commit latency")

@@ -61,9 +61,16 @@ public struct RelayMetrics: Sendable {
         }
     }
 
-    /// Consumer lag of one assigned partition, from librdkafka's statistics.
-    public func consumerLag(partition: Int32, messages: Int64) {
-        Gauge(label: "erasure_relay_consumer_lag_messages", dimensions: [("partition", "\(partition)")], factory: factory).record(messages)
+    /// Consumer lag of the assigned partitions, from librdkafka's statistics: on the request topic as
+    /// `consumer_lag_messages`, and on the retry topic as `parked_backlog_messages`, the parked requests not yet
+    /// finished, waiting or due.
+    public func consumerLag(statistics json: String, topics: RelayConfiguration.Kafka) {
+        for (topic, label) in [(topics.requestTopic, "consumer_lag_messages"), (topics.retryTopic, "parked_backlog_messages")] {
+            for (partition, lag) in ConsumerStatistics.lag(json: json, topic: topic) {
+                Gauge(label: "erasure_relay_\(label)", dimensions: [("partition", "\(partition)")], factory: factory)
+                    .record(lag)
+            }
+        }
     }
 
     /// How long publishing an outcome took until the broker acknowledged it.
