@@ -423,10 +423,11 @@ final class BenchProcess: @unchecked Sendable {
             if byte == UInt8(ascii: "\n") { break }
             bytes.append(byte)
         }
-        // Keep draining so the process never blocks on a full pipe, and stop at end of file: a handler left on a
-        // closed pipe makes libdispatch watch a dead descriptor.
-        output.fileHandleForReading.readabilityHandler = { handle in
-            if handle.availableData.isEmpty { handle.readabilityHandler = nil }
+        // Keep draining so the process never blocks on a full pipe, on a blocking reader thread: a
+        // readabilityHandler's teardown can crash libdispatch on Linux (swift-corelibs-libdispatch issue 949).
+        let handle = output.fileHandleForReading
+        Thread.detachNewThread {
+            while !handle.availableData.isEmpty {}
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -24,24 +24,26 @@ public final class ChildProcess: Sendable {
         let output = output
         let errors = errors
         let exitStatus = exitStatus
-        stdout.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { output.update { $0.append(contentsOf: data) } }
-        }
-        stderr.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            if !data.isEmpty { errors.update { $0.append(contentsOf: data) } }
+        // Each pipe is read on a thread of its own with blocking reads, not with readabilityHandler: tearing down
+        // the read source behind a handler races libdispatch's epoll bookkeeping on Linux and crashed the test
+        // process in _dispatch_event_loop_drain (swift-corelibs-libdispatch issue 949).
+        let readers = DispatchGroup()
+        for (pipe, sink) in [(stdout, output), (stderr, errors)] {
+            readers.enter()
+            let handle = pipe.fileHandleForReading
+            Thread.detachNewThread {
+                defer { readers.leave() }
+                while true {
+                    let data = handle.availableData
+                    if data.isEmpty { return }
+                    sink.update { $0.append(contentsOf: data) }
+                }
+            }
         }
         process.terminationHandler = { process in
-            // Stop watching the pipes before they are read out and closed: a handler left on a closed pipe makes
-            // libdispatch watch a dead, possibly reused descriptor. Then collect what is left before announcing
-            // the exit.
-            stdout.fileHandleForReading.readabilityHandler = nil
-            stderr.fileHandleForReading.readabilityHandler = nil
-            let rest = stdout.fileHandleForReading.readDataToEndOfFile()
-            if !rest.isEmpty { output.update { $0.append(contentsOf: rest) } }
-            let restErrors = stderr.fileHandleForReading.readDataToEndOfFile()
-            if !restErrors.isEmpty { errors.update { $0.append(contentsOf: restErrors) } }
+            // Announce the exit once the output is read, so that a caller sees all of it. A descriptor inherited by
+            // a process of the child's own keeps its pipe open: do not wait for that longer than a few seconds.
+            _ = readers.wait(timeout: .now() + .seconds(5))
             exitStatus.update { $0 = process.terminationStatus }
         }
         try process.run()
