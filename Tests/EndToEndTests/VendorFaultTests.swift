@@ -57,7 +57,9 @@ struct VendorFaultTests {
             #expect(Set(braze.deleted["email_addresses"] ?? []) == Set((0..<count).map { "p\($0)@example.com" }))
             #expect(Set(await sandbox.record(of: .engagelab).deleted["registration_id"] ?? [])
                 == Set((0..<count).map { "reg-\($0)" }))
-            #expect((await sandbox.record(of: .moengageGDPR).deleted["identities"] ?? []).count == count * 2)
+            // A slow answer that outlasts the timeout under load is retried: at least once, so compare sets.
+            #expect(Set(await sandbox.record(of: .moengageGDPR).deleted["identities"] ?? [])
+                == Set((0..<count).flatMap { ["ID:u-\($0)", "email:p\($0)@example.com"] }))
             #expect(await sandbox.record(of: .moengage).acceptedCalls == 0)
             // Each failed request left a dead-letter record naming the vendor to replay.
             let deadLetters = try await TopicReader.read(bootstrap: testbed.bootstrapServers, topic: "user-erasure-dlq",
