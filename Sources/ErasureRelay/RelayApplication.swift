@@ -39,7 +39,10 @@ public final class RelayApplication: Service {
     }
 
     public func run() async throws {
-        let kafka = KafkaClientConfiguration(bootstrapServers: bootstrapServers, properties: configuration.kafka.properties)
+        let kafka = KafkaClientConfiguration(
+            bootstrapServers: bootstrapServers,
+            properties: configuration.kafka.properties
+        )
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         var consumerKafka = kafka
         // Statistics feed the consumer-lag and parked-backlog metrics.
@@ -54,7 +57,9 @@ public final class RelayApplication: Service {
             share: QuotaShare(initial: 0)
         )
         let consumer = try KafkaConsumer(
-            configuration: consumerKafka, groupID: configuration.kafka.groupID, logger: logger,
+            configuration: consumerKafka,
+            groupID: configuration.kafka.groupID,
+            logger: logger,
             hooks: .init(
                 beforeRevoke: { _, remaining in
                     shareTracker.revoking(remaining: remaining.map { ($0.topic, $0.partition) })
@@ -68,8 +73,14 @@ public final class RelayApplication: Service {
         let settings = configuration.vendors.values.sorted { $0.vendor < $1.vendor }
         let adapters = settings.map { $0.makeAdapter() }
         let lanes = zip(settings, adapters).map { settings, adapter in
-            VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger,
-                       quotaShare: shareTracker.share, metrics: metrics)
+            VendorLane(
+                adapter: adapter,
+                settings: settings,
+                transport: transport,
+                logger: logger,
+                quotaShare: shareTracker.share,
+                metrics: metrics
+            )
         }
         let relay = ErasureRelayService(
             consumer: consumer,
@@ -86,10 +97,13 @@ public final class RelayApplication: Service {
             logger: logger,
             observer: observer
         )
-        logger.info("erasure-relay starting", metadata: [
-            "vendors": "\(settings.map(\.vendor.rawValue).joined(separator: ","))",
-            "kafka.group_id": "\(configuration.kafka.groupID)",
-        ])
+        logger.info(
+            "erasure-relay starting",
+            metadata: [
+                "vendors": "\(settings.map(\.vendor.rawValue).joined(separator: ","))",
+                "kafka.group_id": "\(configuration.kafka.groupID)",
+            ]
+        )
         do {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Delivery reports are served until the relay has drained and closed the consumer.

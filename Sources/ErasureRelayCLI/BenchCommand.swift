@@ -41,36 +41,52 @@ struct ThroughputBench: AsyncParsableCommand {
         defer { broker.shutdown() }
         let topics = RelayConfiguration.Kafka()
         let produceStarted = ContinuousClock.now
-        try await BenchBacklog.produce(requests, to: topics.requestTopic, broker: broker.bootstrapServers,
-                                       vendors: targets, logger: logger)
+        try await BenchBacklog.produce(
+            requests,
+            to: topics.requestTopic,
+            broker: broker.bootstrapServers,
+            vendors: targets,
+            logger: logger
+        )
         let produceSeconds = (ContinuousClock.now - produceStarted).seconds
-        let kcatSeconds = try kcatRelaySeconds(bootstrap: broker.bootstrapServers, from: topics.requestTopic,
-                                               count: requests)
+        let kcatSeconds = try kcatRelaySeconds(
+            bootstrap: broker.bootstrapServers,
+            from: topics.requestTopic,
+            count: requests
+        )
         let sandbox = VendorSandbox(configuration: .unmetered, logger: logger)
         var pipeline = RelayConfiguration.Pipeline()
         pipeline.maxInFlight = maxInFlight
         pipeline.resumeBelow = maxInFlight * 3 / 4
-        let properties = Dictionary(kafkaProperty.compactMap { entry -> (String, String)? in
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
-        }) { $1 }
+        let properties = Dictionary(
+            kafkaProperty.compactMap { entry -> (String, String)? in
+                let parts = entry.split(separator: "=", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
+            }
+        ) { $1 }
         let relaySeconds = try await BenchRun.relay(
-            sandbox: sandbox, bootstrap: broker.bootstrapServers, expecting: requests, pipeline: pipeline,
-            kafkaProperties: properties, logger: logger
+            sandbox: sandbox,
+            bootstrap: broker.bootstrapServers,
+            expecting: requests,
+            pipeline: pipeline,
+            kafkaProperties: properties,
+            logger: logger
         ) { settings in
             settings.rateLimit = .init(requests: 10_000_000, windowSeconds: 1)
             settings.maxConcurrency = 32
         }
         let relayRate = Double(requests) / relaySeconds
         let kcatRate = Double(requests) / kcatSeconds
-        print("""
+        print(
+            """
             | requests | partitions | vendors | erasure-relay (req/s) | kcat consume→produce (msg/s) | ratio |
             |---|---|---|---|---|---|
             | \(requests) | \(partitions) | \(vendors) | \(Int(relayRate)) | \(Int(kcatRate)) | \(String(format: "%.2f", relayRate / kcatRate)) |
 
             \(showMetrics ? registry.emitToString().split(separator: "\n").filter { $0.contains("_sum") || $0.contains("_count") || $0.contains("_total") }.joined(separator: "\n") : "")
             Backlog produced by erasure-relay's producer, each send awaiting its acknowledgement: \(Int(Double(requests) / produceSeconds)) msg/s.
-            """)
+            """
+        )
     }
 
     /// kcat reading the request topic and producing every message to another topic, as one shell pipeline.
@@ -101,11 +117,18 @@ struct OutageBench: AsyncParsableCommand {
     func run() async throws {
         let logger = BenchBacklog.logger
         let targets = try BenchBacklog.vendors(vendors)
-        guard let downVendor = SandboxVendor(rawValue: down) else { throw ValidationError("--down: unknown vendor \(down)") }
+        guard let downVendor = SandboxVendor(rawValue: down) else {
+            throw ValidationError("--down: unknown vendor \(down)")
+        }
         let broker = try BenchBacklog.broker(partitions: partitions, logger: logger)
         defer { broker.shutdown() }
-        try await BenchBacklog.produce(requests, to: RelayConfiguration.Kafka().requestTopic,
-                                       broker: broker.bootstrapServers, vendors: targets, logger: logger)
+        try await BenchBacklog.produce(
+            requests,
+            to: RelayConfiguration.Kafka().requestTopic,
+            broker: broker.bootstrapServers,
+            vendors: targets,
+            logger: logger
+        )
         // Requests fail, rather than park, once the lane gives up: each run ends with one outcome per request.
         var parking = RelayConfiguration.Parking()
         parking.maxParks = 0
@@ -114,21 +137,29 @@ struct OutageBench: AsyncParsableCommand {
             let sandbox = VendorSandbox(configuration: .unmetered, logger: logger)
             if hanging { await sandbox.inject(.hang(seconds: timeout + 1), count: 10_000_000, into: downVendor) }
             let seconds = try await BenchRun.relay(
-                sandbox: sandbox, bootstrap: broker.bootstrapServers, expecting: requests, parking: parking, logger: logger
+                sandbox: sandbox,
+                bootstrap: broker.bootstrapServers,
+                expecting: requests,
+                parking: parking,
+                logger: logger
             ) { [timeout] settings in
                 settings.rateLimit = .init(requests: 10_000_000, windowSeconds: 1)
                 settings.timeoutSeconds = timeout
                 settings.retry.maxAttempts = 3
             }
             let calls = await sandbox.record(of: downVendor).calls
-            rows.append("| \(hanging ? "\(down) hangs" : "every vendor answers") | \(Int(Double(requests) / seconds)) "
-                + "| \(calls) |")
+            rows.append(
+                "| \(hanging ? "\(down) hangs" : "every vendor answers") | \(Int(Double(requests) / seconds)) "
+                    + "| \(calls) |"
+            )
         }
-        print("""
+        print(
+            """
             | \(requests) requests, vendors \(vendors), timeout \(timeout) s, 3 attempts | req/s | calls to \(down) |
             |---|---|---|
             \(rows.joined(separator: "\n"))
-            """)
+            """
+        )
     }
 }
 
@@ -154,14 +185,25 @@ struct QuotaBench: AsyncParsableCommand {
         let topics = RelayConfiguration.Kafka()
         // More work than the quotas allow in the time given: every lane stays backlogged throughout.
         let backlog = quotas.values.max()! * (seconds / window + 2)
-        try await BenchBacklog.produce(backlog, to: topics.requestTopic, broker: broker.bootstrapServers,
-                                       vendors: VendorID.allCases, logger: logger)
+        try await BenchBacklog.produce(
+            backlog,
+            to: topics.requestTopic,
+            broker: broker.bootstrapServers,
+            vendors: VendorID.allCases,
+            logger: logger
+        )
         let sandbox = VendorSandbox(configuration: sandboxConfiguration, logger: logger)
         _ = try await BenchRun.relay(
-            sandbox: sandbox, bootstrap: broker.bootstrapServers, expecting: nil, for: .seconds(seconds), logger: logger
+            sandbox: sandbox,
+            bootstrap: broker.bootstrapServers,
+            expecting: nil,
+            for: .seconds(seconds),
+            logger: logger
         ) { settings in
-            settings.rateLimit = .init(requests: quotas[SandboxVendor(rawValue: settings.vendor.rawValue)!]!,
-                                       windowSeconds: window)
+            settings.rateLimit = .init(
+                requests: quotas[SandboxVendor(rawValue: settings.vendor.rawValue)!]!,
+                windowSeconds: window
+            )
             // Big batches would hide the limiter: one identifier per call makes every request cost a call.
             settings.batching.maxSize = 1
         }
@@ -169,9 +211,11 @@ struct QuotaBench: AsyncParsableCommand {
         for vendor in SandboxVendor.allCases {
             let record = await sandbox.record(of: vendor)
             let quota = quotas[vendor]!
-            print("| \(vendor.rawValue) | \(quota)/\(window) s | \(record.peakCallsInWindow) | "
-                + "\(String(format: "%.1f%%", Double(record.peakCallsInWindow) * 100 / Double(quota))) | "
-                + "\(record.quotaViolations) |")
+            print(
+                "| \(vendor.rawValue) | \(quota)/\(window) s | \(record.peakCallsInWindow) | "
+                    + "\(String(format: "%.1f%%", Double(record.peakCallsInWindow) * 100 / Double(quota))) | "
+                    + "\(record.quotaViolations) |"
+            )
         }
     }
 }
@@ -191,7 +235,10 @@ struct MemoryBench: AsyncParsableCommand {
         let logger = BenchBacklog.logger
         let targets = try BenchBacklog.vendors(vendors)
         let executable = CommandLine.arguments[0]
-        let broker = try BenchProcess(executable, ["dev-broker", "--partitions", "\(partitions)", "--log-level", "error"])
+        let broker = try BenchProcess(
+            executable,
+            ["dev-broker", "--partitions", "\(partitions)", "--log-level", "error"]
+        )
         defer { broker.terminate() }
         let bootstrap = try broker.firstLine()
         try await BenchBacklog.produce(backlog, to: "user-erasure", broker: bootstrap, vendors: targets, logger: logger)
@@ -209,7 +256,8 @@ struct MemoryBench: AsyncParsableCommand {
                 case .braze(let key, _): yaml += "    api_key: \"\(key.value)\"\n"
                 case .moengage(let workspace, let key):
                     yaml += "    workspace_id: \"\(workspace)\"\n    api_key: \"\(key.value)\"\n"
-                case .moengageGDPR(let app, let key, _): yaml += "    app_id: \"\(app)\"\n    api_key: \"\(key.value)\"\n"
+                case .moengageGDPR(let app, let key, _):
+                    yaml += "    app_id: \"\(app)\"\n    api_key: \"\(key.value)\"\n"
                 case .engagelab(let app, let secret):
                     yaml += "    app_key: \"\(app)\"\n    master_secret: \"\(secret.value)\"\n"
                 }
@@ -225,11 +273,13 @@ struct MemoryBench: AsyncParsableCommand {
             relay.terminate()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
-            print("""
+            print(
+                """
                 | backlog | partitions | vendors | outcomes | seconds | peak RSS (MB) |
                 |---|---|---|---|---|---|
                 | \(backlog) | \(partitions) | \(vendors) | \(counted) | \(String(format: "%.1f", elapsed)) | \(String(format: "%.1f", Double(peak) / 1_048_576)) |
-                """)
+                """
+            )
         }
     }
 }
@@ -260,9 +310,18 @@ enum BenchBacklog {
     }
 
     /// Produces `count` valid requests, each with identifiers for `vendors`, keyed so they spread over partitions.
-    static func produce(_ count: Int, to topic: String, broker: String, vendors: [VendorID], logger: Logger) async throws {
+    static func produce(
+        _ count: Int,
+        to topic: String,
+        broker: String,
+        vendors: [VendorID],
+        logger: Logger
+    ) async throws {
         let producer = try KafkaProducer(
-            configuration: .init(bootstrapServers: broker, properties: ["linger.ms": "20", "batch.num.messages": "5000"]),
+            configuration: .init(
+                bootstrapServers: broker,
+                properties: ["linger.ms": "20", "batch.num.messages": "5000"]
+            ),
             logger: logger
         )
         let vendorList = vendors.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
@@ -278,7 +337,11 @@ enum BenchBacklog {
                             "vendors":[\(vendorList)]}
                             """
                         sends.addTask {
-                            try await producer.send(topic: topic, key: Array("bench-\(index)".utf8), value: Array(value.utf8))
+                            try await producer.send(
+                                topic: topic,
+                                key: Array("bench-\(index)".utf8),
+                                value: Array(value.utf8)
+                            )
                         }
                     }
                     try await sends.waitForAll()
@@ -316,12 +379,18 @@ enum BenchRun {
                 adjust(&settings)
                 return settings
             }
-            let relay = RelayApplication(configuration: configuration, bootstrapServers: bootstrap, logger: logger,
-                                         observer: { outcome in
-                                             outcomes.increment()
-                                             outcomes.addVendorTime(outcome.completedAt.millisecondsSinceEpoch
-                                                 - outcome.receivedAt.millisecondsSinceEpoch)
-                                         })
+            let relay = RelayApplication(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                observer: { outcome in
+                    outcomes.increment()
+                    outcomes.addVendorTime(
+                        outcome.completedAt.millisecondsSinceEpoch
+                            - outcome.receivedAt.millisecondsSinceEpoch
+                    )
+                }
+            )
             let relayGroup = ServiceGroup(services: [relay], gracefulShutdownSignals: [], logger: logger)
             tasks.addTask { try await relayGroup.run() }
             let started = ContinuousClock.now
@@ -343,8 +412,11 @@ enum BenchRun {
 
     /// Reads the outcome topic until `expecting` outcomes arrived; returns how many.
     static func countOutcomes(bootstrap: String, expecting: Int, logger: Logger) async throws -> Int {
-        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: bootstrap),
-                                         groupID: "bench-outcome-counter-\(UUID().uuidString)", logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: .init(bootstrapServers: bootstrap),
+            groupID: "bench-outcome-counter-\(UUID().uuidString)",
+            logger: logger
+        )
         try consumer.subscribe(topics: ["user-erasure-outcomes"])
         var seen = 0
         while seen < expecting {
@@ -362,7 +434,10 @@ final class OutcomeCounter: Sendable {
     private let vendorMilliseconds = Mutex<(total: Int64, count: Int64)>((0, 0))
 
     func addVendorTime(_ milliseconds: Int64) {
-        vendorMilliseconds.withLock { $0.total += milliseconds; $0.count += 1 }
+        vendorMilliseconds.withLock {
+            $0.total += milliseconds
+            $0.count += 1
+        }
     }
 
     var meanVendorMilliseconds: Double {
@@ -435,7 +510,7 @@ final class BenchProcess: @unchecked Sendable {
     /// VmHWM: the most resident memory the process has used.
     func peakResidentBytes() -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
         else { return nil }
         let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first
         return kilobytes.map { $0 * 1024 }

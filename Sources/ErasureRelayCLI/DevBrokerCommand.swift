@@ -32,8 +32,14 @@ struct DevBrokerCommand: AsyncParsableCommand {
         let names = topics.isEmpty ? defaults.topics : topics
         for topic in names { try broker.createTopic(topic, partitions: partitions) }
         FileHandle.standardOutput.write(Data((broker.bootstrapServers + "\n").utf8))
-        say("Embedded broker at \(broker.bootstrapServers) with topics \(names.joined(separator: ", ")) (\(partitions) partitions each). Ctrl-C stops it.")
-        let group = ServiceGroup(services: [UntilShutdown()], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        say(
+            "Embedded broker at \(broker.bootstrapServers) with topics \(names.joined(separator: ", ")) (\(partitions) partitions each). Ctrl-C stops it."
+        )
+        let group = ServiceGroup(
+            services: [UntilShutdown()],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
         try await group.run()
         broker.shutdown()
     }

@@ -4,11 +4,15 @@ import Foundation
 import Logging
 
 struct LoggingOptions: ParsableArguments {
-    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical. Default: LOG_LEVEL or info.")
+    @Option(
+        name: .long,
+        help: "Log level: trace, debug, info, notice, warning, error, critical. Default: LOG_LEVEL or info."
+    )
     var logLevel: String?
 
     /// - Parameter sink: where log lines go; standard error for commands whose standard output is their result.
-    func bootstrap(label: String, sink: @escaping JSONLogHandler.Sink = JSONLogHandler.standardOutput) throws -> Logger {
+    func bootstrap(label: String, sink: @escaping JSONLogHandler.Sink = JSONLogHandler.standardOutput) throws -> Logger
+    {
         let name = logLevel ?? ProcessInfo.processInfo.environment["LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: name.lowercased()) else {
             throw ValidationError("--log-level: '\(name)' is not a log level")

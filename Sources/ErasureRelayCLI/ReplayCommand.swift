@@ -42,7 +42,9 @@ struct ReplayCommand: AsyncParsableCommand {
             throw ValidationError("\(error)")
         }
         guard let brokers = bootstrapServers ?? configuration.kafka.bootstrapServers else {
-            throw ValidationError("kafka.bootstrap_servers: replay needs the service's brokers; set it in --config or pass --bootstrap-servers")
+            throw ValidationError(
+                "kafka.bootstrap_servers: replay needs the service's brokers; set it in --config or pass --bootstrap-servers"
+            )
         }
         let replay = DeadLetterReplay(selection: .init(requestIDs: Set(requestID), errorCodes: Set(code)))
         let summary = try await replay.run(
@@ -60,8 +62,10 @@ struct ReplayCommand: AsyncParsableCommand {
             case .failure(let rejection): print((fields + ["unreadable: \(rejection)"]).joined(separator: "\t"))
             }
         }
-        say("\(dryRun ? "Would replay" : "Replayed") \(summary.replayed) record(s) to \(configuration.kafka.retryTopic); "
-            + "\(summary.skipped) not selected, \(summary.unreadable) unreadable.")
+        say(
+            "\(dryRun ? "Would replay" : "Replayed") \(summary.replayed) record(s) to \(configuration.kafka.retryTopic); "
+                + "\(summary.skipped) not selected, \(summary.unreadable) unreadable."
+        )
         if summary.unreadable > 0 { throw ExitCode(2) }
     }
 }

@@ -49,13 +49,20 @@ struct RunCommand: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let health = RelayHealth()
         let operations = OperationsServer(
-            host: configuration.http.host, port: configuration.http.port, health: health,
-            metrics: { registry.emitToBuffer() }, logger: logger
+            host: configuration.http.host,
+            port: configuration.http.port,
+            health: health,
+            metrics: { registry.emitToBuffer() },
+            logger: logger
         )
         let sandbox = config == nil ? VendorSandbox(logger: logger) : nil
         let relay = EmbeddedDefaults(
-            configuration: configuration, bootstrapServers: bootstrapServers, sandbox: sandbox,
-            embeddedBroker: broker != nil, health: health, logger: logger
+            configuration: configuration,
+            bootstrapServers: bootstrapServers,
+            sandbox: sandbox,
+            embeddedBroker: broker != nil,
+            health: health,
+            logger: logger
         )
         // Shut down in reverse: the relay drains first, the health endpoint answers until it has.
         let services: [any Service] = (sandbox.map { [$0] } ?? []) + [operations, relay]
@@ -79,19 +86,26 @@ struct EmbeddedDefaults: Service {
         var configuration = configuration
         if let sandbox {
             configuration.vendors = await sandbox.relayVendorSettings()
-            say("Vendors: the in-process sandbox (\(configuration.vendors.values.map { "\($0.vendor.rawValue) \($0.baseURL)" }.sorted().joined(separator: ", ")))")
+            say(
+                "Vendors: the in-process sandbox (\(configuration.vendors.values.map { "\($0.vendor.rawValue) \($0.baseURL)" }.sorted().joined(separator: ", ")))"
+            )
         }
         if embeddedBroker {
-            say("""
+            say(
+                """
                 Embedded Kafka broker: \(bootstrapServers)  (keeps only about 5 MB per partition: for trying out, not for production)
                 Send a sample request:
                   echo '\(SampleRequest.json)' | kcat -P -b \(bootstrapServers) -t \(configuration.kafka.requestTopic) -k sample-1
                 Read the outcomes:
                   kcat -C -b \(bootstrapServers) -t \(configuration.kafka.outcomeTopic) -o beginning
-                """)
+                """
+            )
         }
         try await RelayApplication(
-            configuration: configuration, bootstrapServers: bootstrapServers, health: health, logger: logger
+            configuration: configuration,
+            bootstrapServers: bootstrapServers,
+            health: health,
+            logger: logger
         ).run()
     }
 }

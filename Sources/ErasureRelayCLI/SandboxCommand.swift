@@ -39,14 +39,17 @@ struct SandboxCommand: AsyncParsableCommand {
         for entry in quota {
             let parts = entry.split(whereSeparator: { $0 == "=" || $0 == "/" })
             guard parts.count == 3, let vendor = SandboxVendor(rawValue: String(parts[0])),
-                  let requests = Int(parts[1]), let seconds = Double(parts[2]), requests > 0, seconds > 0
+                let requests = Int(parts[1]), let seconds = Double(parts[2]), requests > 0, seconds > 0
             else { throw ValidationError("--quota: '\(entry)' is not VENDOR=REQUESTS/SECONDS") }
             configuration.quotas[vendor] = .init(requests: requests, windowSeconds: seconds)
         }
         let sandbox = VendorSandbox(configuration: configuration, logger: logger)
         let announce = SandboxAnnouncement(sandbox: sandbox)
-        let group = ServiceGroup(services: [sandbox, announce], gracefulShutdownSignals: [.sigterm, .sigint],
-                                 logger: logger)
+        let group = ServiceGroup(
+            services: [sandbox, announce],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
         try await group.run()
     }
 }
@@ -71,7 +74,9 @@ struct SandboxAnnouncement: Service {
             case .engagelab(let appKey, let masterSecret):
                 lines.append("    app_key: \"\(appKey)\"\n    master_secret: \"\(masterSecret.value)\"")
             }
-            lines.append("    rate_limit: { requests: \(setting.rateLimit.requests), window_seconds: \(setting.rateLimit.windowSeconds) }")
+            lines.append(
+                "    rate_limit: { requests: \(setting.rateLimit.requests), window_seconds: \(setting.rateLimit.windowSeconds) }"
+            )
         }
         FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         try await gracefulShutdown()

@@ -3,14 +3,19 @@ import Foundation
 /// kcat, the independent Kafka client the tests check erasure-relay against.
 public enum Kcat {
     public static var path: String? {
-        ["/usr/bin/kcat", "/usr/local/bin/kcat", "/usr/bin/kafkacat"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        ["/usr/bin/kcat", "/usr/local/bin/kcat", "/usr/bin/kafkacat"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 
     /// Produces one message per line of `lines`, without keys.
     public static func produce(bootstrap: String, topic: String, lines: [String]) async throws {
         guard let path else { throw ChildProcessError("kcat is not installed") }
-        let process = try ChildProcess(path, ["-P", "-b", bootstrap, "-t", topic],
-                                       input: Array((lines.joined(separator: "\n") + "\n").utf8))
+        let process = try ChildProcess(
+            path,
+            ["-P", "-b", bootstrap, "-t", topic],
+            input: Array((lines.joined(separator: "\n") + "\n").utf8)
+        )
         try await check(process)
     }
 
@@ -18,17 +23,31 @@ public enum Kcat {
     public static func produce(bootstrap: String, topic: String, keyed: [(key: String, value: String)]) async throws {
         guard let path else { throw ChildProcessError("kcat is not installed") }
         let input = keyed.map { "\($0.key)\t\($0.value)" }.joined(separator: "\n") + "\n"
-        let process = try ChildProcess(path, ["-P", "-b", bootstrap, "-t", topic, "-K", "\t"], input: Array(input.utf8))
+        let process = try ChildProcess(
+            path,
+            ["-P", "-b", bootstrap, "-t", topic, "-K", "\t"],
+            input: Array(input.utf8)
+        )
         try await check(process)
     }
 
     /// Reads `count` messages from the start of `topic`, waiting up to `timeout` for them.
-    public static func consume(bootstrap: String, topic: String, count: Int, timeout: Duration = .seconds(60))
+    public static func consume(
+        bootstrap: String,
+        topic: String,
+        count: Int,
+        timeout: Duration = .seconds(60)
+    )
         async throws -> [String]
     {
         guard let path else { throw ChildProcessError("kcat is not installed") }
-        let process = try ChildProcess(path, ["-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-c", "\(count)",
-                                               "-q", "-f", "%s\n"])
+        let process = try ChildProcess(
+            path,
+            [
+                "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-c", "\(count)",
+                "-q", "-f", "%s\n",
+            ]
+        )
         let status = try await process.waitForExit(timeout: timeout)
         guard status == 0 else { throw ChildProcessError("kcat consume failed: \(process.standardError)") }
         return process.standardOutput.split(separator: "\n").map(String.init)

@@ -27,7 +27,9 @@ extension VendorSettings {
         maxAttempts: Int = 5
     ) -> VendorSettings {
         var settings = VendorSettings(
-            vendor: vendor, baseURL: baseURL, account: account,
+            vendor: vendor,
+            baseURL: baseURL,
+            account: account,
             rateLimit: .init(requests: requests, windowSeconds: windowSeconds)
         )
         settings.batching.lingerMilliseconds = 20

@@ -9,8 +9,12 @@ public final class ChildProcess: Sendable {
     private let exitStatus = Watched<Int32?>(nil)
 
     /// Starts `executable` with `arguments`, feeding `input` on standard input if given.
-    public init(_ executable: String, _ arguments: [String], input: [UInt8]? = nil,
-                environment: [String: String]? = nil) throws {
+    public init(
+        _ executable: String,
+        _ arguments: [String],
+        input: [UInt8]? = nil,
+        environment: [String: String]? = nil
+    ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -94,7 +98,8 @@ private struct ProcessBox: @unchecked Sendable {
 public final class Watched<Value: Sendable>: Sendable {
     private struct State {
         var value: Value
-        var waiters: [UInt64: (predicate: @Sendable (Value) -> Bool, continuation: CheckedContinuation<Value, any Error>)] = [:]
+        var waiters:
+            [UInt64: (predicate: @Sendable (Value) -> Bool, continuation: CheckedContinuation<Value, any Error>)] = [:]
         var nextWaiter: UInt64 = 0
     }
 

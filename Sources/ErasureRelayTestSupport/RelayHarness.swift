@@ -32,8 +32,13 @@ public func withRelay<Result: Sendable>(
     collector: OutcomeCollector,
     _ body: () async throws -> Result
 ) async throws -> Result {
-    try await withRelay(configuration: configuration, bootstrapServers: bootstrapServers, logger: logger,
-                        observer: { collector.record($0) }, body)
+    try await withRelay(
+        configuration: configuration,
+        bootstrapServers: bootstrapServers,
+        logger: logger,
+        observer: { collector.record($0) },
+        body
+    )
 }
 
 /// Runs a ``RelayApplication`` in a service group for the length of `body`, then shuts it down gracefully.
@@ -44,8 +49,12 @@ public func withRelay<Result: Sendable>(
     observer: @escaping @Sendable (Outcome) -> Void,
     _ body: () async throws -> Result
 ) async throws -> Result {
-    let relay = RelayApplication(configuration: configuration, bootstrapServers: bootstrapServers, logger: logger,
-                                 observer: observer)
+    let relay = RelayApplication(
+        configuration: configuration,
+        bootstrapServers: bootstrapServers,
+        logger: logger,
+        observer: observer
+    )
     let group = ServiceGroup(services: [relay], gracefulShutdownSignals: [], logger: logger)
     return try await withThrowingTaskGroup(of: Void.self) { tasks in
         tasks.addTask { try await group.run() }
@@ -115,8 +124,12 @@ public struct HostileMessage: Sendable, CustomStringConvertible {
         return try manifest.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { line in
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
             let bytes = try Data(contentsOf: folder.appendingPathComponent(columns[0]))
-            return HostileMessage(name: columns[0], bytes: Array(bytes), code: columns[1],
-                                  field: columns.count > 2 && !columns[2].isEmpty ? columns[2] : nil)
+            return HostileMessage(
+                name: columns[0],
+                bytes: Array(bytes),
+                code: columns[1],
+                field: columns.count > 2 && !columns[2].isEmpty ? columns[2] : nil
+            )
         }
     }
 }

@@ -37,7 +37,10 @@ public struct RawHTTP: Sendable {
     }
 
     public func call(
-        _ method: HTTPMethod, _ url: String, headers: [(String, String)] = [], body: String? = nil
+        _ method: HTTPMethod,
+        _ url: String,
+        headers: [(String, String)] = [],
+        body: String? = nil
     ) async throws -> (status: Int, headers: HTTPHeaders, body: String) {
         var request = HTTPClientRequest(url: url)
         request.method = method

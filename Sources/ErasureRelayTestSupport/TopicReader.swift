@@ -16,12 +16,17 @@ public enum TopicReader {
     ) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
             configuration: .init(bootstrapServers: bootstrap, properties: ["enable.auto.commit": "false"]),
-            groupID: "topic-reader-\(UUID().uuidString)", logger: logger
+            groupID: "topic-reader-\(UUID().uuidString)",
+            logger: logger
         )
         let partitions = try await consumer.partitionCount(topic: topic)
-        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<partitions).map {
-            (TopicPartition(topic: topic, partition: Int32($0)), Int64(0))
-        }))
+        try consumer.assign(
+            Dictionary(
+                uniqueKeysWithValues: (0..<partitions).map {
+                    (TopicPartition(topic: topic, partition: Int32($0)), Int64(0))
+                }
+            )
+        )
         var messages: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
         while messages.count < count && ContinuousClock.now < deadline {

@@ -94,7 +94,10 @@ public final class KafkaConsumer: @unchecked Sendable {
                 guard let context = ClientContext.from(client: client) as? Context else { return }
                 var committed: [TopicPartition: Int64] = [:]
                 if let partitions {
-                    for element in UnsafeBufferPointer(start: partitions.pointee.elems, count: Int(partitions.pointee.cnt))
+                    for element in UnsafeBufferPointer(
+                        start: partitions.pointee.elems,
+                        count: Int(partitions.pointee.cnt)
+                    )
                     where element.err == RD_KAFKA_RESP_ERR_NO_ERROR && element.offset >= 0 {
                         committed[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] =
                             element.offset
@@ -147,8 +150,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///   `max.poll.interval.ms` leaves the group.
     /// - Parameter maxEvents: the most messages one call returns.
     public func poll(timeout: Duration, maxEvents: Int = 1) async -> [KafkaConsumerEvent] {
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000
-            + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            clamping: timeout.components.seconds * 1000
+                + timeout.components.attoseconds / 1_000_000_000_000_000
+        )
         let handle = UncheckedHandle(pointer: handle)
         let context = context.takeUnretainedValue()
         return await blockingCalls.run {
@@ -229,18 +234,23 @@ public final class KafkaConsumer: @unchecked Sendable {
         let milliseconds = Int32(timeout.components.seconds * 1000)
         let outcome: Result<[TopicPartition: Int64], KafkaError> = await blockingCalls.run {
             do throws(KafkaError) {
-                return .success(try RDKafkaTopicPartitionList.withList(partitions) { list throws(KafkaError) in
-                    let result = rd_kafka_committed(handle.pointer, list, milliseconds)
-                    if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-                        throw KafkaError(code: .client, responseError: result, context: "committed offsets")
+                return .success(
+                    try RDKafkaTopicPartitionList.withList(partitions) { list throws(KafkaError) in
+                        let result = rd_kafka_committed(handle.pointer, list, milliseconds)
+                        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                            throw KafkaError(code: .client, responseError: result, context: "committed offsets")
+                        }
+                        var offsets: [TopicPartition: Int64] = [:]
+                        for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
+                            let partition = TopicPartition(
+                                topic: String(cString: element.topic),
+                                partition: element.partition
+                            )
+                            offsets[partition] = element.offset
+                        }
+                        return offsets
                     }
-                    var offsets: [TopicPartition: Int64] = [:]
-                    for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) {
-                        let partition = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
-                        offsets[partition] = element.offset
-                    }
-                    return offsets
-                })
+                )
             } catch {
                 return .failure(error)
             }
@@ -270,10 +280,17 @@ public final class KafkaConsumer: @unchecked Sendable {
                 var low: Int64 = 0
                 var high: Int64 = 0
                 let error = rd_kafka_query_watermark_offsets(
-                    handle.pointer, partition.topic, partition.partition, &low, &high, milliseconds
+                    handle.pointer,
+                    partition.topic,
+                    partition.partition,
+                    &low,
+                    &high,
+                    milliseconds
                 )
                 guard error == RD_KAFKA_RESP_ERR_NO_ERROR else {
-                    return .failure(KafkaError(code: .client, responseError: error, context: "watermarks of \(partition)"))
+                    return .failure(
+                        KafkaError(code: .client, responseError: error, context: "watermarks of \(partition)")
+                    )
                 }
                 offsets[partition] = (low, high)
             }
@@ -310,10 +327,15 @@ public final class KafkaConsumer: @unchecked Sendable {
             defer { rd_kafka_metadata_destroy(metadata) }
             let topics = UnsafeBufferPointer(start: metadata.pointee.topics, count: Int(metadata.pointee.topic_cnt))
             guard let entry = topics.first(where: { String(cString: $0.topic) == topic }),
-                  entry.err == RD_KAFKA_RESP_ERR_NO_ERROR
+                entry.err == RD_KAFKA_RESP_ERR_NO_ERROR
             else {
-                return .failure(KafkaError(code: .client, message: "topic \(topic) not found in metadata",
-                                           isRetriable: true))
+                return .failure(
+                    KafkaError(
+                        code: .client,
+                        message: "topic \(topic) not found in metadata",
+                        isRetriable: true
+                    )
+                )
             }
             return .success(Int(entry.partition_cnt))
         }
@@ -334,8 +356,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !alreadyClosed else { return }
         let result = rd_kafka_consumer_close(handle)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("Kafka consumer close reported an error",
-                           metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"])
+            logger.warning(
+                "Kafka consumer close reported an error",
+                metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"]
+            )
         }
         rd_kafka_destroy(handle)
         context.release()
@@ -360,13 +384,15 @@ public final class KafkaConsumer: @unchecked Sendable {
         let topic = fields.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
         let value = fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) } ?? []
         let key = fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) }
-        return .message(KafkaMessage(
-            topicPartition: TopicPartition(topic: topic, partition: fields.partition),
-            offset: fields.offset,
-            key: key,
-            value: value,
-            headers: headers(of: message)
-        ))
+        return .message(
+            KafkaMessage(
+                topicPartition: TopicPartition(topic: topic, partition: fields.partition),
+                offset: fields.offset,
+                key: key,
+                value: value,
+                headers: headers(of: message)
+            )
+        )
     }
 
     private static func headers(of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [KafkaHeader] {
@@ -449,7 +475,8 @@ extension KafkaConsumer {
             let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
             switch error {
             case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-                let failure = cooperative
+                let failure =
+                    cooperative
                     ? rd_kafka_incremental_assign(client, partitions).map {
                         KafkaError(code: .rebalance, consuming: $0, context: "incremental assign")
                     }
@@ -463,14 +490,17 @@ extension KafkaConsumer {
                 // Pause state outlives a revoke and re-assignment of the same partition, and librdkafka cannot be
                 // asked for it, so every new assignment is set explicitly to what the pipeline wants now. Holds
                 // ended with the revoke, so only the pipeline-wide pause applies.
-                _ = paused ? rd_kafka_pause_partitions(client, partitions) : rd_kafka_resume_partitions(client, partitions)
+                _ =
+                    paused
+                    ? rd_kafka_pause_partitions(client, partitions) : rd_kafka_resume_partitions(client, partitions)
                 logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
             case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
                 let lost = rd_kafka_assignment_lost(client) != 0
                 hooks.beforeRevoke?(changed, state.withLock { $0.assignment }.subtracting(changed))
                 // Offsets are stored as requests finish, so everything done is already stored here, before the
                 // unassign that commits it.
-                let failure = cooperative
+                let failure =
+                    cooperative
                     ? rd_kafka_incremental_unassign(client, partitions).map {
                         KafkaError(code: .rebalance, consuming: $0, context: "incremental unassign")
                     }
@@ -481,8 +511,10 @@ extension KafkaConsumer {
                     state.events.append(.revoked(changed, lost: lost))
                     if let failure { state.events.append(.error(failure)) }
                 }
-                logger.debug("Kafka partitions revoked",
-                             metadata: ["kafka.partitions": "\(changed.sorted())", "kafka.lost": "\(lost)"])
+                logger.debug(
+                    "Kafka partitions revoked",
+                    metadata: ["kafka.partitions": "\(changed.sorted())", "kafka.lost": "\(lost)"]
+                )
             default:
                 let failure = KafkaError(code: .rebalance, responseError: error, context: "rebalance")
                 _ = cooperative ? nil : rd_kafka_assign(client, nil)
@@ -491,7 +523,8 @@ extension KafkaConsumer {
         }
 
         private static func failure(_ result: rd_kafka_resp_err_t, context: String) -> KafkaError? {
-            result == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(code: .rebalance, responseError: result, context: context)
+            result == RD_KAFKA_RESP_ERR_NO_ERROR
+                ? nil : KafkaError(code: .rebalance, responseError: result, context: context)
         }
     }
 }

@@ -56,8 +56,14 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    init(code: Code, message: String, librdkafkaCode: Int32? = nil, librdkafkaName: String? = nil,
-         isRetriable: Bool = false, isFatal: Bool = false) {
+    init(
+        code: Code,
+        message: String,
+        librdkafkaCode: Int32? = nil,
+        librdkafkaName: String? = nil,
+        isRetriable: Bool = false,
+        isFatal: Bool = false
+    ) {
         self.code = code
         self.message = message
         self.librdkafkaCode = librdkafkaCode

@@ -112,12 +112,20 @@ public final class KafkaProducer: @unchecked Sendable {
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
         let result = await blockingCalls.run { rd_kafka_flush(handle.pointer, milliseconds) }
         if result != RD_KAFKA_RESP_ERR_NO_ERROR {
-            logger.warning("Kafka producer flush left messages undelivered",
-                           metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"])
+            logger.warning(
+                "Kafka producer flush left messages undelivered",
+                metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"]
+            )
         }
     }
 
-    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64)
+    private func enqueue(
+        topic: String,
+        key: [UInt8]?,
+        value: [UInt8],
+        headers: [KafkaHeader],
+        token: UInt64
+    )
         -> KafkaError?
     {
         while true {
@@ -131,8 +139,14 @@ public final class KafkaProducer: @unchecked Sendable {
             let result = value.withUnsafeMutableBytes { valueBytes in
                 withOptionalBytes(key) { keyBytes in
                     erasure_relay_produce(
-                        handle, topic, keyBytes.baseAddress, keyBytes.count, valueBytes.baseAddress, valueBytes.count,
-                        headerList, UnsafeMutableRawPointer(bitPattern: UInt(token))
+                        handle,
+                        topic,
+                        keyBytes.baseAddress,
+                        keyBytes.count,
+                        valueBytes.baseAddress,
+                        valueBytes.count,
+                        headerList,
+                        UnsafeMutableRawPointer(bitPattern: UInt(token))
                     )
                 }
             }
@@ -201,14 +215,20 @@ extension KafkaProducer {
             guard let continuation = state.withLock({ $0.waiting.removeValue(forKey: token) }) else { return }
             if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
                 let topic = message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-                continuation.resume(returning: .success(DeliveryReport(
-                    topicPartition: TopicPartition(topic: topic, partition: message.partition),
-                    offset: message.offset
-                )))
+                continuation.resume(
+                    returning: .success(
+                        DeliveryReport(
+                            topicPartition: TopicPartition(topic: topic, partition: message.partition),
+                            offset: message.offset
+                        )
+                    )
+                )
             } else {
-                continuation.resume(returning: .failure(
-                    KafkaError(code: .delivery, responseError: message.err, context: "delivery")
-                ))
+                continuation.resume(
+                    returning: .failure(
+                        KafkaError(code: .delivery, responseError: message.err, context: "delivery")
+                    )
+                )
             }
         }
     }

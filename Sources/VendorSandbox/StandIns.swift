@@ -42,9 +42,9 @@ extension StandIn {
 enum SandboxParsing {
     static func basicCredentials(_ header: String?) -> (String, String)? {
         guard let header, header.hasPrefix("Basic "),
-              let data = Data(base64Encoded: String(header.dropFirst(6))),
-              let text = String(data: data, encoding: .utf8),
-              let colon = text.firstIndex(of: ":")
+            let data = Data(base64Encoded: String(header.dropFirst(6))),
+            let text = String(data: data, encoding: .utf8),
+            let colon = text.firstIndex(of: ":")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }
@@ -55,15 +55,18 @@ enum SandboxParsing {
 
     static func isJSONContentType(_ value: String?) -> Bool {
         guard let value else { return false }
-        return value.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/json"
+        return value.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+            == "application/json"
     }
 
     /// Decodes one path segment; nil if it holds a character that must have been percent-encoded.
     static func decodeSegment(_ raw: Substring) -> String? {
-        let allowed = CharacterSet(charactersIn:
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@")
+        let allowed = CharacterSet(
+            charactersIn:
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=:@"
+        )
         guard raw.unicodeScalars.allSatisfy(allowed.contains), let decoded = raw.removingPercentEncoding,
-              !decoded.isEmpty, decoded != ".", decoded != ".."
+            !decoded.isEmpty, decoded != ".", decoded != ".."
         else { return nil }
         return decoded
     }
@@ -81,8 +84,10 @@ struct BrazeStandIn: StandIn {
 
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
         var answer = SandboxAnswer.json(429, ["message": "Rate limit exceeded", "errors": ["rate limited"]])
-        answer.headers = [("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(resetEpochSeconds)"),
-                          ("Retry-After", "\(retryAfterSeconds)")]
+        answer.headers = [
+            ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", "\(resetEpochSeconds)"),
+            ("Retry-After", "\(retryAfterSeconds)"),
+        ]
         return answer
     }
 
@@ -116,15 +121,15 @@ struct BrazeStandIn: StandIn {
             switch kind {
             case "user_aliases":
                 guard let alias = entry as? [String: Any], alias.count == 2,
-                      let name = alias["alias_name"] as? String, let label = alias["alias_label"] as? String,
-                      !name.isEmpty, !label.isEmpty
+                    let name = alias["alias_name"] as? String, let label = alias["alias_label"] as? String,
+                    !name.isEmpty, !label.isEmpty
                 else { return Self.fail(400, "user_aliases entries need alias_name and alias_label") }
                 identifiers.append("\(label):\(name)")
             case "email_addresses":
                 guard let object = entry as? [String: Any], object.count == 2,
-                      let email = object["email"] as? String, email.contains("@"),
-                      let prioritization = object["prioritization"] as? [String],
-                      Self.validPrioritization(prioritization)
+                    let email = object["email"] as? String, email.contains("@"),
+                    let prioritization = object["prioritization"] as? [String],
+                    Self.validPrioritization(prioritization)
                 else { return Self.fail(400, "email_addresses entries need email and a valid prioritization") }
                 identifiers.append(email)
             default:
@@ -155,21 +160,25 @@ struct MoEngageStandIn: StandIn {
 
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
         var answer = SandboxAnswer.json(
-            429, ["status": "fail", "title": "Too Many Requests", "description": "Rate limit exceeded"]
+            429,
+            ["status": "fail", "title": "Too Many Requests", "description": "Rate limit exceeded"]
         )
         answer.headers = [("Retry-After", "\(retryAfterSeconds)")]
         return answer
     }
 
     private static func fail(_ status: Int, _ type: String, _ message: String) -> SandboxAnswer {
-        .json(status, ["status": "fail", "error": ["message": message, "type": type, "request_id": UUID().uuidString]])
+        .json(
+            status,
+            ["status": "fail", "error": ["message": message, "type": type, "request_id": UUID().uuidString]]
+        )
     }
 
     func answer(_ call: SandboxCall) -> SandboxAnswer {
         guard call.rawPath == "/v1/customer/delete/bulk" else { return Self.fail(404, "Not Found", "Unknown path") }
         guard call.method == "POST" else { return Self.fail(405, "Method Not Allowed", "Use POST") }
         guard let credentials = SandboxParsing.basicCredentials(call.headers["authorization"]),
-              credentials == (workspaceID, apiKey)
+            credentials == (workspaceID, apiKey)
         else { return Self.fail(401, "Authentication required", "APP_KEY/APP_SECRET mismatch") }
         guard call.query["app_id"] == workspaceID, call.query.count == 1 else {
             return Self.fail(403, "Forbidden", "Invalid or blocked app_id")
@@ -178,16 +187,25 @@ struct MoEngageStandIn: StandIn {
             return Self.fail(415, "Unsupported Media Type", "Content-Type must be application/json")
         }
         guard let body = SandboxParsing.jsonObject(call.body), body.count == 2,
-              let type = body["identity_type"] as? String, ["customer_id", "moengage_id"].contains(type),
-              let value = body["identity_value"] as? String, !value.isEmpty
+            let type = body["identity_type"] as? String, ["customer_id", "moengage_id"].contains(type),
+            let value = body["identity_value"] as? String, !value.isEmpty
         else {
-            return Self.fail(400, "Bad Request", "Body must be {identity_type: customer_id|moengage_id, identity_value}")
+            return Self.fail(
+                400,
+                "Bad Request",
+                "Body must be {identity_type: customer_id|moengage_id, identity_value}"
+            )
         }
         if value.hasPrefix(unknownUserPrefix) {
-            return Self.fail(400, "Not Found", "User doesn't exists with \(type.replacingOccurrences(of: "_", with: " "))")
+            return Self.fail(
+                400,
+                "Not Found",
+                "User doesn't exists with \(type.replacingOccurrences(of: "_", with: " "))"
+            )
         }
         var answer = SandboxAnswer.json(
-            200, ["status": "success", "message": "Your request has been accepted and will be processed soon."]
+            200,
+            ["status": "success", "message": "Your request has been accepted and will be processed soon."]
         )
         answer.deletion = (type, [value], 1)
         return answer
@@ -217,11 +235,11 @@ struct MoEngageGDPRStandIn: StandIn {
     func answer(_ call: SandboxCall) -> SandboxAnswer {
         let prefix = "/v1/opengdpr_requests/"
         guard call.rawPath.hasPrefix(prefix), call.rawQuery == nil,
-              SandboxParsing.decodeSegment(call.rawPath.dropFirst(prefix.count)) == appID
+            SandboxParsing.decodeSegment(call.rawPath.dropFirst(prefix.count)) == appID
         else { return Self.fail(404, "Not Found", "Unknown path") }
         guard call.method == "POST" else { return Self.fail(405, "Method Not Allowed", "Use POST") }
         guard let credentials = SandboxParsing.basicCredentials(call.headers["authorization"]),
-              credentials == (appID, apiKey)
+            credentials == (appID, apiKey)
         else { return Self.fail(401, "Authentication required", "Invalid credentials") }
         guard SandboxParsing.isJSONContentType(call.headers["content-type"]) else {
             return Self.fail(415, "Unsupported Media Type", "Content-Type must be application/json")
@@ -236,23 +254,34 @@ struct MoEngageGDPRStandIn: StandIn {
             return Self.fail(400, "MissingAttributeError", "Missing attribute: \(attribute)")
         }
         guard body["request_type"] as? String == "erasure", body["api_version"] as? String == "1.0",
-              let submitted = body["submitted_time"] as? String, submitted.count >= 20,
-              let identities = body["identities"] as? [Any], !identities.isEmpty
-        else { return Self.fail(400, "MissingAttributeError", "Invalid request_type, api_version, submitted_time or identities") }
+            let submitted = body["submitted_time"] as? String, submitted.count >= 20,
+            let identities = body["identities"] as? [Any], !identities.isEmpty
+        else {
+            return Self.fail(
+                400,
+                "MissingAttributeError",
+                "Invalid request_type, api_version, submitted_time or identities"
+            )
+        }
         var values: [String] = []
         var types: [String] = []
         for identity in identities {
             guard let object = identity as? [String: Any], object.count == 2,
-                  let type = object["identity_type"] as? String, Self.identityTypes.contains(type),
-                  let value = object["identity_value"] as? String, !value.isEmpty
-            else { return Self.fail(400, "MissingAttributeError", "Each identity needs identity_type and identity_value") }
+                let type = object["identity_type"] as? String, Self.identityTypes.contains(type),
+                let value = object["identity_value"] as? String, !value.isEmpty
+            else {
+                return Self.fail(400, "MissingAttributeError", "Each identity needs identity_type and identity_value")
+            }
             values.append(value)
             types.append(type)
         }
-        var answer = SandboxAnswer.json(200, [
-            "status": "success", "message": "Your request has been accepted and will be processed soon.",
-            "request_id": UUID().uuidString.lowercased(),
-        ])
+        var answer = SandboxAnswer.json(
+            200,
+            [
+                "status": "success", "message": "Your request has been accepted and will be processed soon.",
+                "request_id": UUID().uuidString.lowercased(),
+            ]
+        )
         answer.deletion = ("identities", zip(types, values).map { "\($0):\($1)" }, identities.count)
         return answer
     }
@@ -283,7 +312,7 @@ struct EngageLabStandIn: StandIn {
         }
         guard call.method == "DELETE" else { return Self.fail(405, 405, "Method not allowed") }
         guard let credentials = SandboxParsing.basicCredentials(call.headers["authorization"]),
-              credentials == (appKey, masterSecret)
+            credentials == (appKey, masterSecret)
         else { return Self.fail(401, 1004, "Authentication failed") }
         guard call.body.isEmpty else { return Self.fail(400, 1003, "DELETE takes no body") }
         var answer = SandboxAnswer.json(200, ["success": true])

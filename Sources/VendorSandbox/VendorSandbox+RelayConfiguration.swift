@@ -9,17 +9,27 @@ extension VendorSandbox {
         var settings: [VendorID: VendorSettings] = [:]
         for vendor in SandboxVendor.allCases {
             let id = VendorID(rawValue: vendor.rawValue)!
-            let account: VendorSettings.Account = switch vendor {
-            case .braze:
-                .braze(apiKey: Secret(credentials.brazeAPIKey), emailPrioritization: ["identified", "most_recently_updated"])
-            case .moengage:
-                .moengage(workspaceID: credentials.moengageWorkspaceID, apiKey: Secret(credentials.moengageAPIKey))
-            case .moengageGDPR:
-                .moengageGDPR(appID: credentials.moengageGDPRAppID, apiKey: Secret(credentials.moengageGDPRAPIKey),
-                              maxPayloadBytes: 131_072)
-            case .engagelab:
-                .engagelab(appKey: credentials.engagelabAppKey, masterSecret: Secret(credentials.engagelabMasterSecret))
-            }
+            let account: VendorSettings.Account =
+                switch vendor {
+                case .braze:
+                    .braze(
+                        apiKey: Secret(credentials.brazeAPIKey),
+                        emailPrioritization: ["identified", "most_recently_updated"]
+                    )
+                case .moengage:
+                    .moengage(workspaceID: credentials.moengageWorkspaceID, apiKey: Secret(credentials.moengageAPIKey))
+                case .moengageGDPR:
+                    .moengageGDPR(
+                        appID: credentials.moengageGDPRAppID,
+                        apiKey: Secret(credentials.moengageGDPRAPIKey),
+                        maxPayloadBytes: 131_072
+                    )
+                case .engagelab:
+                    .engagelab(
+                        appKey: credentials.engagelabAppKey,
+                        masterSecret: Secret(credentials.engagelabMasterSecret)
+                    )
+                }
             let quota = configuration.quotas[vendor].map {
                 VendorSettings.RateLimit(requests: $0.requests, windowSeconds: max(1, Int($0.windowSeconds)))
             }

@@ -24,7 +24,9 @@ public final class VendorSandbox: Service {
     private let logger: Logger
     private let ledgers: [SandboxVendor: SandboxLedger]
     private let standIns: [SandboxVendor: any StandIn]
-    private let boundPorts = Mutex<(ports: [SandboxVendor: Int], waiting: [CheckedContinuation<Void, Never>])>(([:], []))
+    private let boundPorts = Mutex<(ports: [SandboxVendor: Int], waiting: [CheckedContinuation<Void, Never>])>(
+        ([:], [])
+    )
 
     public init(configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger) {
         self.configuration = configuration
@@ -32,15 +34,23 @@ public final class VendorSandbox: Service {
         let credentials = configuration.credentials
         let standIns: [any StandIn] = [
             BrazeStandIn(apiKey: credentials.brazeAPIKey),
-            MoEngageStandIn(workspaceID: credentials.moengageWorkspaceID, apiKey: credentials.moengageAPIKey,
-                            unknownUserPrefix: configuration.unknownUserPrefix),
+            MoEngageStandIn(
+                workspaceID: credentials.moengageWorkspaceID,
+                apiKey: credentials.moengageAPIKey,
+                unknownUserPrefix: configuration.unknownUserPrefix
+            ),
             MoEngageGDPRStandIn(appID: credentials.moengageGDPRAppID, apiKey: credentials.moengageGDPRAPIKey),
             EngageLabStandIn(appKey: credentials.engagelabAppKey, masterSecret: credentials.engagelabMasterSecret),
         ]
         self.standIns = Dictionary(uniqueKeysWithValues: standIns.map { ($0.vendor, $0) })
-        self.ledgers = Dictionary(uniqueKeysWithValues: SandboxVendor.allCases.map { vendor in
-            (vendor, SandboxLedger(quota: configuration.quotas[vendor] ?? .init(requests: 1_000_000, windowSeconds: 1)))
-        })
+        self.ledgers = Dictionary(
+            uniqueKeysWithValues: SandboxVendor.allCases.map { vendor in
+                (
+                    vendor,
+                    SandboxLedger(quota: configuration.quotas[vendor] ?? .init(requests: 1_000_000, windowSeconds: 1))
+                )
+            }
+        )
     }
 
     /// Serves the four stand-ins until graceful shutdown.
@@ -146,8 +156,10 @@ public final class VendorSandbox: Service {
         appLogger.logLevel = max(logger.logLevel, .warning)
         return Application(
             responder: responder,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.ports[vendor] ?? 0),
-                                 serverName: "erasure-relay-sandbox-\(vendor.rawValue)"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.ports[vendor] ?? 0),
+                serverName: "erasure-relay-sandbox-\(vendor.rawValue)"
+            ),
             onServerRunning: { [weak self] channel in
                 self?.listening(vendor, port: channel.localAddress?.port ?? 0)
             },
@@ -163,8 +175,12 @@ public final class VendorSandbox: Service {
     private static func serve(_ call: SandboxCall, standIn: any StandIn, ledger: SandboxLedger) async -> SandboxAnswer {
         let answer = standIn.answer(call)
         if let deletion = answer.deletion {
-            await ledger.accepted(kind: deletion.kind, identifiers: deletion.identifiers, bodyBytes: call.body.count,
-                                  batchSize: deletion.batchSize)
+            await ledger.accepted(
+                kind: deletion.kind,
+                identifiers: deletion.identifiers,
+                bodyBytes: call.body.count,
+                batchSize: deletion.batchSize
+            )
         } else if answer.status != 429 && !(answer.status == 400 && answer.body.contains("Not Found")) {
             await ledger.malformed()
         }
@@ -196,7 +212,7 @@ public final class VendorSandbox: Service {
         case ("POST", "/_sandbox/quota"):
             let object = SandboxParsing.jsonObject(call.body)
             guard let requests = object?["requests"] as? Int,
-                  let window = (object?["window_seconds"] as? NSNumber)?.doubleValue
+                let window = (object?["window_seconds"] as? NSNumber)?.doubleValue
             else { return Response(status: .badRequest) }
             await ledger.setQuota(.init(requests: requests, windowSeconds: window))
             body = Data("{}".utf8)
@@ -224,8 +240,12 @@ public final class VendorSandbox: Service {
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         return SandboxCall(
-            method: request.method.rawValue, rawPath: String(target[..<pathEnd]), query: query, rawQuery: rawQuery,
-            headers: headers, body: body
+            method: request.method.rawValue,
+            rawPath: String(target[..<pathEnd]),
+            query: query,
+            rawQuery: rawQuery,
+            headers: headers,
+            body: body
         )
     }
 }

@@ -36,22 +36,35 @@ struct BrokerFaultTests {
         try await withRelayTestbed(partitions: 4, brokers: 3, logger: logger) { testbed in
             let broker = testbed.broker
             let configuration = testbed.configuration
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
-                                collector: collector) {
-                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
-                                       keyed: Array(requests.prefix(200)))
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: broker.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
+                try await Kcat.produce(
+                    bootstrap: broker.bootstrapServers,
+                    topic: "user-erasure",
+                    keyed: Array(requests.prefix(200))
+                )
                 _ = try await collector.wait(for: 1)
                 // Outcomes fail to produce for a while, then commits fail.
                 broker.failNextRequests(apiKey: Self.produceAPI, error: Self.notLeaderForPartition, count: 8)
                 broker.failNextRequests(apiKey: Self.produceAPI, error: Self.requestTimedOut, count: 4)
                 broker.failNextRequests(apiKey: Self.offsetCommitAPI, error: Self.notCoordinator, count: 4)
-                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
-                                       keyed: Array(requests[200..<400]))
+                try await Kcat.produce(
+                    bootstrap: broker.bootstrapServers,
+                    topic: "user-erasure",
+                    keyed: Array(requests[200..<400])
+                )
                 _ = try await collector.wait(for: 250)
                 // The group's coordinator moves to another broker.
                 broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 3)
-                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure",
-                                       keyed: Array(requests[400...]))
+                try await Kcat.produce(
+                    bootstrap: broker.bootstrapServers,
+                    topic: "user-erasure",
+                    keyed: Array(requests[400...])
+                )
                 _ = try await collector.wait(for: count, timeout: .seconds(120))
             }
             await Self.expectEveryRequestDone(sandbox: testbed.sandbox, collector: collector)
@@ -61,7 +74,8 @@ struct BrokerFaultTests {
             // would be processed again, never lost.
             let reader = try KafkaConsumer(
                 configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
-                groupID: configuration.kafka.groupID, logger: logger
+                groupID: configuration.kafka.groupID,
+                logger: logger
             )
             let partitions = (0..<4).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
             let committed = try await reader.committedOffsets(for: partitions)
@@ -96,8 +110,12 @@ struct BrokerFaultTests {
             configuration.vendors[.braze]!.rateLimit = .init(requests: 100, windowSeconds: 1)
             // Outcome sends give up within the outage, so the relay must also recover from timed-out sends.
             configuration.kafka.properties["message.timeout.ms"] = "1000"
-            try await withRelay(configuration: configuration, bootstrapServers: broker.bootstrapServers, logger: logger,
-                                collector: collector) {
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: broker.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", keyed: requests)
                 _ = try await collector.wait(for: 100)
                 // Broker 2 comes back once outcome sends have timed out because of it, before the group session

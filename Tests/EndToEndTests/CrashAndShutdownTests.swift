@@ -26,17 +26,17 @@ struct CrashAndShutdownTests {
                 .appendingPathComponent("erasure-relay-crash-\(UUID()).yaml").path
             // EngageLab at 300 calls a second keeps a few thousand requests in flight for several seconds.
             try """
-                kafka:
-                  bootstrap_servers: "\(bootstrap)"
-                  group_id: crash-test
-                  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500", auto.commit.interval.ms: "200" }
-                vendors:
-                  braze: { base_url: "\(urls[.braze]!)", api_key: sandbox-braze-key }
-                  engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
-                               master_secret: sandbox-master-secret, rate_limit: { requests: 300, window_seconds: 1 } }
-                http: { host: 127.0.0.1, port: 0 }
-                pipeline: { drain_timeout_seconds: 20 }
-                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            kafka:
+              bootstrap_servers: "\(bootstrap)"
+              group_id: crash-test
+              properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500", auto.commit.interval.ms: "200" }
+            vendors:
+              braze: { base_url: "\(urls[.braze]!)", api_key: sandbox-braze-key }
+              engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
+                           master_secret: sandbox-master-secret, rate_limit: { requests: 300, window_seconds: 1 } }
+            http: { host: 127.0.0.1, port: 0 }
+            pipeline: { drain_timeout_seconds: 20 }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: configPath) }
             try await body(bootstrap, configPath, sandbox)
         }
@@ -46,16 +46,25 @@ struct CrashAndShutdownTests {
 
     private func requests(_ count: Int) -> [(key: String, value: String)] {
         (0..<count).map { index in
-            ("k\(index)", requestJSON(id: "req-\(index)", subject: [
-                "external_id": "user-\(index)", "engagelab_registration_ids": ["reg-\(index)"],
-            ]))
+            (
+                "k\(index)",
+                requestJSON(
+                    id: "req-\(index)",
+                    subject: [
+                        "external_id": "user-\(index)", "engagelab_registration_ids": ["reg-\(index)"],
+                    ]
+                )
+            )
         }
     }
 
     /// Every outcome on the topic, by request id (duplicates included), once every request has one.
     private func outcomes(bootstrap: String, atLeast count: Int) async throws -> [String: [Outcome]] {
-        let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
-                                         groupID: "outcome-reader-\(UUID())", logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
+            groupID: "outcome-reader-\(UUID())",
+            logger: logger
+        )
         try consumer.subscribe(topics: ["user-erasure-outcomes"])
         let partitions = (0..<4).map { TopicPartition(topic: "user-erasure-outcomes", partition: Int32($0)) }
         var byID: [String: [Outcome]] = [:]
@@ -103,7 +112,9 @@ struct CrashAndShutdownTests {
             #expect(Set(deleted) == Set((0..<count).map { "reg-\($0)" }), "an identifier never reached the vendor")
             let duplicateOutcomes = byID.values.reduce(0) { $0 + $1.count } - count
             let duplicateCalls = deleted.count - count
-            print("crash test: \(kills) kills, \(duplicateOutcomes) duplicate outcomes, \(duplicateCalls) repeated EngageLab calls")
+            print(
+                "crash test: \(kills) kills, \(duplicateOutcomes) duplicate outcomes, \(duplicateCalls) repeated EngageLab calls"
+            )
             #expect(kills == 3)
         }
     }
@@ -119,8 +130,11 @@ struct CrashAndShutdownTests {
             #expect(relay.standardOutput.contains("Draining in-flight requests"))
 
             // Every offset the group committed is covered by published outcomes.
-            let reader = try KafkaConsumer(configuration: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
-                                           groupID: "crash-test", logger: logger)
+            let reader = try KafkaConsumer(
+                configuration: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
+                groupID: "crash-test",
+                logger: logger
+            )
             let partitions = (0..<4).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
             let committed = try await reader.committedOffsets(for: partitions)
             await reader.close()
@@ -134,7 +148,10 @@ struct CrashAndShutdownTests {
                 let offset = max(0, committed[partition] ?? 0)
                 committedTotal += offset
                 let missing = (0..<offset).filter { !(covered[partition.partition]?.contains($0) ?? false) }
-                #expect(missing.isEmpty, "\(partition) committed to \(offset) with \(missing.count) requests unpublished")
+                #expect(
+                    missing.isEmpty,
+                    "\(partition) committed to \(offset) with \(missing.count) requests unpublished"
+                )
             }
             #expect(committedTotal > 0, "nothing was committed before shutdown")
             #expect(committedTotal < Int64(count), "shutdown came after the backlog was done; the test proved nothing")

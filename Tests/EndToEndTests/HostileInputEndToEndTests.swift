@@ -17,32 +17,53 @@ struct HostileInputEndToEndTests {
             let sandbox = testbed.sandbox
             // Everything on one partition, in order, with a valid request last: it must not be held up.
             let producer = try KafkaProducer(
-                configuration: .init(bootstrapServers: testbed.bootstrapServers,
-                                     properties: ["message.max.bytes": "2097152"]),
+                configuration: .init(
+                    bootstrapServers: testbed.bootstrapServers,
+                    properties: ["message.max.bytes": "2097152"]
+                ),
                 logger: logger
             )
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await producer.run() }
                 defer { group.cancelAll() }
                 for message in corpus {
-                    try await producer.send(topic: "user-erasure", key: Array(message.name.utf8), value: message.bytes,
-                                            headers: [KafkaHeader(name: "origin", value: "dsr-portal")])
+                    try await producer.send(
+                        topic: "user-erasure",
+                        key: Array(message.name.utf8),
+                        value: message.bytes,
+                        headers: [KafkaHeader(name: "origin", value: "dsr-portal")]
+                    )
                 }
-                try await producer.send(topic: "user-erasure", key: nil, value: Array(requestJSON(
-                    id: "after-the-hostile-ones", subject: ["engagelab_registration_ids": ["reg-after"]],
-                    vendors: ["engagelab"]
-                ).utf8))
+                try await producer.send(
+                    topic: "user-erasure",
+                    key: nil,
+                    value: Array(
+                        requestJSON(
+                            id: "after-the-hostile-ones",
+                            subject: ["engagelab_registration_ids": ["reg-after"]],
+                            vendors: ["engagelab"]
+                        ).utf8
+                    )
+                )
             }
-            try await withRelay(configuration: testbed.configuration, bootstrapServers: testbed.bootstrapServers,
-                                logger: logger, collector: collector) {
+            try await withRelay(
+                configuration: testbed.configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
                 _ = try await collector.wait(for: corpus.count + 1)
             }
             #expect(await sandbox.record(of: .engagelab).deleted["registration_id"] == ["reg-after"])
             for vendor in SandboxVendor.allCases where vendor != .engagelab {
                 #expect(await sandbox.record(of: vendor).calls == 0, "a hostile message reached \(vendor)")
             }
-            return try await TopicReader.read(bootstrap: testbed.bootstrapServers, topic: "user-erasure-dlq",
-                                              count: corpus.count, logger: logger)
+            return try await TopicReader.read(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure-dlq",
+                count: corpus.count,
+                logger: logger
+            )
         }
         let outcomes = collector.all.sorted { $0.source.offset < $1.source.offset }
         #expect(outcomes.count == corpus.count + 1)

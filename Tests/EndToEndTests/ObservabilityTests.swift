@@ -25,24 +25,41 @@ struct ObservabilityTests {
         let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let health = RelayHealth()
         let collector = OutcomeCollector()
-        let identifiers = ["pii-external-7", "pii-person@example.com", "+15559876543", "pii-braze-9", "pii-reg-3",
-                           "pii-alias-name", "pii-gaid"]
+        let identifiers = [
+            "pii-external-7", "pii-person@example.com", "+15559876543", "pii-braze-9", "pii-reg-3",
+            "pii-alias-name", "pii-gaid",
+        ]
         let requests = [
-            requestJSON(id: "obs-1", subject: [
-                "external_id": identifiers[0], "email": identifiers[1], "phone": identifiers[2], "braze_id": identifiers[3],
-                "engagelab_registration_ids": [identifiers[4]],
-                "user_aliases": [["alias_name": identifiers[5], "alias_label": "crm"]], "google_advertising_id": identifiers[6],
-            ]),
+            requestJSON(
+                id: "obs-1",
+                subject: [
+                    "external_id": identifiers[0], "email": identifiers[1], "phone": identifiers[2],
+                    "braze_id": identifiers[3],
+                    "engagelab_registration_ids": [identifiers[4]],
+                    "user_aliases": [["alias_name": identifiers[5], "alias_label": "crm"]],
+                    "google_advertising_id": identifiers[6],
+                ]
+            ),
             requestJSON(id: "obs-2", subject: ["email": "not-an-email-\(identifiers[0])"]),
         ]
         try await withSandbox(logger: logger) { sandbox async throws in
             configuration.vendors = await sandbox.relayVendorSettings()
-            let relay = RelayApplication(configuration: configuration, bootstrapServers: broker.bootstrapServers,
-                                         health: health, metrics: metrics, logger: logger)
+            let relay = RelayApplication(
+                configuration: configuration,
+                bootstrapServers: broker.bootstrapServers,
+                health: health,
+                metrics: metrics,
+                logger: logger
+            )
             let port = Watched<Int?>(nil)
-            let operations = OperationsServer(host: "127.0.0.1", port: 0, health: health,
-                                              metrics: { registry.emitToBuffer() }, logger: logger,
-                                              onListening: { bound in port.update { $0 = bound } })
+            let operations = OperationsServer(
+                host: "127.0.0.1",
+                port: 0,
+                health: health,
+                metrics: { registry.emitToBuffer() },
+                logger: logger,
+                onListening: { bound in port.update { $0 = bound } }
+            )
             let group = ServiceGroup(services: [operations, relay], gracefulShutdownSignals: [], logger: logger)
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await group.run() }
@@ -50,16 +67,21 @@ struct ObservabilityTests {
                 let http = RawHTTP()
                 #expect(try await http.call(.GET, base + "/healthz").status == 200)
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: requests)
-                let outcomes = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-outcomes",
-                                                      count: 2)
+                let outcomes = try await Kcat.consume(
+                    bootstrap: broker.bootstrapServers,
+                    topic: "user-erasure-outcomes",
+                    count: 2
+                )
                 for line in outcomes { collector.record(try JSONDecoder().decode(Outcome.self, from: Data(line.utf8))) }
                 #expect(try await http.call(.GET, base + "/readyz").status == 200)
                 let text = try await http.call(.GET, base + "/metrics").body
-                for name in ["erasure_relay_requests_consumed_total 2", "erasure_relay_outcomes_total{status=\"completed\"} 1",
-                             "erasure_relay_outcomes_total{status=\"rejected\"} 1", "erasure_relay_vendor_calls_total",
-                             "erasure_relay_vendor_call_duration_seconds_bucket", "erasure_relay_vendor_batch_size",
-                             "erasure_relay_requests_in_flight",
-                             "erasure_relay_outcome_publish_duration_seconds"] {
+                for name in [
+                    "erasure_relay_requests_consumed_total 2", "erasure_relay_outcomes_total{status=\"completed\"} 1",
+                    "erasure_relay_outcomes_total{status=\"rejected\"} 1", "erasure_relay_vendor_calls_total",
+                    "erasure_relay_vendor_call_duration_seconds_bucket", "erasure_relay_vendor_batch_size",
+                    "erasure_relay_requests_in_flight",
+                    "erasure_relay_outcome_publish_duration_seconds",
+                ] {
                     #expect(text.contains(name), "missing \(name)")
                 }
                 for identifier in identifiers { #expect(!text.contains(identifier)) }
@@ -72,8 +94,11 @@ struct ObservabilityTests {
         let lines = capture.all
         #expect(lines.count > 20)
         #expect(lines.contains { $0.contains("\"level\":\"trace\"") || $0.contains("\"level\":\"debug\"") })
-        let secrets = identifiers + ["sandbox-braze-key", "sandbox-moengage-key", "sandbox-gdpr-key", "sandbox-master-secret",
-                                     "Authorization", "Bearer ", "Basic "]
+        let secrets =
+            identifiers + [
+                "sandbox-braze-key", "sandbox-moengage-key", "sandbox-gdpr-key", "sandbox-master-secret",
+                "Authorization", "Bearer ", "Basic ",
+            ]
         for line in lines {
             for secret in secrets {
                 #expect(!line.contains(secret), "a log line holds \(secret): \(line)")

@@ -34,8 +34,12 @@ struct ParkingAndReplayTests {
         configuration.parking.maxDelaySeconds = delaySeconds
         configuration.pipeline.drainTimeoutSeconds = drainTimeoutSeconds ?? configuration.pipeline.drainTimeoutSeconds
         await testbed.sandbox.inject(.status(500), count: 1_000_000, into: .moengage)
-        try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers, logger: logger,
-                            collector: collector) {
+        try await withRelay(
+            configuration: configuration,
+            bootstrapServers: testbed.bootstrapServers,
+            logger: logger,
+            collector: collector
+        ) {
             try await body(configuration)
         }
     }
@@ -50,18 +54,29 @@ struct ParkingAndReplayTests {
         try await withRelayTestbed(partitions: 2, logger: self.logger) { testbed in
             let bootstrap = testbed.bootstrapServers
             let sandbox = testbed.sandbox
-            try await withOutage(on: testbed, maxParks: 1000, delaySeconds: 1, logger: logger,
-                                 collector: collector) { configuration in
+            try await withOutage(
+                on: testbed,
+                maxParks: 1000,
+                delaySeconds: 1,
+                logger: logger,
+                collector: collector
+            ) { configuration in
                 try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests(count))
-                let parked = try await TopicReader.read(bootstrap: bootstrap, topic: "user-erasure-retry",
-                                                        count: count, logger: logger)
+                let parked = try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-retry",
+                    count: count,
+                    logger: logger
+                )
                 for record in parked {
                     let progress = try #require(try RequestProgress(headers: record.headers))
                     #expect(progress.pendingVendors == [.moengage])
                     #expect(progress.source.topic == "user-erasure")
                     #expect(progress.results.first { $0.vendor == .braze }?.status == .accepted)
-                    #expect(requests(count).map { Array($0.value.utf8) }.contains(record.value),
-                            "the parked record carries the request unchanged")
+                    #expect(
+                        requests(count).map { Array($0.value.utf8) }.contains(record.value),
+                        "the parked record carries the request unchanged"
+                    )
                 }
                 // While MoEngage is down, no outcome is published, yet every request's offset is committed.
                 try await expectCommitted(upTo: count, broker: bootstrap, group: configuration.kafka.groupID)
@@ -92,8 +107,13 @@ struct ParkingAndReplayTests {
         try await withRelayTestbed(partitions: 2, logger: self.logger) { testbed in
             let bootstrap = testbed.bootstrapServers
             let sandbox = testbed.sandbox
-            try await withOutage(on: testbed, maxParks: 1, delaySeconds: 1, logger: logger,
-                                 collector: collector) { configuration in
+            try await withOutage(
+                on: testbed,
+                maxParks: 1,
+                delaySeconds: 1,
+                logger: logger,
+                collector: collector
+            ) { configuration in
                 try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests(count))
                 let failed = try await collector.wait(for: count)
                 for outcome in failed {
@@ -103,11 +123,18 @@ struct ParkingAndReplayTests {
                     // At most two calls on the first pass and two after the one park; fewer once the lane knows
                     // MoEngage is down.
                     #expect(moengage.attempts <= 4)
-                    #expect(moengage.error?.hasPrefix("retries exhausted") == true
-                        || moengage.error?.hasPrefix("vendor unavailable") == true, "\(moengage.error ?? "")")
+                    #expect(
+                        moengage.error?.hasPrefix("retries exhausted") == true
+                            || moengage.error?.hasPrefix("vendor unavailable") == true,
+                        "\(moengage.error ?? "")"
+                    )
                 }
-                let deadLetters = try await TopicReader.read(bootstrap: bootstrap, topic: "user-erasure-dlq",
-                                                             count: count, logger: logger)
+                let deadLetters = try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-dlq",
+                    count: count,
+                    logger: logger
+                )
                 for record in deadLetters {
                     #expect(record.header(DeadLetterHeader.errorCode) == "retries_exhausted")
                     #expect(record.header(RequestProgress.Header.pendingVendors) == "moengage")
@@ -116,7 +143,9 @@ struct ParkingAndReplayTests {
                 let replayed = Recorded<String>()
                 let summary = try await DeadLetterReplay(selection: .init()).run(
                     kafka: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
-                    topics: configuration.kafka, dryRun: false, logger: logger
+                    topics: configuration.kafka,
+                    dryRun: false,
+                    logger: logger
                 ) { replayed.append($0.requestID ?? "-") }
                 #expect(summary == .init(replayed: count, skipped: 0, unreadable: 0))
                 #expect(Set(replayed.values) == Set((0..<count).map { "r-\($0)" }))
@@ -143,12 +172,18 @@ struct ParkingAndReplayTests {
         // A park would wait an hour: the next attempt is brought forward to the deadline instead.
         try await withRelayTestbed(partitions: 1, logger: self.logger) { testbed in
             let bootstrap = testbed.bootstrapServers
-            try await withOutage(on: testbed, maxParks: 1000, delaySeconds: 3600, logger: logger,
-                                 collector: collector) { _ in
+            try await withOutage(
+                on: testbed,
+                maxParks: 1000,
+                delaySeconds: 3600,
+                logger: logger,
+                collector: collector
+            ) { _ in
                 // The deadline is set once the relay is in the group, so that it falls after the first attempt.
                 try await capture.wait(forLineContaining: "Partitions assigned")
                 let deadline = Timestamp.now().adding(seconds: 3)
-                let request = #"{"request_id":"r-late","regulation":"ccpa","submitted_at":"2026-11-22T10:00:00Z","#
+                let request =
+                    #"{"request_id":"r-late","regulation":"ccpa","submitted_at":"2026-11-22T10:00:00Z","#
                     + #""deadline":"\#(deadline.rfc3339)","subject":{"external_id":"u-late"}}"#
                 sent.append((request, deadline))
                 try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", lines: [request])
@@ -160,9 +195,14 @@ struct ParkingAndReplayTests {
             #expect(outcome.completedAt >= deadline)
             // Two calls before the park, two more at the deadline.
             #expect(outcome.vendors.first { $0.vendor == .moengage }?.attempts == 4)
-            let deadLetter = try #require(try await TopicReader.read(
-                bootstrap: bootstrap, topic: "user-erasure-dlq", count: 1, logger: logger
-            ).first)
+            let deadLetter = try #require(
+                try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-dlq",
+                    count: 1,
+                    logger: logger
+                ).first
+            )
             #expect(deadLetter.header(DeadLetterHeader.errorCode) == "deadline_passed")
             #expect(deadLetter.value == Array(request.utf8))
         }
@@ -173,15 +213,26 @@ struct ParkingAndReplayTests {
         let logger = capture.logger(label: "parking", level: .debug)
         try await withRelayTestbed(partitions: 1, logger: self.logger) { testbed in
             let bootstrap = testbed.bootstrapServers
-            try await withOutage(on: testbed, maxParks: 1000, delaySeconds: 3600, drainTimeoutSeconds: 20,
-                                 logger: logger, collector: OutcomeCollector()) { _ in
+            try await withOutage(
+                on: testbed,
+                maxParks: 1000,
+                delaySeconds: 3600,
+                drainTimeoutSeconds: 20,
+                logger: logger,
+                collector: OutcomeCollector()
+            ) { _ in
                 try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests(1))
                 try await capture.wait(forLineContaining: "Parked request read before its time")
             }
-            #expect(!capture.all.contains { $0.contains("Drain timeout reached") },
-                    "shutdown waited for a parked record")
-            let reader = try KafkaConsumer(configuration: .init(bootstrapServers: bootstrap),
-                                           groupID: RelayConfiguration.Kafka().groupID, logger: logger)
+            #expect(
+                !capture.all.contains { $0.contains("Drain timeout reached") },
+                "shutdown waited for a parked record"
+            )
+            let reader = try KafkaConsumer(
+                configuration: .init(bootstrapServers: bootstrap),
+                groupID: RelayConfiguration.Kafka().groupID,
+                logger: logger
+            )
             let request = TopicPartition(topic: "user-erasure", partition: 0)
             let parked = TopicPartition(topic: "user-erasure-retry", partition: 0)
             let committed = try await reader.committedOffsets(for: [request, parked])
@@ -193,8 +244,11 @@ struct ParkingAndReplayTests {
 
     /// Waits until the group has committed `count` requests over the request topic's partitions.
     private func expectCommitted(upTo count: Int, broker: String, group: String) async throws {
-        let reader = try KafkaConsumer(configuration: .init(bootstrapServers: broker, properties: fastGroupProperties),
-                                       groupID: group, logger: logger)
+        let reader = try KafkaConsumer(
+            configuration: .init(bootstrapServers: broker, properties: fastGroupProperties),
+            groupID: group,
+            logger: logger
+        )
         let partitions = (0..<2).map { TopicPartition(topic: "user-erasure", partition: Int32($0)) }
         let deadline = ContinuousClock.now + .seconds(30)
         var committed: Int64 = 0

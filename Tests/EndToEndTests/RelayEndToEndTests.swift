@@ -13,11 +13,14 @@ struct RelayEndToEndTests {
     @Test func requestsBecomeVendorCallsAndOutcomes() async throws {
         let collector = OutcomeCollector()
         let requests = [
-            requestJSON(id: "full", subject: [
-                "external_id": "u-1", "braze_id": "b-1", "moengage_id": "m-1", "email": "one@example.com",
-                "phone": "+15550000001", "engagelab_registration_ids": ["reg-1", "reg_2"],
-                "user_aliases": [["alias_name": "a-1", "alias_label": "crm"]],
-            ]),
+            requestJSON(
+                id: "full",
+                subject: [
+                    "external_id": "u-1", "braze_id": "b-1", "moengage_id": "m-1", "email": "one@example.com",
+                    "phone": "+15550000001", "engagelab_registration_ids": ["reg-1", "reg_2"],
+                    "user_aliases": [["alias_name": "a-1", "alias_label": "crm"]],
+                ]
+            ),
             requestJSON(id: "braze-only", regulation: "ccpa", subject: ["external_id": "u-2"], vendors: ["braze"]),
             requestJSON(id: "engagelab-skips", subject: ["braze_id": "b-3"], vendors: ["braze", "engagelab"]),
             requestJSON(id: "unknown-user", subject: ["external_id": "unknown-4"], vendors: ["moengage"]),
@@ -27,12 +30,17 @@ struct RelayEndToEndTests {
         try await withRelayTestbed(partitions: 3, logger: logger) { testbed in
             let broker = testbed.broker
             let sandbox = testbed.sandbox
-            try await withRelay(configuration: testbed.configuration, bootstrapServers: broker.bootstrapServers,
-                                logger: logger, collector: collector) {
+            try await withRelay(
+                configuration: testbed.configuration,
+                bootstrapServers: broker.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: requests)
                 _ = try await collector.wait(for: requests.count)
             }
-            let outcomes = Dictionary(collector.all.compactMap { o in o.requestID.map { ($0, o) } }) { first, _ in first }
+            let outcomes = Dictionary(collector.all.compactMap { o in o.requestID.map { ($0, o) } }) { first, _ in first
+            }
             #expect(collector.all.count == requests.count)
 
             let full = try #require(outcomes["full"])
@@ -60,12 +68,17 @@ struct RelayEndToEndTests {
             #expect(Set(braze.deleted["external_ids"] ?? []) == ["u-1", "u-2"])
             #expect(Set(braze.deleted["braze_ids"] ?? []) == ["b-1", "b-3"])
             #expect(braze.deleted["email_addresses"] == ["one@example.com"])
-            #expect(await sandbox.record(of: .engagelab).deleted["registration_id"].map(Set.init) == ["reg-1", "reg_2"])
+            #expect(
+                await sandbox.record(of: .engagelab).deleted["registration_id"].map(Set.init) == ["reg-1", "reg_2"]
+            )
             #expect(await sandbox.record(of: .moengage).deleted["customer_id"] == ["u-1"])
 
             // What an independent client reads from the topics.
-            let published = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-outcomes",
-                                                   count: requests.count)
+            let published = try await Kcat.consume(
+                bootstrap: broker.bootstrapServers,
+                topic: "user-erasure-outcomes",
+                count: requests.count
+            )
             #expect(published.count == requests.count)
             for line in published {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -74,25 +87,35 @@ struct RelayEndToEndTests {
                     #expect(!line.contains(identifier), "an outcome holds an identifier")
                 }
             }
-            let deadLetters = try await Kcat.consume(bootstrap: broker.bootstrapServers, topic: "user-erasure-dlq",
-                                                     count: 2)
+            let deadLetters = try await Kcat.consume(
+                bootstrap: broker.bootstrapServers,
+                topic: "user-erasure-dlq",
+                count: 2
+            )
             #expect(Set(deadLetters) == [requests[4], requests[5]])
         }
     }
 
     @Test func offsetsAreCommittedOnlyOnceOutcomesArePublished() async throws {
         let collector = OutcomeCollector()
-        let requests = (0..<30).map { requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]) }
+        let requests = (0..<30).map {
+            requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"])
+        }
         try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
-            try await withRelay(configuration: testbed.configuration, bootstrapServers: testbed.bootstrapServers,
-                                logger: logger, collector: collector) {
+            try await withRelay(
+                configuration: testbed.configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
                 try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", lines: requests)
                 _ = try await collector.wait(for: requests.count)
             }
             // After a clean shutdown the group's committed offset is past every request.
             let consumer = try KafkaConsumer(
                 configuration: .init(bootstrapServers: testbed.bootstrapServers, properties: fastGroupProperties),
-                groupID: testbed.configuration.kafka.groupID, logger: logger
+                groupID: testbed.configuration.kafka.groupID,
+                logger: logger
             )
             let partition = TopicPartition(topic: "user-erasure", partition: 0)
             #expect(try await consumer.committedOffsets(for: [partition])[partition] == 30)
@@ -113,32 +136,49 @@ struct ServiceProcessTests {
         #expect(bootstrap.hasPrefix("127.0.0.1:"))
         try await withSandbox(logger: logger) { sandbox async throws in
             let urls = await sandbox.baseURLs()
-            let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml").path
+            let configPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "erasure-relay-\(UUID()).yaml"
+            ).path
             try """
-                kafka:
-                  bootstrap_servers: "${TEST_BOOTSTRAP}"
-                  group_id: process-test
-                  properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
-                vendors:
-                  braze: { base_url: "\(urls[.braze]!)", api_key: "${BRAZE_KEY_FROM_ENV}" }
-                  engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
-                               master_secret: sandbox-master-secret }
-                http: { host: 127.0.0.1, port: 0 }
-                """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            kafka:
+              bootstrap_servers: "${TEST_BOOTSTRAP}"
+              group_id: process-test
+              properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+            vendors:
+              braze: { base_url: "\(urls[.braze]!)", api_key: "${BRAZE_KEY_FROM_ENV}" }
+              engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
+                           master_secret: sandbox-master-secret }
+            http: { host: 127.0.0.1, port: 0 }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: configPath) }
             var environment = ProcessInfo.processInfo.environment
             environment["TEST_BOOTSTRAP"] = bootstrap
             environment["BRAZE_KEY_FROM_ENV"] = "sandbox-braze-key"
             let relay = try ChildProcess(executable, ["run", "--config", configPath], environment: environment)
-            try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", lines: [
-                requestJSON(id: "from-kcat", subject: ["external_id": "u-77", "engagelab_registration_ids": ["reg-77"]]),
-            ])
-            let outcomes = try await Kcat.consume(bootstrap: bootstrap, topic: "user-erasure-outcomes", count: 1,
-                                                  timeout: .seconds(90))
+            try await Kcat.produce(
+                bootstrap: bootstrap,
+                topic: "user-erasure",
+                lines: [
+                    requestJSON(
+                        id: "from-kcat",
+                        subject: ["external_id": "u-77", "engagelab_registration_ids": ["reg-77"]]
+                    )
+                ]
+            )
+            let outcomes = try await Kcat.consume(
+                bootstrap: bootstrap,
+                topic: "user-erasure-outcomes",
+                count: 1,
+                timeout: .seconds(90)
+            )
             let outcome = try #require(try JSONSerialization.jsonObject(with: Data(outcomes[0].utf8)) as? [String: Any])
             #expect(outcome["request_id"] as? String == "from-kcat")
             #expect(outcome["status"] as? String == "completed")
-            #expect((outcome["vendors"] as? [[String: Any]])?.compactMap { $0["vendor"] as? String } == ["braze", "engagelab"])
+            #expect(
+                (outcome["vendors"] as? [[String: Any]])?.compactMap { $0["vendor"] as? String } == [
+                    "braze", "engagelab",
+                ]
+            )
             #expect(await sandbox.record(of: .braze).deleted["external_ids"] == ["u-77"])
             #expect(await sandbox.record(of: .engagelab).deleted["registration_id"] == ["reg-77"])
             try await relay.waitForOutput(containing: "Outcome published")
@@ -147,16 +187,30 @@ struct ServiceProcessTests {
             // the retry topic, where the running service reads it again and rejects it again, from the same source.
             try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", lines: ["not json"])
             _ = try await Kcat.consume(bootstrap: bootstrap, topic: "user-erasure-dlq", count: 1)
-            let dryRun = try ChildProcess(executable, ["replay", "--config", configPath, "--dry-run"], environment: environment)
+            let dryRun = try ChildProcess(
+                executable,
+                ["replay", "--config", configPath, "--dry-run"],
+                environment: environment
+            )
             #expect(try await dryRun.waitForExit(timeout: .seconds(60)) == 0, "\(dryRun.standardError)")
             #expect(dryRun.standardOutput.hasPrefix("-\tinvalid_json\tuser-erasure-dlq["), "\(dryRun.standardOutput)")
             #expect(dryRun.standardError.contains("Would replay 1 record(s)"), "\(dryRun.standardError)")
-            let replay = try ChildProcess(executable, ["replay", "--config", configPath, "--code", "invalid_json"],
-                                          environment: environment)
+            let replay = try ChildProcess(
+                executable,
+                ["replay", "--config", configPath, "--code", "invalid_json"],
+                environment: environment
+            )
             #expect(try await replay.waitForExit(timeout: .seconds(60)) == 0, "\(replay.standardError)")
-            #expect(replay.standardError.contains("Replayed 1 record(s) to user-erasure-retry"), "\(replay.standardError)")
-            let all = try await Kcat.consume(bootstrap: bootstrap, topic: "user-erasure-outcomes", count: 3,
-                                             timeout: .seconds(60))
+            #expect(
+                replay.standardError.contains("Replayed 1 record(s) to user-erasure-retry"),
+                "\(replay.standardError)"
+            )
+            let all = try await Kcat.consume(
+                bootstrap: bootstrap,
+                topic: "user-erasure-outcomes",
+                count: 3,
+                timeout: .seconds(60)
+            )
             let rejected = try all.dropFirst().map { line in
                 try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             }

@@ -23,14 +23,31 @@ struct ReplicaQuotaTests {
         let first = OutcomeCollector()
         let second = OutcomeCollector()
         try await withRelayTestbed(partitions: 4, sandbox: sandboxConfiguration, logger: logger) { testbed in
-            try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure",
-                                   keyed: requests.enumerated().map { ("key-\($0.offset)", $0.element) })
+            try await Kcat.produce(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure",
+                keyed: requests.enumerated().map { ("key-\($0.offset)", $0.element) }
+            )
             var configuration = testbed.configuration
             configuration.vendors = configuration.vendors.filter { $0.key == .engagelab }
-            try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers,
-                                logger: logger, observer: { all.record($0); first.record($0) }) {
-                try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers,
-                                    logger: logger, observer: { all.record($0); second.record($0) }) {
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                observer: {
+                    all.record($0)
+                    first.record($0)
+                }
+            ) {
+                try await withRelay(
+                    configuration: configuration,
+                    bootstrapServers: testbed.bootstrapServers,
+                    logger: logger,
+                    observer: {
+                        all.record($0)
+                        second.record($0)
+                    }
+                ) {
                     // Both replicas stay up until the whole backlog is done.
                     _ = try await all.wait(for: count, timeout: .seconds(120))
                 }

@@ -13,9 +13,16 @@ struct VendorFaultTests {
     @Test func burstsStormsHangsResetsAndOutagesEndInTheRightStatusWithinBudget() async throws {
         let count = 30
         let requests = (0..<count).map { index in
-            (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: [
-                "external_id": "u-\(index)", "email": "p\(index)@example.com", "engagelab_registration_ids": ["reg-\(index)"],
-            ]))
+            (
+                key: "k\(index)",
+                value: requestJSON(
+                    id: "r-\(index)",
+                    subject: [
+                        "external_id": "u-\(index)", "email": "p\(index)@example.com",
+                        "engagelab_registration_ids": ["reg-\(index)"],
+                    ]
+                )
+            )
         }
         let collector = OutcomeCollector()
         let maxAttempts = 6
@@ -44,26 +51,41 @@ struct VendorFaultTests {
             await sandbox.inject(.reset, count: 3, into: .engagelab)
             // MoEngage bulk delete is down for good: every request fails there once its retries run out.
             await sandbox.inject(.status(500), count: 10_000, into: .moengage)
-            try await withRelay(configuration: configuration, bootstrapServers: testbed.bootstrapServers,
-                                logger: logger, collector: collector) {
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
                 try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", keyed: requests)
                 _ = try await collector.wait(for: count, timeout: .seconds(150))
             }
             for vendor in SandboxVendor.allCases {
-                #expect(await sandbox.record(of: vendor).quotaViolations == 0, "\(vendor) saw more calls than its quota")
+                #expect(
+                    await sandbox.record(of: vendor).quotaViolations == 0,
+                    "\(vendor) saw more calls than its quota"
+                )
             }
             let braze = await sandbox.record(of: .braze)
             #expect(Set(braze.deleted["external_ids"] ?? []) == Set((0..<count).map { "u-\($0)" }))
             #expect(Set(braze.deleted["email_addresses"] ?? []) == Set((0..<count).map { "p\($0)@example.com" }))
-            #expect(Set(await sandbox.record(of: .engagelab).deleted["registration_id"] ?? [])
-                == Set((0..<count).map { "reg-\($0)" }))
+            #expect(
+                Set(await sandbox.record(of: .engagelab).deleted["registration_id"] ?? [])
+                    == Set((0..<count).map { "reg-\($0)" })
+            )
             // A slow answer that outlasts the timeout under load is retried: at least once, so compare sets.
-            #expect(Set(await sandbox.record(of: .moengageGDPR).deleted["identities"] ?? [])
-                == Set((0..<count).flatMap { ["ID:u-\($0)", "email:p\($0)@example.com"] }))
+            #expect(
+                Set(await sandbox.record(of: .moengageGDPR).deleted["identities"] ?? [])
+                    == Set((0..<count).flatMap { ["ID:u-\($0)", "email:p\($0)@example.com"] })
+            )
             #expect(await sandbox.record(of: .moengage).acceptedCalls == 0)
             // Each failed request left a dead-letter record naming the vendor to replay.
-            let deadLetters = try await TopicReader.read(bootstrap: testbed.bootstrapServers, topic: "user-erasure-dlq",
-                                                         count: count, logger: logger)
+            let deadLetters = try await TopicReader.read(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure-dlq",
+                count: count,
+                logger: logger
+            )
             for record in deadLetters {
                 #expect(record.header(DeadLetterHeader.errorCode) == "retries_exhausted")
                 #expect(record.header(RequestProgress.Header.pendingVendors) == "moengage")
@@ -73,7 +95,10 @@ struct VendorFaultTests {
         #expect(Set(outcomes.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
         let moengageAttempts = outcomes.flatMap(\.vendors).filter { $0.vendor == .moengage }.map(\.attempts)
         #expect(moengageAttempts.contains(maxAttempts))
-        #expect(moengageAttempts.reduce(0, +) < count * maxAttempts, "the lane went on calling a vendor known to be down")
+        #expect(
+            moengageAttempts.reduce(0, +) < count * maxAttempts,
+            "the lane went on calling a vendor known to be down"
+        )
         for outcome in outcomes {
             #expect(outcome.status == .failed, "moengage is down, so every request must fail")
             for result in outcome.vendors {
@@ -82,8 +107,11 @@ struct VendorFaultTests {
                     // The first requests spend the whole budget; then the lane knows the vendor is down and stops
                     // calling it for the others.
                     #expect(result.status == .failed)
-                    #expect(result.error == "retries exhausted after \(maxAttempts) attempts: HTTP 500"
-                        || result.error?.hasPrefix("vendor unavailable (HTTP 500)") == true, "\(result.error ?? "")")
+                    #expect(
+                        result.error == "retries exhausted after \(maxAttempts) attempts: HTTP 500"
+                            || result.error?.hasPrefix("vendor unavailable (HTTP 500)") == true,
+                        "\(result.error ?? "")"
+                    )
                 } else {
                     #expect(result.status == .accepted, "\(result.vendor): \(result.error ?? "")")
                 }

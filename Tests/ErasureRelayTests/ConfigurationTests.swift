@@ -1,26 +1,29 @@
-import Foundation
 import ErasureRelay
+import Foundation
 import Testing
 
 @Suite("Configuration")
 struct ConfigurationTests {
     @Test func readsTheDocumentedExample() throws {
-        let configuration = try RelayConfiguration(yaml: """
-            kafka:
-              bootstrap_servers: "broker-1:9092,broker-2:9092"
-              group_id: "erasure-relay"
-              properties: { security.protocol: SASL_SSL, sasl.username: "${SASL_USER:-relay}" }
-            vendors:
-              braze:         { base_url: "https://rest.iad-01.braze.com", api_key: "${BRAZE_API_KEY}",
-                               rate_limit: { requests: 20000, window_seconds: 60 } }
-              moengage:      { data_center: "02", workspace_id: "WS", api_key: "k",
-                               rate_limit: { requests: 5000, window_seconds: 60 } }
-              moengage_gdpr: { base_url: "https://api-01.moengage.com", app_id: "APP", api_key: "k",
-                               batch: { max_size: 1 } }
-              engagelab:     { region: "usva", app_key: "a", master_secret: "s", max_concurrency: 2 }
-            http:
-              port: 9191
-            """, environment: ["BRAZE_API_KEY": "brz-secret"])
+        let configuration = try RelayConfiguration(
+            yaml: """
+                kafka:
+                  bootstrap_servers: "broker-1:9092,broker-2:9092"
+                  group_id: "erasure-relay"
+                  properties: { security.protocol: SASL_SSL, sasl.username: "${SASL_USER:-relay}" }
+                vendors:
+                  braze:         { base_url: "https://rest.iad-01.braze.com", api_key: "${BRAZE_API_KEY}",
+                                   rate_limit: { requests: 20000, window_seconds: 60 } }
+                  moengage:      { data_center: "02", workspace_id: "WS", api_key: "k",
+                                   rate_limit: { requests: 5000, window_seconds: 60 } }
+                  moengage_gdpr: { base_url: "https://api-01.moengage.com", app_id: "APP", api_key: "k",
+                                   batch: { max_size: 1 } }
+                  engagelab:     { region: "usva", app_key: "a", master_secret: "s", max_concurrency: 2 }
+                http:
+                  port: 9191
+                """,
+            environment: ["BRAZE_API_KEY": "brz-secret"]
+        )
         #expect(configuration.kafka.bootstrapServers == "broker-1:9092,broker-2:9092")
         #expect(configuration.kafka.requestTopic == "user-erasure")
         #expect(configuration.kafka.deadLetterTopic == "user-erasure-dlq")
@@ -28,7 +31,10 @@ struct ConfigurationTests {
         #expect(configuration.http.port == 9191)
         #expect(configuration.vendors.count == 4)
         let braze = try #require(configuration.vendors[.braze])
-        guard case .braze(let apiKey, let prioritization) = braze.account else { Issue.record("not braze"); return }
+        guard case .braze(let apiKey, let prioritization) = braze.account else {
+            Issue.record("not braze")
+            return
+        }
         #expect(apiKey.value == "brz-secret")
         #expect(prioritization == ["identified", "most_recently_updated"])
         #expect(configuration.vendors[.moengage]?.baseURL == "https://api-02.moengage.com")
@@ -51,10 +57,13 @@ struct ConfigurationTests {
     }
 
     @Test func readsParking() throws {
-        let configuration = try RelayConfiguration(yaml: """
-            kafka: { retry_topic: "erasure-retry" }
-            parking: { max_parks: 5, initial_delay_seconds: 10, max_delay_seconds: 90 }
-            """, environment: [:])
+        let configuration = try RelayConfiguration(
+            yaml: """
+                kafka: { retry_topic: "erasure-retry" }
+                parking: { max_parks: 5, initial_delay_seconds: 10, max_delay_seconds: 90 }
+                """,
+            environment: [:]
+        )
         #expect(configuration.kafka.retryTopic == "erasure-retry")
         #expect(configuration.kafka.topics.contains("erasure-retry"))
         #expect(configuration.parking.maxParks == 5)
@@ -66,34 +75,42 @@ struct ConfigurationTests {
 
     @Test func readsBrazeHostsByInstanceName() throws {
         let configuration = try RelayConfiguration(
-            yaml: "vendors: { braze: { instance: US-03, api_key: k } }", environment: [:]
+            yaml: "vendors: { braze: { instance: US-03, api_key: k } }",
+            environment: [:]
         )
         #expect(configuration.vendors[.braze]?.baseURL == "https://rest.iad-03.braze.com")
     }
 
-    @Test("Bad input names the key", arguments: [
-        ("kafka: { bootstrap_servers: [a, b] }", "kafka.bootstrap_servers"),
-        ("kafka: { group: x }", "kafka.group"),
-        ("vendors: { mailchimp: {} }", "vendors.mailchimp"),
-        ("vendors: { braze: { base_url: 'https://x.example' } }", "vendors.braze.api_key"),
-        ("vendors: { braze: { api_key: '${NOT_SET}' } }", "vendors.braze.api_key"),
-        ("vendors: { braze: { api_key: k, base_url: 'http://rest.example.com' } }", "vendors.braze.base_url"),
-        ("vendors: { braze: { api_key: k, instance: US-99 } }", "vendors.braze.instance"),
-        ("vendors: { braze: { api_key: k, rate_limit: { requests: 0 } } }", "vendors.braze.rate_limit.requests"),
-        ("vendors: { braze: { api_key: k, rate_limit: { requests: many } } }", "vendors.braze.rate_limit.requests"),
-        ("vendors: { braze: { api_key: k, batch: { max_size: 51 } } }", "vendors.braze.batch.max_size"),
-        ("vendors: { braze: { api_key: k, email_prioritization: [identified, unidentified] } }",
-         "vendors.braze.email_prioritization"),
-        ("vendors: { moengage_gdpr: { app_id: a, api_key: k, max_payload_bytes: 200000 } }",
-         "vendors.moengage_gdpr.max_payload_bytes"),
-        ("http: { port: 70000 }", "http.port"),
-        ("pipeline: { max_in_flight: 10, resume_below: 10 }", "pipeline.resume_below"),
-        ("parking: { max_parks: -1 }", "parking.max_parks"),
-        ("parking: { initial_delay_seconds: 600, max_delay_seconds: 60 }", "parking.initial_delay_seconds"),
-        ("parking: { delay: 5 }", "parking.delay"),
-        ("unknown: 1", "unknown"),
-        ("- a\n- b", ""),
-    ])
+    @Test(
+        "Bad input names the key",
+        arguments: [
+            ("kafka: { bootstrap_servers: [a, b] }", "kafka.bootstrap_servers"),
+            ("kafka: { group: x }", "kafka.group"),
+            ("vendors: { mailchimp: {} }", "vendors.mailchimp"),
+            ("vendors: { braze: { base_url: 'https://x.example' } }", "vendors.braze.api_key"),
+            ("vendors: { braze: { api_key: '${NOT_SET}' } }", "vendors.braze.api_key"),
+            ("vendors: { braze: { api_key: k, base_url: 'http://rest.example.com' } }", "vendors.braze.base_url"),
+            ("vendors: { braze: { api_key: k, instance: US-99 } }", "vendors.braze.instance"),
+            ("vendors: { braze: { api_key: k, rate_limit: { requests: 0 } } }", "vendors.braze.rate_limit.requests"),
+            ("vendors: { braze: { api_key: k, rate_limit: { requests: many } } }", "vendors.braze.rate_limit.requests"),
+            ("vendors: { braze: { api_key: k, batch: { max_size: 51 } } }", "vendors.braze.batch.max_size"),
+            (
+                "vendors: { braze: { api_key: k, email_prioritization: [identified, unidentified] } }",
+                "vendors.braze.email_prioritization"
+            ),
+            (
+                "vendors: { moengage_gdpr: { app_id: a, api_key: k, max_payload_bytes: 200000 } }",
+                "vendors.moengage_gdpr.max_payload_bytes"
+            ),
+            ("http: { port: 70000 }", "http.port"),
+            ("pipeline: { max_in_flight: 10, resume_below: 10 }", "pipeline.resume_below"),
+            ("parking: { max_parks: -1 }", "parking.max_parks"),
+            ("parking: { initial_delay_seconds: 600, max_delay_seconds: 60 }", "parking.initial_delay_seconds"),
+            ("parking: { delay: 5 }", "parking.delay"),
+            ("unknown: 1", "unknown"),
+            ("- a\n- b", ""),
+        ]
+    )
     func namesTheKey(yaml: String, key: String) {
         #expect {
             try RelayConfiguration(yaml: yaml, environment: [:])
@@ -114,18 +131,21 @@ struct ConfigurationTests {
 @Suite("Configuration from the environment and from files")
 struct ConfigurationSourcesTests {
     @Test func environmentOverridesAnyKey() throws {
-        let configuration = try RelayConfiguration(yaml: """
-            kafka: { bootstrap_servers: "file:9092" }
-            vendors:
-              braze: { api_key: from-file, rate_limit: { requests: 100 } }
-            """, environment: [
+        let configuration = try RelayConfiguration(
+            yaml: """
+                kafka: { bootstrap_servers: "file:9092" }
+                vendors:
+                  braze: { api_key: from-file, rate_limit: { requests: 100 } }
+                """,
+            environment: [
                 "ERASURE_RELAY__KAFKA__BOOTSTRAP_SERVERS": "env:9092",
                 "ERASURE_RELAY__VENDORS__BRAZE__RATE_LIMIT__REQUESTS": "250",
                 "ERASURE_RELAY__HTTP__PORT": "9191",
                 "erasure_relay__vendors__engagelab__app_key": "ek",
                 "ERASURE_RELAY__VENDORS__ENGAGELAB__MASTER_SECRET": "es",
                 "ERASURE_RELAY__KAFKA__PROPERTIES__SASL.USERNAME": "relay",
-            ])
+            ]
+        )
         #expect(configuration.kafka.bootstrapServers == "env:9092")
         #expect(configuration.vendors[.braze]?.rateLimit.requests == 250)
         #expect(configuration.http.port == 9191)
@@ -150,7 +170,8 @@ struct ConfigurationSourcesTests {
         try "  brz-from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let configuration = try RelayConfiguration(
-            yaml: "vendors: { braze: { api_key_file: \(path) } }", environment: [:]
+            yaml: "vendors: { braze: { api_key_file: \(path) } }",
+            environment: [:]
         )
         guard case .braze(let apiKey, _) = configuration.vendors[.braze]?.account else {
             Issue.record("braze not configured")

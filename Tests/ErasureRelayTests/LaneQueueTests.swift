@@ -1,5 +1,6 @@
-@testable import ErasureRelay
 import Testing
+
+@testable import ErasureRelay
 
 @Suite("Lane queue")
 struct LaneQueueTests {
@@ -9,8 +10,12 @@ struct LaneQueueTests {
 
     private func item(_ kind: String, _ ticket: Int, at offset: Duration = .zero, bytes: Int = 4) -> LaneItem {
         let time = start.advanced(by: offset)
-        return LaneItem(ticket: ticket, item: VendorItem(kind: kind, payload: Array(repeating: 0x61, count: bytes), values: ["a"]),
-                        enqueuedAt: time, notBefore: time)
+        return LaneItem(
+            ticket: ticket,
+            item: VendorItem(kind: kind, payload: Array(repeating: 0x61, count: bytes), values: ["a"]),
+            enqueuedAt: time,
+            notBefore: time
+        )
     }
 
     private func tickets(_ decision: LaneQueue.Decision) -> [Int]? {
@@ -29,14 +34,19 @@ struct LaneQueueTests {
         #expect(instant == start.advanced(by: .milliseconds(50)))
         #expect(tickets(queue.next(now: instant, limits: limits, flush: false)) == [3])
         #expect(queue.count == 0)
-        guard case .idle = queue.next(now: instant, limits: limits, flush: false) else { Issue.record("not idle"); return }
+        guard case .idle = queue.next(now: instant, limits: limits, flush: false) else {
+            Issue.record("not idle")
+            return
+        }
     }
 
     @Test func aFullBatchOfOneKindDoesNotWaitBehindAPartialBatchOfAnother() {
         var queue = LaneQueue()
         queue.enqueue(item("a", 0))
         for ticket in 1...3 { queue.enqueue(item("b", ticket, at: .milliseconds(1))) }
-        #expect(tickets(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: false)) == [1, 2, 3])
+        #expect(
+            tickets(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: false)) == [1, 2, 3]
+        )
         #expect(tickets(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: true)) == [0])
     }
 

@@ -85,7 +85,11 @@ struct OffsetLedgerTests {
     }
 }
 
-private func tracked(_ ledger: inout OffsetLedger<Int>, _ partition: Int, _ offset: Int64) throws
+private func tracked(
+    _ ledger: inout OffsetLedger<Int>,
+    _ partition: Int,
+    _ offset: Int64
+) throws
     -> OffsetLedger<Int>.Ticket
 {
     let ticket = ledger.track(partition: partition, offset: offset)

@@ -1,22 +1,30 @@
 import ErasureRelay
+import Foundation
 import Kafka
 import Prometheus
-import Foundation
 import Testing
 
 @Suite("Outcome JSON")
 struct OutcomeTests {
     @Test func writesEveryFieldOfTheSchemaWithNullsForAbsentValues() throws {
         let outcome = Outcome(
-            requestID: nil, status: .rejected, regulation: nil,
-            receivedAt: Timestamp(millisecondsSinceEpoch: 0), completedAt: Timestamp(millisecondsSinceEpoch: 1),
-            deadline: nil, vendors: [],
+            requestID: nil,
+            status: .rejected,
+            regulation: nil,
+            receivedAt: Timestamp(millisecondsSinceEpoch: 0),
+            completedAt: Timestamp(millisecondsSinceEpoch: 1),
+            deadline: nil,
+            vendors: [],
             error: .init(RequestRejection(code: .invalidJSON, field: nil, message: "message is not valid JSON")),
             source: .init(topic: "user-erasure", partition: 3, offset: 1234)
         )
         let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.jsonBytes())) as? [String: Any])
-        #expect(Set(object.keys) == ["request_id", "status", "regulation", "received_at", "completed_at", "deadline",
-                                     "vendors", "error", "source"])
+        #expect(
+            Set(object.keys) == [
+                "request_id", "status", "regulation", "received_at", "completed_at", "deadline",
+                "vendors", "error", "source",
+            ]
+        )
         #expect(object["request_id"] is NSNull)
         #expect(object["status"] as? String == "rejected")
         #expect(object["received_at"] as? String == "1970-01-01T00:00:00.000Z")
@@ -29,9 +37,17 @@ struct OutcomeTests {
     }
 
     @Test func vendorResultsCarryCountsNotIdentifiers() throws {
-        let result = VendorResult(vendor: .moengageGDPR, status: .accepted, attempts: 2, httpStatus: 200,
-                                  identifiers: 3, reference: "ref-1")
-        let object = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(result)) as? [String: Any])
+        let result = VendorResult(
+            vendor: .moengageGDPR,
+            status: .accepted,
+            attempts: 2,
+            httpStatus: 200,
+            identifiers: 3,
+            reference: "ref-1"
+        )
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: JSONEncoder().encode(result)) as? [String: Any]
+        )
         #expect(object["vendor"] as? String == "moengage_gdpr")
         #expect(object["identifiers"] as? Int == 3)
         #expect(object["error"] is NSNull)
@@ -57,17 +73,22 @@ struct ConsumerStatisticsTests {
     @Test func reportsTheRetryTopicsLagAsTheParkedBacklog() {
         let registry = PrometheusCollectorRegistry()
         let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
-        metrics.consumerLag(statistics: """
-            {"topics":{"user-erasure":{"partitions":{"0":{"consumer_lag":12}}},
-                       "user-erasure-retry":{"partitions":{"0":{"consumer_lag":3},"1":{"consumer_lag":5}}},
-                       "user-erasure-outcomes":{"partitions":{"0":{"consumer_lag":99}}}}}
-            """, topics: RelayConfiguration.Kafka())
+        metrics.consumerLag(
+            statistics: """
+                {"topics":{"user-erasure":{"partitions":{"0":{"consumer_lag":12}}},
+                           "user-erasure-retry":{"partitions":{"0":{"consumer_lag":3},"1":{"consumer_lag":5}}},
+                           "user-erasure-outcomes":{"partitions":{"0":{"consumer_lag":99}}}}}
+                """,
+            topics: RelayConfiguration.Kafka()
+        )
         let lines = Set(registry.emitToString().split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
-        #expect(lines == [
-            #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
-            #"erasure_relay_parked_backlog_messages{partition="0"} 3.0"#,
-            #"erasure_relay_parked_backlog_messages{partition="1"} 5.0"#,
-        ])
+        #expect(
+            lines == [
+                #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
+                #"erasure_relay_parked_backlog_messages{partition="0"} 3.0"#,
+                #"erasure_relay_parked_backlog_messages{partition="1"} 5.0"#,
+            ]
+        )
     }
 }
 

@@ -35,7 +35,9 @@ struct QuotaShareTests {
 
     @Test func revocationLowersTheShareBeforeThePartitionsMove() async throws {
         let tracker = tracker()
-        try await tracker.assigned(partitions(("requests", 0), ("requests", 1), ("retries", 0))) { $0 == "requests" ? 2 : 1 }
+        try await tracker.assigned(partitions(("requests", 0), ("requests", 1), ("retries", 0))) {
+            $0 == "requests" ? 2 : 1
+        }
         #expect(tracker.share.value == 1)
         tracker.revoking(remaining: partitions(("requests", 1)))
         #expect(abs(tracker.share.value - 1 / 2.1) < 1e-9)

@@ -29,9 +29,12 @@ struct RateLimiterTests {
         return best
     }
 
-    @Test("Never more than the quota in any window, and at least 95% of it under backlog", arguments: [
-        (20_000, 60), (5000, 60), (1000, 60), (600, 60), (10, 1), (7, 3),
-    ])
+    @Test(
+        "Never more than the quota in any window, and at least 95% of it under backlog",
+        arguments: [
+            (20_000, 60), (5000, 60), (1000, 60), (600, 60), (10, 1), (7, 3),
+        ]
+    )
     func neverOvershoots(requests: Int, windowSeconds: Int) {
         var limiter = RateLimiter<Instant>(requests: requests, window: .seconds(windowSeconds))
         let times = saturate(&limiter, for: .seconds(windowSeconds * 5))
@@ -62,8 +65,11 @@ struct RateLimiterTests {
         let assigned = (0..<replicas).map { partitions / replicas + ($0 < partitions % replicas ? 1 : 0) }
         for requests in [20, 100, 1000, 20_000] {
             let total = assigned.map {
-                RateLimiter<Instant>(requests: requests, window: .seconds(60),
-                                     share: Double($0) / Double(partitions)).allowedPerWindow
+                RateLimiter<Instant>(
+                    requests: requests,
+                    window: .seconds(60),
+                    share: Double($0) / Double(partitions)
+                ).allowedPerWindow
             }.reduce(0, +)
             #expect(total <= Double(requests))
         }

@@ -48,8 +48,13 @@ struct VendorLaneTests {
         let settings = VendorSettings.testing(.braze, account: Self.braze)
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let subject = Subject(externalID: "u", brazeID: "b", email: "a@b.co", phone: "+15551234567",
-                              userAliases: [UserAlias(aliasName: "n", aliasLabel: "l")])
+        let subject = Subject(
+            externalID: "u",
+            brazeID: "b",
+            email: "a@b.co",
+            phone: "+15551234567",
+            userAliases: [UserAlias(aliasName: "n", aliasLabel: "l")]
+        )
         let items = (0..<3).map { adapter.items(for: request($0, subject)) }
         let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
         #expect(results.allSatisfy { $0?.status == .accepted && $0?.identifiers == 5 })
@@ -61,14 +66,19 @@ struct VendorLaneTests {
     @Test func aGDPRBatchStopsBefore128KB() async throws {
         let transport = RecordingTransport(status: 200, body: #"{"status":"success","request_id":"ref"}"#)
         var settings = VendorSettings.testing(
-            .moengageGDPR, account: .moengageGDPR(appID: "A", apiKey: Secret("k"), maxPayloadBytes: 131_072)
+            .moengageGDPR,
+            account: .moengageGDPR(appID: "A", apiKey: Secret("k"), maxPayloadBytes: 131_072)
         )
         settings.batching.maxSize = 100
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let longID = String(repeating: "x", count: 500)
-        let subject = Subject(externalID: longID, email: "\(longID)@example.com", googleAdvertisingID: longID,
-                              advertisingIdentifier: longID)
+        let subject = Subject(
+            externalID: longID,
+            email: "\(longID)@example.com",
+            googleAdvertisingID: longID,
+            advertisingIdentifier: longID
+        )
         // 60 users of about 2 KB each: too many bytes for one payload, too few users to fill the count limit.
         let items = (0..<60).map { adapter.items(for: request($0, subject)) }
         let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
@@ -106,16 +116,21 @@ struct VendorLaneTests {
         // long enough to need cutting: a call batches several requests' identifiers, and none may reach a result.
         let transport = RecordingTransport { call, _ in
             let sent = String(decoding: call.body ?? [], as: UTF8.self)
-            let body: [String: Any] = ["message": "cannot process \(sent.uppercased())",
-                                       "errors": Array(repeating: "rejected \(sent)", count: 20)]
+            let body: [String: Any] = [
+                "message": "cannot process \(sent.uppercased())",
+                "errors": Array(repeating: "rejected \(sent)", count: 20),
+            ]
             return VendorResponse(status: 403, body: Array(try JSONSerialization.data(withJSONObject: body)))
         }
         let settings = VendorSettings.testing(.braze, account: Self.braze, maxAttempts: 1)
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let subjects = (0..<4).map {
-            Subject(externalID: "user-\($0)", email: "Person.\($0)@Example.com",
-                    userAliases: [UserAlias(aliasName: "alias-\($0)", aliasLabel: "crm")])
+            Subject(
+                externalID: "user-\($0)",
+                email: "Person.\($0)@Example.com",
+                userAliases: [UserAlias(aliasName: "alias-\($0)", aliasLabel: "crm")]
+            )
         }
         let items = subjects.enumerated().map { adapter.items(for: request($0.offset, $0.element)) }
         let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
@@ -134,8 +149,10 @@ struct VendorLaneTests {
 
     @Test func scrubbingCatchesPercentEncodedPathsAndKeepsTheRest() {
         let item = VendorItem(kind: "registration_id", payload: Array("reg/1?x".utf8), values: ["reg/1?x"])
-        #expect(VendorText.scrub("DELETE /v4/devices/reg%2F1%3Fx failed: reset", of: [item])
-            == "DELETE /v4/devices/[identifier] failed: reset")
+        #expect(
+            VendorText.scrub("DELETE /v4/devices/reg%2F1%3Fx failed: reset", of: [item])
+                == "DELETE /v4/devices/[identifier] failed: reset"
+        )
         #expect(VendorText.scrub("HTTP 404 for REG/1?X", of: [item]) == "HTTP 404 for [identifier]")
         #expect(VendorText.scrub("HTTP 503", of: [item]) == "HTTP 503")
         #expect(VendorText.scrub(String(repeating: "a", count: 400), of: []).count == VendorText.maxLength + 1)
@@ -162,8 +179,11 @@ struct VendorLaneTests {
 
     @Test func stopsAfterTheRetryBudget() async throws {
         let transport = RecordingTransport(status: 500, body: "")
-        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
-                                              maxAttempts: 4)
+        let settings = VendorSettings.testing(
+            .engagelab,
+            account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+            maxAttempts: 4
+        )
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let result = try await withRunningLanes([lane]) {
@@ -178,13 +198,19 @@ struct VendorLaneTests {
     @Test func aVendorDownPastTheBudgetIsProbedByOneRequestWhileTheOthersFailFastUntilItAnswers() async throws {
         let down = Mutex(true)
         let transport = RecordingTransport { _, _ in
-            down.withLock { $0 } ? VendorResponse(status: 503) : VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+            down.withLock { $0 }
+                ? VendorResponse(status: 503) : VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
         }
-        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
-                                              maxAttempts: 3)
+        let settings = VendorSettings.testing(
+            .engagelab,
+            account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+            maxAttempts: 3
+        )
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let items = { (index: Int) in adapter.items(for: request(index, Subject(engagelabRegistrationIDs: ["reg-\(index)"]))) }
+        let items = { (index: Int) in
+            adapter.items(for: request(index, Subject(engagelabRegistrationIDs: ["reg-\(index)"])))
+        }
         try await withRunningLanes([lane]) {
             let first = await lane.erase(items(0))
             #expect(first?.attempts == 3)
@@ -206,18 +232,27 @@ struct VendorLaneTests {
 
     @Test func anOutageReleasesTheWorkWaitingInTheLane() async throws {
         let transport = RecordingTransport(status: 500, body: "")
-        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
-                                              maxConcurrency: 1, maxAttempts: 3)
+        let settings = VendorSettings.testing(
+            .engagelab,
+            account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+            maxConcurrency: 1,
+            maxAttempts: 3
+        )
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let results = try await withRunningLanes([lane]) {
-            await eraseAll(lane, (0..<5).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["reg-\($0)"]))) })
+            await eraseAll(
+                lane,
+                (0..<5).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["reg-\($0)"]))) }
+            )
         }
         #expect(results.allSatisfy { $0?.status == .failed && $0?.retriesExhausted == true })
         #expect(results.contains { $0?.attempts == 3 })
         // Without the outage, five requests would make fifteen calls, one at a time.
         #expect(transport.recordedCalls.count < 15)
-        #expect(results.filter { $0?.error?.hasPrefix("vendor unavailable (HTTP 500); retries stopped") == true }.count >= 1)
+        #expect(
+            results.filter { $0?.error?.hasPrefix("vendor unavailable (HTTP 500); retries stopped") == true }.count >= 1
+        )
     }
 
     @Test func retryAfterPausesTheWholeLane() async throws {
@@ -229,8 +264,11 @@ struct VendorLaneTests {
             }
             return VendorResponse(status: 200, body: Array(#"{"status":"success"}"#.utf8))
         }
-        let settings = VendorSettings.testing(.moengage, account: .moengage(workspaceID: "W", apiKey: Secret("k")),
-                                              maxConcurrency: 1)
+        let settings = VendorSettings.testing(
+            .moengage,
+            account: .moengage(workspaceID: "W", apiKey: Secret("k")),
+            maxConcurrency: 1
+        )
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let items = (0..<3).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
@@ -244,8 +282,11 @@ struct VendorLaneTests {
 
     @Test func neverExceedsMaxConcurrency() async throws {
         let transport = SlowTransport(latency: .milliseconds(20))
-        let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")),
-                                              maxConcurrency: 3)
+        let settings = VendorSettings.testing(
+            .engagelab,
+            account: .engagelab(appKey: "a", masterSecret: Secret("s")),
+            maxConcurrency: 3
+        )
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let items = (0..<30).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["r-\($0)"]))) }

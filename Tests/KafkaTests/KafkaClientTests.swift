@@ -11,7 +11,10 @@ struct KafkaClientTests {
     ]
 
     /// Polls until `done` says the events seen so far are enough.
-    private func poll(_ consumer: KafkaConsumer, until done: ([KafkaConsumerEvent]) -> Bool) async -> [KafkaConsumerEvent] {
+    private func poll(
+        _ consumer: KafkaConsumer,
+        until done: ([KafkaConsumerEvent]) -> Bool
+    ) async -> [KafkaConsumerEvent] {
         var events: [KafkaConsumerEvent] = []
         while !done(events) && !Task.isCancelled {
             events += await consumer.poll(timeout: .milliseconds(100))
@@ -27,14 +30,19 @@ struct KafkaClientTests {
         let broker = try EmbeddedBroker(logger: logger)
         defer { broker.shutdown() }
         try broker.createTopic("t", partitions: 1)
-        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers, properties: Self.fastGroup)
+        let configuration = KafkaClientConfiguration(
+            bootstrapServers: broker.bootstrapServers,
+            properties: Self.fastGroup
+        )
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await producer.run() }
             defer { group.cancelAll() }
             for index in 0..<5 {
                 let report = try await producer.send(
-                    topic: "t", key: Array("k\(index)".utf8), value: Array("v\(index)".utf8),
+                    topic: "t",
+                    key: Array("k\(index)".utf8),
+                    value: Array("v\(index)".utf8),
                     headers: [KafkaHeader(name: "h", value: "\(index)")]
                 )
                 #expect(report.offset == Int64(index))
@@ -43,7 +51,15 @@ struct KafkaClientTests {
         let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
         try consumer.subscribe(topics: ["t"])
         let events = await poll(consumer) { Self.messages($0).count == 5 }
-        #expect(events.contains { if case .assigned(let partitions) = $0 { partitions == [TopicPartition(topic: "t", partition: 0)] } else { false } })
+        #expect(
+            events.contains {
+                if case .assigned(let partitions) = $0 {
+                    partitions == [TopicPartition(topic: "t", partition: 0)]
+                } else {
+                    false
+                }
+            }
+        )
         let messages = Self.messages(events)
         #expect(messages.map { String(decoding: $0.value, as: UTF8.self) } == ["v0", "v1", "v2", "v3", "v4"])
         #expect(messages[2].key == Array("k2".utf8))
@@ -66,7 +82,10 @@ struct KafkaClientTests {
         let broker = try EmbeddedBroker(logger: logger)
         defer { broker.shutdown() }
         try broker.createTopic("p", partitions: 2)
-        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers, properties: Self.fastGroup)
+        let configuration = KafkaClientConfiguration(
+            bootstrapServers: broker.bootstrapServers,
+            properties: Self.fastGroup
+        )
         let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
         try consumer.subscribe(topics: ["p"])
         // Paused before the assignment arrives: the new partitions must start paused too.
@@ -97,7 +116,10 @@ struct KafkaClientTests {
         defer { broker.shutdown() }
         try broker.createTopic("held", partitions: 1)
         try broker.createTopic("other", partitions: 1)
-        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers, properties: Self.fastGroup)
+        let configuration = KafkaClientConfiguration(
+            bootstrapServers: broker.bootstrapServers,
+            properties: Self.fastGroup
+        )
         let producer = try KafkaProducer(configuration: configuration, logger: logger)
         let held = TopicPartition(topic: "held", partition: 0)
         let other = TopicPartition(topic: "other", partition: 0)
@@ -120,9 +142,11 @@ struct KafkaClientTests {
             for index in 0..<3 {
                 try await producer.send(topic: "other", key: nil, value: Array("other-\(index)".utf8))
             }
-            let whileHeld = Self.messages(await poll(consumer) {
-                Self.messages($0).filter { $0.topicPartition == other }.count == 3
-            })
+            let whileHeld = Self.messages(
+                await poll(consumer) {
+                    Self.messages($0).filter { $0.topicPartition == other }.count == 3
+                }
+            )
             #expect(!whileHeld.contains { $0.topicPartition == held }, "a held partition delivered a message")
             try consumer.release(held)
             let afterRelease = Self.messages(await poll(consumer) { Self.messages($0).count == 3 })
@@ -134,8 +158,10 @@ struct KafkaClientTests {
 
     @Test func aRejectedPropertyIsNamed() {
         #expect {
-            try KafkaProducer(configuration: .init(bootstrapServers: "127.0.0.1:1", properties: ["no.such.property": "1"]),
-                              logger: logger)
+            try KafkaProducer(
+                configuration: .init(bootstrapServers: "127.0.0.1:1", properties: ["no.such.property": "1"]),
+                logger: logger
+            )
         } throws: { error in
             guard let error = error as? KafkaError else { return false }
             return error.code == .configuration && error.message.contains("no.such.property")

@@ -17,24 +17,64 @@ struct SandboxStrictnessTests {
     @Test func brazeEnforcesAuthKindsAndBatchSize() async throws {
         try await withSandbox { sandbox async throws in
             let url = await sandbox.baseURLs()[.braze]! + "/users/delete"
-            let ok = try await http.call(.POST, url, headers: [Self.brazeAuth, Self.json], body: #"{"external_ids":["a","b"]}"#)
+            let ok = try await http.call(
+                .POST,
+                url,
+                headers: [Self.brazeAuth, Self.json],
+                body: #"{"external_ids":["a","b"]}"#
+            )
             #expect(ok.status == 201)
             #expect(ok.body.contains(#""deleted":2"#))
             #expect(ok.headers.first(name: "X-RateLimit-Limit") == "20000")
-            #expect(try await http.call(.POST, url, headers: [Self.json], body: #"{"external_ids":["a"]}"#).status == 401)
-            #expect(try await http.call(.POST, url, headers: [("Authorization", "Bearer wrong"), Self.json],
-                                        body: #"{"external_ids":["a"]}"#).status == 404)
+            #expect(
+                try await http.call(.POST, url, headers: [Self.json], body: #"{"external_ids":["a"]}"#).status == 401
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [("Authorization", "Bearer wrong"), Self.json],
+                    body: #"{"external_ids":["a"]}"#
+                ).status == 404
+            )
             #expect(try await http.call(.GET, url, headers: [Self.brazeAuth]).status == 405)
-            #expect(try await http.call(.POST, url, headers: [Self.brazeAuth], body: #"{"external_ids":["a"]}"#).status == 400)
-            #expect(try await http.call(.POST, url, headers: [Self.brazeAuth, Self.json],
-                                        body: #"{"external_ids":["a"],"braze_ids":["b"]}"#).status == 400)
+            #expect(
+                try await http.call(.POST, url, headers: [Self.brazeAuth], body: #"{"external_ids":["a"]}"#).status
+                    == 400
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [Self.brazeAuth, Self.json],
+                    body: #"{"external_ids":["a"],"braze_ids":["b"]}"#
+                ).status == 400
+            )
             let fiftyOne = (0..<51).map { "\"u\($0)\"" }.joined(separator: ",")
-            #expect(try await http.call(.POST, url, headers: [Self.brazeAuth, Self.json],
-                                        body: "{\"external_ids\":[\(fiftyOne)]}").status == 400)
-            #expect(try await http.call(.POST, url, headers: [Self.brazeAuth, Self.json],
-                                        body: #"{"email_addresses":["a@b.co"]}"#).status == 400)
-            #expect(try await http.call(.POST, url, headers: [Self.brazeAuth, Self.json],
-                                        body: #"{"email_addresses":[{"email":"a@b.co","prioritization":["identified","unidentified"]}]}"#).status == 400)
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [Self.brazeAuth, Self.json],
+                    body: "{\"external_ids\":[\(fiftyOne)]}"
+                ).status == 400
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [Self.brazeAuth, Self.json],
+                    body: #"{"email_addresses":["a@b.co"]}"#
+                ).status == 400
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [Self.brazeAuth, Self.json],
+                    body: #"{"email_addresses":[{"email":"a@b.co","prioritization":["identified","unidentified"]}]}"#
+                ).status == 400
+            )
             let record = await sandbox.record(of: .braze)
             #expect(record.deleted == ["external_ids": ["a", "b"]])
             #expect(record.acceptedCalls == 1)
@@ -47,18 +87,52 @@ struct SandboxStrictnessTests {
             let base = await sandbox.baseURLs()[.moengage]! + "/v1/customer/delete/bulk"
             let auth = Self.basic("SANDBOXWORKSPACE", "sandbox-moengage-key")
             let url = base + "?app_id=SANDBOXWORKSPACE"
-            #expect(try await http.call(.POST, url, headers: [auth, Self.json],
-                                        body: #"{"identity_type":"customer_id","identity_value":"u1"}"#).status == 200)
-            #expect(try await http.call(.POST, base, headers: [auth, Self.json],
-                                        body: #"{"identity_type":"customer_id","identity_value":"u1"}"#).status == 403)
-            #expect(try await http.call(.POST, url, headers: [Self.basic("SANDBOXWORKSPACE", "x"), Self.json],
-                                        body: #"{"identity_type":"customer_id","identity_value":"u1"}"#).status == 401)
-            #expect(try await http.call(.POST, url, headers: [auth, Self.json],
-                                        body: #"{"identity_type":"email","identity_value":"u1"}"#).status == 400)
-            #expect(try await http.call(.POST, url, headers: [auth, Self.json],
-                                        body: #"[{"identity_type":"customer_id","identity_value":"u1"}]"#).status == 400)
-            let unknown = try await http.call(.POST, url, headers: [auth, Self.json],
-                                              body: #"{"identity_type":"customer_id","identity_value":"unknown-7"}"#)
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [auth, Self.json],
+                    body: #"{"identity_type":"customer_id","identity_value":"u1"}"#
+                ).status == 200
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    base,
+                    headers: [auth, Self.json],
+                    body: #"{"identity_type":"customer_id","identity_value":"u1"}"#
+                ).status == 403
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [Self.basic("SANDBOXWORKSPACE", "x"), Self.json],
+                    body: #"{"identity_type":"customer_id","identity_value":"u1"}"#
+                ).status == 401
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [auth, Self.json],
+                    body: #"{"identity_type":"email","identity_value":"u1"}"#
+                ).status == 400
+            )
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [auth, Self.json],
+                    body: #"[{"identity_type":"customer_id","identity_value":"u1"}]"#
+                ).status == 400
+            )
+            let unknown = try await http.call(
+                .POST,
+                url,
+                headers: [auth, Self.json],
+                body: #"{"identity_type":"customer_id","identity_value":"unknown-7"}"#
+            )
             #expect(unknown.status == 400)
             #expect(unknown.body.contains(#""type":"Not Found""#))
             #expect(await sandbox.record(of: .moengage).deleted == ["customer_id": ["u1"]])
@@ -72,18 +146,30 @@ struct SandboxStrictnessTests {
             func body(_ identities: Int, valueLength: Int = 8) -> String {
                 let value = String(repeating: "v", count: valueLength)
                 let list = (0..<identities).map { #"{"identity_type":"ID","identity_value":"\#(value)\#($0)"}"# }
-                return #"{"request_type":"erasure","submitted_time":"2026-11-22T10:00:00Z","api_version":"1.0","identities":["#
+                return
+                    #"{"request_type":"erasure","submitted_time":"2026-11-22T10:00:00Z","api_version":"1.0","identities":["#
                     + list.joined(separator: ",") + "]}"
             }
             let ok = try await http.call(.POST, url, headers: [auth, Self.json], body: body(3))
             #expect(ok.status == 200)
             #expect(ok.body.contains("request_id"))
-            let tooLarge = try await http.call(.POST, url, headers: [auth, Self.json], body: body(200, valueLength: 700))
+            let tooLarge = try await http.call(
+                .POST,
+                url,
+                headers: [auth, Self.json],
+                body: body(200, valueLength: 700)
+            )
             #expect(tooLarge.status == 413)
             #expect(tooLarge.body.contains("Payload can not exceed 128KB."))
             #expect(try await http.call(.POST, url, headers: [auth], body: body(1)).status == 415)
-            #expect(try await http.call(.POST, url, headers: [auth, Self.json],
-                                        body: #"{"request_type":"erasure","api_version":"1.0","identities":[]}"#).status == 400)
+            #expect(
+                try await http.call(
+                    .POST,
+                    url,
+                    headers: [auth, Self.json],
+                    body: #"{"request_type":"erasure","api_version":"1.0","identities":[]}"#
+                ).status == 400
+            )
             #expect(await sandbox.record(of: .moengageGDPR).deleted["identities"]?.count == 3)
         }
     }
@@ -127,8 +213,12 @@ struct SandboxStrictnessTests {
         try await withSandbox { sandbox async throws in
             let base = await sandbox.baseURLs()[.engagelab]!
             let auth = Self.basic("sandbox-app-key", "sandbox-master-secret")
-            _ = try await http.call(.POST, base + "/_sandbox/faults", headers: [Self.json],
-                                    body: #"{"faults":[{"status":503,"retry_after":2},{"reset":true}]}"#)
+            _ = try await http.call(
+                .POST,
+                base + "/_sandbox/faults",
+                headers: [Self.json],
+                body: #"{"faults":[{"status":503,"retry_after":2},{"reset":true}]}"#
+            )
             let first = try await http.call(.DELETE, base + "/v4/devices/r", headers: [auth])
             #expect(first.status == 503)
             #expect(first.headers.first(name: "Retry-After") == "2")

@@ -61,7 +61,7 @@ final class ConfigNode {
             return Secret(value)
         case (nil, let path?):
             guard let contents = FileManager.default.contents(atPath: path),
-                  let text = String(data: contents, encoding: .utf8)
+                let text = String(data: contents, encoding: .utf8)
             else {
                 throw ConfigurationError(key: qualified("\(key)_file"), message: "cannot read the file \(path)")
             }
@@ -94,7 +94,8 @@ final class ConfigNode {
         }
         guard range.contains(value) else {
             throw ConfigurationError(
-                key: qualified(key), message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
+                key: qualified(key),
+                message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
             )
         }
         return value
@@ -107,7 +108,8 @@ final class ConfigNode {
         }
         guard range.contains(value) else {
             throw ConfigurationError(
-                key: qualified(key), message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
+                key: qualified(key),
+                message: "must be between \(range.lowerBound) and \(range.upperBound), not \(value)"
             )
         }
         return value

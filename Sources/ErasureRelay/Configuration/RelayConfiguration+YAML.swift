@@ -4,10 +4,14 @@ import Yams
 extension RelayConfiguration {
     /// Reads a configuration file.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
-    public init(contentsOfFile path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public init(
+        contentsOfFile path: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         throws(ConfigurationError)
     {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw ConfigurationError(key: "", message: "cannot read \(path)")
         }
         try self.init(yaml: text, environment: environment)
@@ -15,7 +19,10 @@ extension RelayConfiguration {
 
     /// Reads configuration from YAML text. Every key is listed here with its type and default.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
-    public init(yaml: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+    public init(
+        yaml: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    )
         throws(ConfigurationError)
     {
         let root: Node?
@@ -25,7 +32,9 @@ extension RelayConfiguration {
             throw ConfigurationError(key: "", message: "not valid YAML: \(error)")
         }
         let document = try ConfigNode(
-            path: "", node: EnvironmentOverrides.apply(to: root, environment: environment), environment: environment
+            path: "",
+            node: EnvironmentOverrides.apply(to: root, environment: environment),
+            environment: environment
         )
         self.init()
         if let kafka = try document.child("kafka") {
@@ -62,29 +71,38 @@ extension RelayConfiguration {
             try http.rejectUnknownKeys()
         }
         if let pipeline = try document.child("pipeline") {
-            self.pipeline.maxInFlight = try pipeline.int("max_in_flight", in: 1...1_000_000) ?? self.pipeline.maxInFlight
-            self.pipeline.resumeBelow = try pipeline.int("resume_below", in: 0...1_000_000)
+            self.pipeline.maxInFlight =
+                try pipeline.int("max_in_flight", in: 1...1_000_000) ?? self.pipeline.maxInFlight
+            self.pipeline.resumeBelow =
+                try pipeline.int("resume_below", in: 0...1_000_000)
                 ?? min(self.pipeline.resumeBelow, self.pipeline.maxInFlight * 3 / 4)
             guard self.pipeline.resumeBelow < self.pipeline.maxInFlight else {
                 throw ConfigurationError(key: "pipeline.resume_below", message: "must be below pipeline.max_in_flight")
             }
-            self.pipeline.pauseAfterMilliseconds = try pipeline.int("pause_after_ms", in: 0...60_000)
+            self.pipeline.pauseAfterMilliseconds =
+                try pipeline.int("pause_after_ms", in: 0...60_000)
                 ?? self.pipeline.pauseAfterMilliseconds
-            self.pipeline.maxMessageBytes = try pipeline.int("max_message_bytes", in: 256...16_777_216)
+            self.pipeline.maxMessageBytes =
+                try pipeline.int("max_message_bytes", in: 256...16_777_216)
                 ?? self.pipeline.maxMessageBytes
-            self.pipeline.drainTimeoutSeconds = try pipeline.int("drain_timeout_seconds", in: 0...3600)
+            self.pipeline.drainTimeoutSeconds =
+                try pipeline.int("drain_timeout_seconds", in: 0...3600)
                 ?? self.pipeline.drainTimeoutSeconds
             try pipeline.rejectUnknownKeys()
         }
         if let parking = try document.child("parking") {
             self.parking.maxParks = try parking.int("max_parks", in: 0...10_000) ?? self.parking.maxParks
-            self.parking.initialDelaySeconds = try parking.int("initial_delay_seconds", in: 0...86_400)
+            self.parking.initialDelaySeconds =
+                try parking.int("initial_delay_seconds", in: 0...86_400)
                 ?? self.parking.initialDelaySeconds
-            self.parking.maxDelaySeconds = try parking.int("max_delay_seconds", in: 0...604_800)
+            self.parking.maxDelaySeconds =
+                try parking.int("max_delay_seconds", in: 0...604_800)
                 ?? self.parking.maxDelaySeconds
             guard self.parking.initialDelaySeconds <= self.parking.maxDelaySeconds else {
-                throw ConfigurationError(key: "parking.initial_delay_seconds",
-                                         message: "must not exceed parking.max_delay_seconds")
+                throw ConfigurationError(
+                    key: "parking.initial_delay_seconds",
+                    message: "must not exceed parking.max_delay_seconds"
+                )
             }
             try parking.rejectUnknownKeys()
         }
@@ -101,8 +119,10 @@ extension VendorSettings {
             try Self.validateBrazePrioritization(prioritization, key: node.qualified("email_prioritization"))
             account = .braze(apiKey: try node.requiredSecret("api_key"), emailPrioritization: prioritization)
         case .moengage:
-            account = .moengage(workspaceID: try node.requiredString("workspace_id"),
-                                apiKey: try node.requiredSecret("api_key"))
+            account = .moengage(
+                workspaceID: try node.requiredString("workspace_id"),
+                apiKey: try node.requiredSecret("api_key")
+            )
         case .moengageGDPR:
             account = .moengageGDPR(
                 appID: try node.requiredString("app_id"),
@@ -110,8 +130,10 @@ extension VendorSettings {
                 maxPayloadBytes: try node.int("max_payload_bytes", in: 1024...131_072) ?? 131_072
             )
         case .engagelab:
-            account = .engagelab(appKey: try node.requiredString("app_key"),
-                                 masterSecret: try node.requiredSecret("master_secret"))
+            account = .engagelab(
+                appKey: try node.requiredString("app_key"),
+                masterSecret: try node.requiredSecret("master_secret")
+            )
         }
         let baseURL = try Self.baseURL(vendor: vendor, node: node)
         self.init(vendor: vendor, baseURL: baseURL, account: account)
@@ -132,10 +154,13 @@ extension VendorSettings {
         }
         if let retryNode = try node.child("retry") {
             retry.maxAttempts = try retryNode.int("max_attempts", in: 1...1000) ?? retry.maxAttempts
-            retry.maxElapsedSeconds = try retryNode.int("max_elapsed_seconds", in: 0...86_400) ?? retry.maxElapsedSeconds
-            retry.initialBackoffMilliseconds = try retryNode.int("initial_backoff_ms", in: 1...3_600_000)
+            retry.maxElapsedSeconds =
+                try retryNode.int("max_elapsed_seconds", in: 0...86_400) ?? retry.maxElapsedSeconds
+            retry.initialBackoffMilliseconds =
+                try retryNode.int("initial_backoff_ms", in: 1...3_600_000)
                 ?? retry.initialBackoffMilliseconds
-            retry.maxBackoffMilliseconds = try retryNode.int("max_backoff_ms", in: 1...3_600_000)
+            retry.maxBackoffMilliseconds =
+                try retryNode.int("max_backoff_ms", in: 1...3_600_000)
                 ?? retry.maxBackoffMilliseconds
             try retryNode.rejectUnknownKeys()
         }
@@ -143,11 +168,12 @@ extension VendorSettings {
     }
 
     private static func baseURL(vendor: VendorID, node: ConfigNode) throws(ConfigurationError) -> String {
-        let hostKey = switch vendor {
-        case .braze: "instance"
-        case .moengage, .moengageGDPR: "data_center"
-        case .engagelab: "region"
-        }
+        let hostKey =
+            switch vendor {
+            case .braze: "instance"
+            case .moengage, .moengageGDPR: "data_center"
+            case .engagelab: "region"
+            }
         let explicit = try node.string("base_url")
         let named = try node.string(hostKey)
         let url: String
@@ -158,12 +184,16 @@ extension VendorSettings {
             guard let resolved = VendorHosts.baseURL(vendor: vendor, name: named) else {
                 throw ConfigurationError(
                     key: node.qualified(hostKey),
-                    message: "unknown \(hostKey) '\(named)'; known: \(VendorHosts.names(vendor: vendor).joined(separator: ", "))"
+                    message:
+                        "unknown \(hostKey) '\(named)'; known: \(VendorHosts.names(vendor: vendor).joined(separator: ", "))"
                 )
             }
             url = resolved
         case (_?, _?):
-            throw ConfigurationError(key: node.qualified("base_url"), message: "give either base_url or \(hostKey), not both")
+            throw ConfigurationError(
+                key: node.qualified("base_url"),
+                message: "give either base_url or \(hostKey), not both"
+            )
         case (nil, nil):
             url = VendorHosts.defaultBaseURL(vendor: vendor)
         }
@@ -174,7 +204,7 @@ extension VendorSettings {
     /// Credentials only travel over TLS, except to this machine (a sandbox or a local proxy).
     static func validateBaseURL(_ url: String, key: String) throws(ConfigurationError) {
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty
+            let host = components.host, !host.isEmpty
         else {
             throw ConfigurationError(key: key, message: "must be an absolute URL such as https://host")
         }
@@ -190,7 +220,7 @@ extension VendorSettings {
     private static func validateBrazePrioritization(_ values: [String], key: String) throws(ConfigurationError) {
         let allowed: Set = ["identified", "unidentified", "most_recently_updated"]
         guard !values.isEmpty, values.allSatisfy(allowed.contains), Set(values).count == values.count,
-              !(values.contains("identified") && values.contains("unidentified"))
+            !(values.contains("identified") && values.contains("unidentified"))
         else {
             throw ConfigurationError(
                 key: key,

@@ -147,8 +147,13 @@ public struct VendorSettings: Sendable {
     /// `timeout_seconds`: for one call, connect to last byte. Default 30.
     public var timeoutSeconds: Int = 30
 
-    public init(vendor: VendorID, baseURL: String, account: Account, rateLimit: RateLimit? = nil,
-                batching: Batching? = nil) {
+    public init(
+        vendor: VendorID,
+        baseURL: String,
+        account: Account,
+        rateLimit: RateLimit? = nil,
+        batching: Batching? = nil
+    ) {
         self.vendor = vendor
         self.baseURL = baseURL
         self.account = account

@@ -53,7 +53,8 @@ public struct RequestDecoder: Sendable {
     private func parseObject(_ bytes: some Collection<UInt8>) throws(RequestRejection) -> [String: JSONValue] {
         guard bytes.count <= limits.maxMessageBytes else {
             throw RequestRejection(
-                code: .messageTooLarge, field: nil,
+                code: .messageTooLarge,
+                field: nil,
                 message: "message is \(bytes.count) bytes; the limit is \(limits.maxMessageBytes)"
             )
         }
@@ -68,7 +69,9 @@ public struct RequestDecoder: Sendable {
         }
         guard case .object(let object) = value else {
             throw RequestRejection(
-                code: .invalidJSON, field: nil, message: "message must be a JSON object, not \(value.typeName)"
+                code: .invalidJSON,
+                field: nil,
+                message: "message must be a JSON object, not \(value.typeName)"
             )
         }
         return object
@@ -85,8 +88,12 @@ public struct RequestDecoder: Sendable {
         let subject = try subject(object["subject"])
         let vendors = try vendors(object["vendors"])
         return ErasureRequest(
-            requestID: requestID, regulation: regulation, submittedAt: submittedAt, deadline: deadline,
-            subject: subject, vendors: vendors
+            requestID: requestID,
+            regulation: regulation,
+            submittedAt: submittedAt,
+            deadline: deadline,
+            subject: subject,
+            vendors: vendors
         )
     }
 
@@ -94,7 +101,8 @@ public struct RequestDecoder: Sendable {
         let value = try requiredString(object["request_id"], field: "request_id")
         guard (1...128).contains(value.count) else {
             throw RequestRejection(
-                code: .invalidField, field: "request_id",
+                code: .invalidField,
+                field: "request_id",
                 message: "must be 1 to 128 characters long, not \(value.count)"
             )
         }
@@ -117,12 +125,15 @@ public struct RequestDecoder: Sendable {
         }
         guard case .string(let text) = value else {
             throw RequestRejection(
-                code: .invalidField, field: field, message: "must be an RFC 3339 date-time string, not \(value.typeName)"
+                code: .invalidField,
+                field: field,
+                message: "must be an RFC 3339 date-time string, not \(value.typeName)"
             )
         }
         guard let timestamp = Timestamp(rfc3339: text) else {
             throw RequestRejection(
-                code: .invalidField, field: field,
+                code: .invalidField,
+                field: field,
                 message: "must be an RFC 3339 date-time such as 2026-11-22T10:00:00Z"
             )
         }
@@ -134,7 +145,11 @@ public struct RequestDecoder: Sendable {
             throw RequestRejection(code: .missingField, field: "subject", message: "is required")
         }
         guard case .object(let fields) = value else {
-            throw RequestRejection(code: .invalidField, field: "subject", message: "must be an object, not \(value.typeName)")
+            throw RequestRejection(
+                code: .invalidField,
+                field: "subject",
+                message: "must be an object, not \(value.typeName)"
+            )
         }
         var subject = Subject()
         subject.externalID = try identifier(fields["external_id"], field: "subject.external_id")
@@ -147,17 +162,28 @@ public struct RequestDecoder: Sendable {
         subject.phone = try identifier(fields["phone"], field: "subject.phone")
         if let phone = subject.phone, !Self.isE164(phone) {
             throw RequestRejection(
-                code: .invalidField, field: "subject.phone",
+                code: .invalidField,
+                field: "subject.phone",
                 message: "must be an E.164 phone number: '+' and 7 to 15 digits"
             )
         }
-        subject.googleAdvertisingID = try identifier(fields["google_advertising_id"], field: "subject.google_advertising_id")
-        subject.advertisingIdentifier = try identifier(
-            fields["advertising_identifier"], field: "subject.advertising_identifier"
+        subject.googleAdvertisingID = try identifier(
+            fields["google_advertising_id"],
+            field: "subject.google_advertising_id"
         )
-        subject.userAliases = try list(fields["user_aliases"], field: "subject.user_aliases") { entry, path throws(RequestRejection) in
+        subject.advertisingIdentifier = try identifier(
+            fields["advertising_identifier"],
+            field: "subject.advertising_identifier"
+        )
+        subject.userAliases = try list(fields["user_aliases"], field: "subject.user_aliases") {
+            entry,
+            path throws(RequestRejection) in
             guard case .object(let alias) = entry else {
-                throw RequestRejection(code: .invalidField, field: path, message: "must be an object, not \(entry.typeName)")
+                throw RequestRejection(
+                    code: .invalidField,
+                    field: path,
+                    message: "must be an object, not \(entry.typeName)"
+                )
             }
             guard let name = try identifier(alias["alias_name"], field: "\(path).alias_name") else {
                 throw RequestRejection(code: .missingField, field: "\(path).alias_name", message: "is required")
@@ -168,7 +194,8 @@ public struct RequestDecoder: Sendable {
             return UserAlias(aliasName: name, aliasLabel: label)
         }
         subject.engagelabRegistrationIDs = try list(
-            fields["engagelab_registration_ids"], field: "subject.engagelab_registration_ids"
+            fields["engagelab_registration_ids"],
+            field: "subject.engagelab_registration_ids"
         ) { entry, path throws(RequestRejection) in
             guard let id = try identifier(entry, field: path) else {
                 throw RequestRejection(code: .invalidField, field: path, message: "must be a string, not null")
@@ -177,7 +204,9 @@ public struct RequestDecoder: Sendable {
             // in one, whatever the percent-encoding does.
             guard id.utf8.allSatisfy(Self.isRegistrationIDByte) else {
                 throw RequestRejection(
-                    code: .invalidField, field: path, message: "must contain only letters, digits, '-' and '_'"
+                    code: .invalidField,
+                    field: path,
+                    message: "must contain only letters, digits, '-' and '_'"
                 )
             }
             return id
@@ -191,18 +220,25 @@ public struct RequestDecoder: Sendable {
     private func vendors(_ value: JSONValue?) throws(RequestRejection) -> [VendorID]? {
         guard let value, value != .null else { return nil }
         guard case .array(let entries) = value else {
-            throw RequestRejection(code: .invalidField, field: "vendors", message: "must be an array, not \(value.typeName)")
+            throw RequestRejection(
+                code: .invalidField,
+                field: "vendors",
+                message: "must be an array, not \(value.typeName)"
+            )
         }
         var vendors: [VendorID] = []
         for (index, entry) in entries.enumerated() {
             guard case .string(let name) = entry else {
                 throw RequestRejection(
-                    code: .invalidField, field: "vendors[\(index)]", message: "must be a string, not \(entry.typeName)"
+                    code: .invalidField,
+                    field: "vendors[\(index)]",
+                    message: "must be a string, not \(entry.typeName)"
                 )
             }
             guard let vendor = VendorID(rawValue: name) else {
                 throw RequestRejection(
-                    code: .unknownVendor, field: "vendors[\(index)]",
+                    code: .unknownVendor,
+                    field: "vendors[\(index)]",
                     message: "is not a known vendor; known vendors: "
                         + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
                 )
@@ -210,7 +246,11 @@ public struct RequestDecoder: Sendable {
             if !vendors.contains(vendor) { vendors.append(vendor) }
         }
         guard !vendors.isEmpty else {
-            throw RequestRejection(code: .invalidField, field: "vendors", message: "must name at least one vendor when present")
+            throw RequestRejection(
+                code: .invalidField,
+                field: "vendors",
+                message: "must name at least one vendor when present"
+            )
         }
         return vendors
     }
@@ -218,14 +258,19 @@ public struct RequestDecoder: Sendable {
     private func identifier(_ value: JSONValue?, field: String) throws(RequestRejection) -> String? {
         guard let value, value != .null else { return nil }
         guard case .string(let text) = value else {
-            throw RequestRejection(code: .invalidField, field: field, message: "must be a string, not \(value.typeName)")
+            throw RequestRejection(
+                code: .invalidField,
+                field: field,
+                message: "must be a string, not \(value.typeName)"
+            )
         }
         guard !text.isEmpty, text.contains(where: { !$0.isWhitespace }) else {
             throw RequestRejection(code: .invalidField, field: field, message: "must not be empty")
         }
         guard text.count <= limits.maxIdentifierLength else {
             throw RequestRejection(
-                code: .invalidField, field: field,
+                code: .invalidField,
+                field: field,
                 message: "must be at most \(limits.maxIdentifierLength) characters, not \(text.count)"
             )
         }
@@ -240,11 +285,16 @@ public struct RequestDecoder: Sendable {
     ) throws(RequestRejection) -> [Element] {
         guard let value, value != .null else { return [] }
         guard case .array(let entries) = value else {
-            throw RequestRejection(code: .invalidField, field: field, message: "must be an array, not \(value.typeName)")
+            throw RequestRejection(
+                code: .invalidField,
+                field: field,
+                message: "must be an array, not \(value.typeName)"
+            )
         }
         guard entries.count <= limits.maxListEntries else {
             throw RequestRejection(
-                code: .invalidField, field: field,
+                code: .invalidField,
+                field: field,
                 message: "must hold at most \(limits.maxListEntries) entries, not \(entries.count)"
             )
         }
@@ -260,7 +310,11 @@ public struct RequestDecoder: Sendable {
             throw RequestRejection(code: .missingField, field: field, message: "is required")
         }
         guard case .string(let text) = value else {
-            throw RequestRejection(code: .invalidField, field: field, message: "must be a string, not \(value.typeName)")
+            throw RequestRejection(
+                code: .invalidField,
+                field: field,
+                message: "must be a string, not \(value.typeName)"
+            )
         }
         return text
     }
@@ -270,7 +324,9 @@ public struct RequestDecoder: Sendable {
         // identifier they only serve to make two different values look alike.
         if text.unicodeScalars.contains(where: { [.control, .format].contains($0.properties.generalCategory) }) {
             throw RequestRejection(
-                code: .invalidField, field: field, message: "must not contain control or formatting characters"
+                code: .invalidField,
+                field: field,
+                message: "must not contain control or formatting characters"
             )
         }
     }
@@ -281,13 +337,18 @@ public struct RequestDecoder: Sendable {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
         let localSpecials = Set("!#$%&'*+/=?^_`{|}~-.".utf8)
-        let localOK = parts[0].utf8.allSatisfy { isASCIIAlphanumeric($0) || localSpecials.contains($0) }
+        let localOK =
+            parts[0].utf8.allSatisfy { isASCIIAlphanumeric($0) || localSpecials.contains($0) }
             || parts[0].unicodeScalars.allSatisfy { $0.value > 0x7F || $0.properties.isAlphabetic }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        let domainOK = labels.count >= 2 && labels.allSatisfy { label in
-            !label.isEmpty && label.first != "-" && label.last != "-"
-                && label.unicodeScalars.allSatisfy { $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0) }
-        }
+        let domainOK =
+            labels.count >= 2
+            && labels.allSatisfy { label in
+                !label.isEmpty && label.first != "-" && label.last != "-"
+                    && label.unicodeScalars.allSatisfy {
+                        $0 == "-" || $0.properties.isAlphabetic || ("0"..."9").contains($0)
+                    }
+            }
         return localOK && domainOK
     }
 

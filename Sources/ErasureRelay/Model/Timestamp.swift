@@ -36,11 +36,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         let bytes = Array(text.utf8)
         var reader = DigitReader(bytes: bytes)
         guard let year = reader.number(digits: 4), reader.expect(UInt8(ascii: "-")),
-              let month = reader.number(digits: 2), reader.expect(UInt8(ascii: "-")),
-              let day = reader.number(digits: 2), reader.expect(anyOf: [UInt8(ascii: "T"), UInt8(ascii: "t")]),
-              let hour = reader.number(digits: 2), reader.expect(UInt8(ascii: ":")),
-              let minute = reader.number(digits: 2), reader.expect(UInt8(ascii: ":")),
-              let second = reader.number(digits: 2)
+            let month = reader.number(digits: 2), reader.expect(UInt8(ascii: "-")),
+            let day = reader.number(digits: 2), reader.expect(anyOf: [UInt8(ascii: "T"), UInt8(ascii: "t")]),
+            let hour = reader.number(digits: 2), reader.expect(UInt8(ascii: ":")),
+            let minute = reader.number(digits: 2), reader.expect(UInt8(ascii: ":")),
+            let second = reader.number(digits: 2)
         else { return nil }
         var milliseconds: Int64 = 0
         if reader.expect(UInt8(ascii: ".")) {
@@ -56,14 +56,15 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         if reader.expect(anyOf: [UInt8(ascii: "Z"), UInt8(ascii: "z")]) {
             offsetSeconds = 0
         } else if let sign = reader.take(anyOf: [UInt8(ascii: "+"), UInt8(ascii: "-")]),
-                  let offsetHour = reader.number(digits: 2), reader.expect(UInt8(ascii: ":")),
-                  let offsetMinute = reader.number(digits: 2), offsetHour < 24, offsetMinute < 60 {
+            let offsetHour = reader.number(digits: 2), reader.expect(UInt8(ascii: ":")),
+            let offsetMinute = reader.number(digits: 2), offsetHour < 24, offsetMinute < 60
+        {
             offsetSeconds = (offsetHour * 3600 + offsetMinute * 60) * (sign == UInt8(ascii: "-") ? -1 : 1)
         } else {
             return nil
         }
         guard reader.isAtEnd, (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year),
-              hour < 24, minute < 60, second < 61
+            hour < 24, minute < 60, second < 61
         else { return nil }
         let days = Self.daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + min(second, 59) - offsetSeconds

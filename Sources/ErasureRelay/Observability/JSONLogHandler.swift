@@ -28,7 +28,8 @@ public struct JSONLogHandler: LogHandler {
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
-        var line = "{\"time\":\"\(Timestamp.now().rfc3339)\",\"level\":\"\(event.level.rawValue)\","
+        var line =
+            "{\"time\":\"\(Timestamp.now().rfc3339)\",\"level\":\"\(event.level.rawValue)\","
             + "\"label\":\(JSONText.quoted(label)),\"message\":\(JSONText.quoted(event.message.description))"
         for key in merged.keys.sorted() {
             line += ",\(JSONText.quoted(key)):\(JSONText.quoted(merged[key]!.description))"

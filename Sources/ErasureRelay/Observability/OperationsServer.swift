@@ -20,11 +20,16 @@ public struct OperationsServer: Service {
     ) {
         let router = Router()
         router.get("/healthz") { _, _ in
-            health.isAlive ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
-                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "consumer loop stalled\n")))
+            health.isAlive
+                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ok\n")))
+                : Response(
+                    status: .serviceUnavailable,
+                    body: .init(byteBuffer: ByteBuffer(string: "consumer loop stalled\n"))
+                )
         }
         router.get("/readyz") { _, _ in
-            health.isReady ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+            health.isReady
+                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
                 : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
         }
         router.get("/metrics") { _, _ in

@@ -20,14 +20,17 @@ public struct RelayMetrics: Sendable {
 
     /// Outcomes published, by request status.
     public func outcomePublished(_ status: Outcome.Status) {
-        Counter(label: "erasure_relay_outcomes_total", dimensions: [("status", status.rawValue)], factory: factory).increment()
+        Counter(label: "erasure_relay_outcomes_total", dimensions: [("status", status.rawValue)], factory: factory)
+            .increment()
     }
 
     /// Vendor results published, by vendor and vendor status.
     public func vendorResult(_ result: VendorResult) {
-        Counter(label: "erasure_relay_vendor_results_total",
-                dimensions: [("vendor", result.vendor.rawValue), ("status", result.status.rawValue)],
-                factory: factory).increment()
+        Counter(
+            label: "erasure_relay_vendor_results_total",
+            dimensions: [("vendor", result.vendor.rawValue), ("status", result.status.rawValue)],
+            factory: factory
+        ).increment()
     }
 
     /// Requests parked on the retry topic, by vendor parked.
@@ -65,7 +68,9 @@ public struct RelayMetrics: Sendable {
     /// `consumer_lag_messages`, and on the retry topic as `parked_backlog_messages`, the parked requests not yet
     /// finished, waiting or due.
     public func consumerLag(statistics json: String, topics: RelayConfiguration.Kafka) {
-        for (topic, label) in [(topics.requestTopic, "consumer_lag_messages"), (topics.retryTopic, "parked_backlog_messages")] {
+        for (topic, label) in [
+            (topics.requestTopic, "consumer_lag_messages"), (topics.retryTopic, "parked_backlog_messages"),
+        ] {
             for (partition, lag) in ConsumerStatistics.lag(json: json, topic: topic) {
                 Gauge(label: "erasure_relay_\(label)", dimensions: [("partition", "\(partition)")], factory: factory)
                     .record(lag)
@@ -75,54 +80,88 @@ public struct RelayMetrics: Sendable {
 
     /// How long publishing an outcome took until the broker acknowledged it.
     public func outcomeAcknowledged(after duration: Duration) {
-        Timer(label: "erasure_relay_outcome_publish_duration_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        Timer(label: "erasure_relay_outcome_publish_duration_seconds", factory: factory).recordNanoseconds(
+            duration.nanoseconds
+        )
     }
 
     /// Offset commits reported by librdkafka, by result.
     public func commit(succeeded: Bool) {
-        Counter(label: "erasure_relay_offset_commits_total", dimensions: [("result", succeeded ? "ok" : "error")], factory: factory)
-            .increment()
+        Counter(
+            label: "erasure_relay_offset_commits_total",
+            dimensions: [("result", succeeded ? "ok" : "error")],
+            factory: factory
+        )
+        .increment()
     }
 
     /// How long a finished request's offset waited, from being stored to the broker confirming its commit.
     public func commitLatency(_ duration: Duration) {
-        Timer(label: "erasure_relay_offset_commit_latency_seconds", factory: factory).recordNanoseconds(duration.nanoseconds)
+        Timer(label: "erasure_relay_offset_commit_latency_seconds", factory: factory).recordNanoseconds(
+            duration.nanoseconds
+        )
     }
 
     // MARK: Vendor calls
 
     /// One vendor call, by how it ended: `accepted`, `rejected`, `retriable` or `transport_error`.
     public func vendorCall(_ vendor: VendorID, result: String, status: Int?, duration: Duration) {
-        Counter(label: "erasure_relay_vendor_calls_total", dimensions: [("vendor", vendor.rawValue), ("result", result)], factory: factory)
-            .increment()
-        Timer(label: "erasure_relay_vendor_call_duration_seconds", dimensions: [("vendor", vendor.rawValue)], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        Counter(
+            label: "erasure_relay_vendor_calls_total",
+            dimensions: [("vendor", vendor.rawValue), ("result", result)],
+            factory: factory
+        )
+        .increment()
+        Timer(
+            label: "erasure_relay_vendor_call_duration_seconds",
+            dimensions: [("vendor", vendor.rawValue)],
+            factory: factory
+        )
+        .recordNanoseconds(duration.nanoseconds)
         if status == 429 {
-            Counter(label: "erasure_relay_vendor_rate_limited_total", dimensions: [("vendor", vendor.rawValue)], factory: factory).increment()
+            Counter(
+                label: "erasure_relay_vendor_rate_limited_total",
+                dimensions: [("vendor", vendor.rawValue)],
+                factory: factory
+            ).increment()
         }
     }
 
     /// Identifiers put back in the queue to be tried again.
     public func vendorRetries(_ vendor: VendorID, count: Int) {
-        Counter(label: "erasure_relay_vendor_retries_total", dimensions: [("vendor", vendor.rawValue)], factory: factory)
-            .increment(by: count)
+        Counter(
+            label: "erasure_relay_vendor_retries_total",
+            dimensions: [("vendor", vendor.rawValue)],
+            factory: factory
+        )
+        .increment(by: count)
     }
 
     /// Items per call.
     public func batchSize(_ vendor: VendorID, items: Int) {
-        Recorder(label: "erasure_relay_vendor_batch_size", dimensions: [("vendor", vendor.rawValue)], aggregate: true, factory: factory)
-            .record(items)
+        Recorder(
+            label: "erasure_relay_vendor_batch_size",
+            dimensions: [("vendor", vendor.rawValue)],
+            aggregate: true,
+            factory: factory
+        )
+        .record(items)
     }
 
     /// How long a ready batch waited for the rate limiter.
     public func rateLimiterWait(_ vendor: VendorID, duration: Duration) {
-        Timer(label: "erasure_relay_rate_limiter_wait_seconds", dimensions: [("vendor", vendor.rawValue)], factory: factory)
-            .recordNanoseconds(duration.nanoseconds)
+        Timer(
+            label: "erasure_relay_rate_limiter_wait_seconds",
+            dimensions: [("vendor", vendor.rawValue)],
+            factory: factory
+        )
+        .recordNanoseconds(duration.nanoseconds)
     }
 
     /// Identifiers waiting in a lane.
     public func laneQueue(_ vendor: VendorID, items: Int) {
-        Gauge(label: "erasure_relay_vendor_queue_items", dimensions: [("vendor", vendor.rawValue)], factory: factory).record(items)
+        Gauge(label: "erasure_relay_vendor_queue_items", dimensions: [("vendor", vendor.rawValue)], factory: factory)
+            .record(items)
     }
 }
 

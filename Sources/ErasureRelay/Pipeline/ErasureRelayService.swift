@@ -21,8 +21,12 @@ public final class ErasureRelayService: Service {
         }
 
         public init(_ kafka: RelayConfiguration.Kafka) {
-            self.init(requests: kafka.requestTopic, outcomes: kafka.outcomeTopic, deadLetters: kafka.deadLetterTopic,
-                      retries: kafka.retryTopic)
+            self.init(
+                requests: kafka.requestTopic,
+                outcomes: kafka.outcomeTopic,
+                deadLetters: kafka.deadLetterTopic,
+                retries: kafka.retryTopic
+            )
         }
     }
 
@@ -98,8 +102,10 @@ public final class ErasureRelayService: Service {
 
     public func run() async throws {
         try consumer.subscribe(topics: [topics.requests, topics.retries])
-        logger.info("Consuming erasure requests",
-                    metadata: [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"])
+        logger.info(
+            "Consuming erasure requests",
+            metadata: [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"]
+        )
         try await withThrowingDiscardingTaskGroup { laneRunners in
             for lane in lanes {
                 laneRunners.addTask { await lane.run() }
@@ -116,8 +122,10 @@ public final class ErasureRelayService: Service {
             } catch {
                 // A moving coordinator or a rebalance fails a commit for a moment; give it a few tries.
                 guard error.isRetriable, attempt < 5 else {
-                    logger.warning("Final offset commit failed; the group's next member may repeat finished requests",
-                                   metadata: [LoggingKeys.error: "\(error)"])
+                    logger.warning(
+                        "Final offset commit failed; the group's next member may repeat finished requests",
+                        metadata: [LoggingKeys.error: "\(error)"]
+                    )
                     break
                 }
                 try? await Task.sleep(for: .milliseconds(200 * attempt))
@@ -162,7 +170,9 @@ public final class ErasureRelayService: Service {
         flow.withLock { state in
             state.paused = true
             state.draining = true
-            do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
+            do { try consumer.pauseAll() } catch {
+                logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
         }
         for lane in lanes { await lane.flush() }
         let deadline = ContinuousClock.now.advanced(by: .seconds(pipeline.drainTimeoutSeconds))
@@ -177,8 +187,10 @@ public final class ErasureRelayService: Service {
             health.polled()
         }
         if started() > 0 {
-            logger.warning("Drain timeout reached; unfinished requests will be read again after restart",
-                           metadata: [LoggingKeys.inFlight: "\(started())"])
+            logger.warning(
+                "Drain timeout reached; unfinished requests will be read again after restart",
+                metadata: [LoggingKeys.inFlight: "\(started())"]
+            )
             for lane in lanes { await lane.abandonAll() }
             requests.cancelAll()
         }
@@ -193,7 +205,8 @@ public final class ErasureRelayService: Service {
         case .message(let message):
             guard admitting, let ticket = admit(message) else { return }
             if message.topicPartition.topic == topics.retries, let notBefore = RequestProgress.notBefore(of: message),
-               Timestamp.now() < notBefore {
+                Timestamp.now() < notBefore
+            {
                 hold(message, ticket: ticket, until: notBefore)
                 return
             }
@@ -202,9 +215,12 @@ public final class ErasureRelayService: Service {
             health.joinedGroup()
             flow.withLock { $0.ledger.assign(partitions) }
             await updateQuotaShare()
-            logger.info("Partitions assigned", metadata: [
-                LoggingKeys.partition: "\(partitions.sorted())", "quota_share": "\(shareTracker.share.value)",
-            ])
+            logger.info(
+                "Partitions assigned",
+                metadata: [
+                    LoggingKeys.partition: "\(partitions.sorted())", "quota_share": "\(shareTracker.share.value)",
+                ]
+            )
         case .revoked(let partitions, let lost):
             for lane in lanes { await lane.quotaShareChanged() }
             let dropped = flow.withLock { state in
@@ -214,9 +230,13 @@ public final class ErasureRelayService: Service {
                 state.waiting = state.waiting.filter { !revoked.contains($0.key.partition) }
                 return state.ledger.revoke(partitions)
             }
-            logger.info("Partitions revoked", metadata: [
-                LoggingKeys.partition: "\(partitions.sorted())", "lost": "\(lost)", "dropped_in_flight": "\(dropped)",
-            ])
+            logger.info(
+                "Partitions revoked",
+                metadata: [
+                    LoggingKeys.partition: "\(partitions.sorted())", "lost": "\(lost)",
+                    "dropped_in_flight": "\(dropped)",
+                ]
+            )
         case .error(let error) where error.isFatal:
             logger.error("Kafka consumer failed", metadata: [LoggingKeys.error: "\(error)"])
             throw error
@@ -233,7 +253,9 @@ public final class ErasureRelayService: Service {
         }
         metrics.requestsInFlight(inFlight)
         let age = oldest.map { (ContinuousClock.now - $0).seconds } ?? 0
-        let slack = earliestDeadline.map { Double($0.millisecondsSinceEpoch - Timestamp.now().millisecondsSinceEpoch) / 1000 }
+        let slack = earliestDeadline.map {
+            Double($0.millisecondsSinceEpoch - Timestamp.now().millisecondsSinceEpoch) / 1000
+        }
         metrics.oldestRequest(ageSeconds: age, deadlineSlackSeconds: slack)
     }
 
@@ -244,18 +266,22 @@ public final class ErasureRelayService: Service {
                 try await shareTracker.assigned(assignment) { topic in
                     do {
                         return try await consumer.partitionCount(topic: topic)
-                    } catch where topic == topics.retries {
+                    } catch let error where topic == topics.retries {
                         // Requests still flow; only work for a vendor that stays down waits, unstored, until the
                         // topic exists.
-                        logger.error("The retry topic is not available; create it with the request topic's partition count",
-                                     metadata: [LoggingKeys.topic: "\(topics.retries)", LoggingKeys.error: "\(error)"])
+                        logger.error(
+                            "The retry topic is not available; create it with the request topic's partition count",
+                            metadata: [LoggingKeys.topic: "\(topics.retries)", LoggingKeys.error: "\(error)"]
+                        )
                         throw error
                     }
                 }
                 break
             } catch {
-                logger.warning("Partition count unavailable; quota share not updated",
-                               metadata: [LoggingKeys.error: "\(error)", "attempt": "\(attempt)"])
+                logger.warning(
+                    "Partition count unavailable; quota share not updated",
+                    metadata: [LoggingKeys.error: "\(error)", "attempt": "\(attempt)"]
+                )
             }
         }
         for lane in lanes { await lane.quotaShareChanged() }
@@ -275,20 +301,28 @@ public final class ErasureRelayService: Service {
             guard !state.paused, state.ledger.inFlightCount >= pipeline.resumeBelow else { return }
             state.paused = true
             metrics.partitionsPaused(consumer.assignment.count)
-            do { try consumer.pauseAll() } catch { logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"]) }
-            logger.debug("In-flight limit reached; partitions paused",
-                         metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"])
+            do { try consumer.pauseAll() } catch {
+                logger.warning("Pause failed", metadata: [LoggingKeys.error: "\(error)"])
+            }
+            logger.debug(
+                "In-flight limit reached; partitions paused",
+                metadata: [LoggingKeys.inFlight: "\(state.ledger.inFlightCount)"]
+            )
         }
         return true
     }
 
     /// Holds a parked message until `notBefore`. Its partition stops fetching meanwhile, so that the messages
     /// behind it, parked later, stay in Kafka rather than in memory.
-    private func hold(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket, until notBefore: Timestamp) {
-        logger.debug("Parked request read before its time; holding its partition", metadata: [
-            LoggingKeys.partition: "\(ticket.partition.partition)", LoggingKeys.offset: "\(ticket.offset)",
-            "not_before": "\(notBefore.rfc3339)",
-        ])
+    private func hold(_ message: KafkaMessage, ticket: OffsetLedger<TopicPartition>.Ticket, until notBefore: Timestamp)
+    {
+        logger.debug(
+            "Parked request read before its time; holding its partition",
+            metadata: [
+                LoggingKeys.partition: "\(ticket.partition.partition)", LoggingKeys.offset: "\(ticket.offset)",
+                "not_before": "\(notBefore.rfc3339)",
+            ]
+        )
         flow.withLock { state in
             state.waiting[ticket] = WaitingMessage(message: message, notBefore: notBefore)
             do { try consumer.hold(ticket.partition) } catch {
@@ -343,7 +377,9 @@ public final class ErasureRelayService: Service {
             if state.paused, !state.draining, state.ledger.inFlightCount < pipeline.resumeBelow {
                 state.paused = false
                 metrics.partitionsPaused(0)
-                do { try consumer.resumeAll() } catch { logger.warning("Resume failed", metadata: [LoggingKeys.error: "\(error)"]) }
+                do { try consumer.resumeAll() } catch {
+                    logger.warning("Resume failed", metadata: [LoggingKeys.error: "\(error)"])
+                }
             }
             return state.ledger.inFlightCount < pipeline.resumeBelow
         }
@@ -359,27 +395,44 @@ public final class ErasureRelayService: Service {
             logger[metadataKey: LoggingKeys.topic] = "\(message.topicPartition.topic)"
         }
         let read = Outcome.Source(
-            topic: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset
+            topic: message.topicPartition.topic,
+            partition: message.topicPartition.partition,
+            offset: message.offset
         )
         let decoded = decoder.decode(message.value)
         let progress: RequestProgress
         do throws(RequestRejection) {
             // Progress is taken only from the retry topic, which erasure-relay alone writes.
-            let carried = message.topicPartition.topic == topics.retries ? try RequestProgress(headers: message.headers) : nil
+            let carried =
+                message.topicPartition.topic == topics.retries ? try RequestProgress(headers: message.headers) : nil
             progress = carried ?? RequestProgress(receivedAt: .now(), source: read)
         } catch {
-            let salvage = switch decoded {
-            case .success(let request): RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
-            case .failure(let rejected): rejected.salvage
-            }
-            await reject(message, ticket: ticket, rejection: error, salvage: salvage,
-                         progress: RequestProgress(receivedAt: .now(), source: read), logger: logger)
+            let salvage =
+                switch decoded {
+                case .success(let request):
+                    RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
+                case .failure(let rejected): rejected.salvage
+                }
+            await reject(
+                message,
+                ticket: ticket,
+                rejection: error,
+                salvage: salvage,
+                progress: RequestProgress(receivedAt: .now(), source: read),
+                logger: logger
+            )
             return
         }
         switch decoded {
         case .failure(let rejected):
-            await reject(message, ticket: ticket, rejection: rejected.rejection, salvage: rejected.salvage,
-                         progress: progress, logger: logger)
+            await reject(
+                message,
+                ticket: ticket,
+                rejection: rejected.rejection,
+                salvage: rejected.salvage,
+                progress: progress,
+                logger: logger
+            )
         case .success(let request):
             logger[metadataKey: LoggingKeys.requestID] = "\(request.requestID)"
             await erase(request, message: message, ticket: ticket, progress: progress, logger: logger)
@@ -396,11 +449,16 @@ public final class ErasureRelayService: Service {
     ) async {
         var logger = logger
         if let requestID = salvage.requestID { logger[metadataKey: LoggingKeys.requestID] = "\(requestID)" }
-        logger.info("Request rejected", metadata: [
-            LoggingKeys.error: "\(rejection.code)", "field": "\(rejection.field ?? "-")",
-        ])
+        logger.info(
+            "Request rejected",
+            metadata: [
+                LoggingKeys.error: "\(rejection.code)", "field": "\(rejection.field ?? "-")",
+            ]
+        )
         let copied = await publish(
-            topic: topics.deadLetters, key: message.key, value: message.value,
+            topic: topics.deadLetters,
+            key: message.key,
+            value: message.value,
             headers: Self.upstreamHeaders(of: message)
                 + Self.errorHeaders(code: rejection.code.rawValue, field: rejection.field, message: rejection.message)
                 + RequestProgress.sourceHeaders(progress.source),
@@ -408,11 +466,21 @@ public final class ErasureRelayService: Service {
         )
         guard copied else { return }
         metrics.deadLettered(code: rejection.code.rawValue)
-        await publishOutcome(Outcome(
-            requestID: salvage.requestID, status: .rejected, regulation: salvage.regulation,
-            receivedAt: progress.receivedAt, completedAt: .now(), deadline: nil, vendors: [],
-            error: Outcome.Rejection(rejection), source: progress.source
-        ), ticket: ticket, logger: logger)
+        await publishOutcome(
+            Outcome(
+                requestID: salvage.requestID,
+                status: .rejected,
+                regulation: salvage.regulation,
+                receivedAt: progress.receivedAt,
+                completedAt: .now(),
+                deadline: nil,
+                vendors: [],
+                error: Outcome.Rejection(rejection),
+                source: progress.source
+            ),
+            ticket: ticket,
+            logger: logger
+        )
     }
 
     /// Calls the vendors still owed an erasure, then completes the request, parks what may still succeed, or fails
@@ -430,9 +498,15 @@ public final class ErasureRelayService: Service {
         let key = Array(request.requestID.utf8)
         let outcome = { (status: Outcome.Status) in
             Outcome(
-                requestID: request.requestID, status: status, regulation: request.regulation,
-                receivedAt: progress.receivedAt, completedAt: .now(), deadline: request.deadline, vendors: results,
-                error: nil, source: progress.source
+                requestID: request.requestID,
+                status: status,
+                regulation: request.regulation,
+                receivedAt: progress.receivedAt,
+                completedAt: .now(),
+                deadline: request.deadline,
+                vendors: results,
+                error: nil,
+                source: progress.source
             )
         }
         switch parking.decide(results: results, parks: progress.parks, deadline: request.deadline, now: .now()) {
@@ -445,15 +519,21 @@ public final class ErasureRelayService: Service {
             parked.pendingVendors = vendors
             parked.results = results
             let written = await publish(
-                topic: topics.retries, key: key, value: message.value,
-                headers: Self.upstreamHeaders(of: message) + parked.headers, logger: logger
+                topic: topics.retries,
+                key: key,
+                value: message.value,
+                headers: Self.upstreamHeaders(of: message) + parked.headers,
+                logger: logger
             )
             guard written else { return }
             metrics.requestParked(vendors: vendors)
-            logger.info("Vendors still failing; request parked", metadata: [
-                "vendors": "\(vendors.map(\.rawValue).joined(separator: ","))",
-                "parks": "\(parked.parks)", "not_before": "\(notBefore.rfc3339)",
-            ])
+            logger.info(
+                "Vendors still failing; request parked",
+                metadata: [
+                    "vendors": "\(vendors.map(\.rawValue).joined(separator: ","))",
+                    "parks": "\(parked.parks)", "not_before": "\(notBefore.rfc3339)",
+                ]
+            )
             complete(ticket)
         case .failed(let failure, let vendors):
             var record = progress
@@ -461,7 +541,9 @@ public final class ErasureRelayService: Service {
             record.pendingVendors = vendors
             record.results = results
             let written = await publish(
-                topic: topics.deadLetters, key: key, value: message.value,
+                topic: topics.deadLetters,
+                key: key,
+                value: message.value,
                 headers: Self.upstreamHeaders(of: message) + record.headers
                     + Self.errorHeaders(code: failure.rawValue, field: nil, message: failure.message),
                 logger: logger
@@ -476,24 +558,37 @@ public final class ErasureRelayService: Service {
     private func publishOutcome(_ outcome: Outcome, ticket: OffsetLedger<TopicPartition>.Ticket, logger: Logger) async {
         let publishStarted = ContinuousClock.now
         let published = await publish(
-            topic: topics.outcomes, key: outcome.requestID.map { Array($0.utf8) }, value: outcome.jsonBytes(),
-            headers: [], logger: logger
+            topic: topics.outcomes,
+            key: outcome.requestID.map { Array($0.utf8) },
+            value: outcome.jsonBytes(),
+            headers: [],
+            logger: logger
         )
         guard published else { return }
         metrics.outcomeAcknowledged(after: .now - publishStarted)
         metrics.outcomePublished(outcome.status)
         for result in outcome.vendors { metrics.vendorResult(result) }
-        logger.info("Outcome published", metadata: [
-            LoggingKeys.status: "\(outcome.status.rawValue)",
-            "vendors": "\(outcome.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))",
-        ])
+        logger.info(
+            "Outcome published",
+            metadata: [
+                LoggingKeys.status: "\(outcome.status.rawValue)",
+                "vendors":
+                    "\(outcome.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))",
+            ]
+        )
         observer?(outcome)
         complete(ticket)
     }
 
     /// Publishes until the broker acknowledges. Returns false only when the task is cancelled (drain timeout), in
     /// which case the request stays unstored and is read again.
-    private func publish(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], logger: Logger) async
+    private func publish(
+        topic: String,
+        key: [UInt8]?,
+        value: [UInt8],
+        headers: [KafkaHeader],
+        logger: Logger
+    ) async
         -> Bool
     {
         var attempt = 0
@@ -503,8 +598,10 @@ public final class ErasureRelayService: Service {
                 return true
             } catch {
                 attempt += 1
-                logger.warning("Publishing failed; retrying",
-                               metadata: [LoggingKeys.topic: "\(topic)", LoggingKeys.error: "\(error)", "attempt": "\(attempt)"])
+                logger.warning(
+                    "Publishing failed; retrying",
+                    metadata: [LoggingKeys.topic: "\(topic)", LoggingKeys.error: "\(error)", "attempt": "\(attempt)"]
+                )
                 let backoff = Backoff(initial: .milliseconds(100), maximum: .seconds(10))
                 var random = SystemRandomNumberGenerator()
                 try? await Task.sleep(for: backoff.delay(afterAttempt: attempt, using: &random))

@@ -73,12 +73,13 @@ public struct OffsetLedger<Partition: Hashable & Sendable>: Sendable {
     ///   nil; also nil for a ticket of a revoked or earlier assignment.
     public mutating func complete(_ ticket: Ticket) -> Int64? {
         guard var state = partitions[ticket.partition], state.generation == ticket.generation,
-              state.pending.contains(ticket.offset), !state.done.contains(ticket.offset)
+            state.pending.contains(ticket.offset), !state.done.contains(ticket.offset)
         else { return nil }
         inFlightCount -= 1
         state.done.insert(ticket.offset)
         var committable: Int64?
-        while state.firstInFlight < state.inFlight.count, state.done.remove(state.inFlight[state.firstInFlight]) != nil {
+        while state.firstInFlight < state.inFlight.count, state.done.remove(state.inFlight[state.firstInFlight]) != nil
+        {
             committable = state.inFlight[state.firstInFlight] + 1
             state.firstInFlight += 1
         }

@@ -13,7 +13,8 @@ public struct ParkingPolicy: Sendable, Hashable {
             switch self {
             case .vendorFailed: "a vendor refused the erasure; see the outcome's vendor errors"
             case .retriesExhausted: "vendors were still failing after every park; replay once they recover"
-            case .deadlinePassed: "vendors were still failing when the request's deadline passed; replay once they recover"
+            case .deadlinePassed:
+                "vendors were still failing when the request's deadline passed; replay once they recover"
             }
         }
     }

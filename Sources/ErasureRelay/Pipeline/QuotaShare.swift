@@ -66,7 +66,7 @@ public final class PartitionShareTracker: Sendable {
         for topic in weights.keys.sorted() {
             do {
                 totals[topic] = try await partitionCount(topic)
-            } catch where !assignment.contains(where: { $0.topic == topic }) {
+            } catch _ where !assignment.contains(where: { $0.topic == topic }) {
                 totals[topic] = totals[topic] ?? 0
             }
         }
@@ -75,7 +75,10 @@ public final class PartitionShareTracker: Sendable {
         share.set(weightedShare(of: assignment, totals: counted))
     }
 
-    private func weightedShare(of partitions: some Sequence<(topic: String, partition: Int32)>, totals: [String: Int])
+    private func weightedShare(
+        of partitions: some Sequence<(topic: String, partition: Int32)>,
+        totals: [String: Int]
+    )
         -> Double
     {
         let held = partitions.reduce(0.0) { $0 + (weights[$1.topic] ?? 0) }

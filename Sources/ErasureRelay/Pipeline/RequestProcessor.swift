@@ -21,7 +21,11 @@ public struct RequestProcessor: Sendable {
             for vendor in targets {
                 guard let adapter = adapters[vendor], let lane = lanes[vendor] else {
                     group.addTask {
-                        VendorResult(vendor: vendor, status: .failed, error: "vendor is not configured on this deployment")
+                        VendorResult(
+                            vendor: vendor,
+                            status: .failed,
+                            error: "vendor is not configured on this deployment"
+                        )
                     }
                     continue
                 }

@@ -50,14 +50,19 @@ public struct RequestProgress: Sendable, Hashable {
 
     /// The progress as headers. The source headers match those of a rejected message's dead-letter copy.
     public var headers: [KafkaHeader] {
-        var headers = [KafkaHeader(name: Header.receivedAt, value: receivedAt.rfc3339)] + Self.sourceHeaders(source) + [
-            KafkaHeader(name: Header.parks, value: "\(parks)"),
-            KafkaHeader(name: Header.results, value: Self.encode(results)),
-        ]
+        var headers =
+            [KafkaHeader(name: Header.receivedAt, value: receivedAt.rfc3339)] + Self.sourceHeaders(source) + [
+                KafkaHeader(name: Header.parks, value: "\(parks)"),
+                KafkaHeader(name: Header.results, value: Self.encode(results)),
+            ]
         if let notBefore { headers.append(KafkaHeader(name: Header.notBefore, value: notBefore.rfc3339)) }
         if let pendingVendors {
-            headers.append(KafkaHeader(name: Header.pendingVendors,
-                                       value: pendingVendors.map(\.rawValue).joined(separator: ",")))
+            headers.append(
+                KafkaHeader(
+                    name: Header.pendingVendors,
+                    value: pendingVendors.map(\.rawValue).joined(separator: ",")
+                )
+            )
         }
         return headers
     }
@@ -113,8 +118,11 @@ public struct RequestProgress: Sendable, Hashable {
             var vendors: [VendorID] = []
             for name in text.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let vendor = VendorID(rawValue: String(name)) else {
-                    throw RequestRejection(code: .invalidHeader, field: Header.pendingVendors,
-                                           message: "names a vendor erasure-relay does not know")
+                    throw RequestRejection(
+                        code: .invalidHeader,
+                        field: Header.pendingVendors,
+                        message: "names a vendor erasure-relay does not know"
+                    )
                 }
                 vendors.append(vendor)
             }
@@ -125,12 +133,19 @@ public struct RequestProgress: Sendable, Hashable {
         } catch let rejection as RequestRejection {
             throw rejection
         } catch {
-            throw RequestRejection(code: .invalidHeader, field: Header.results, message: "is not a list of vendor results")
+            throw RequestRejection(
+                code: .invalidHeader,
+                field: Header.results,
+                message: "is not a list of vendor results"
+            )
         }
         // Counts are added up over passes and texts go into the outcome: bound both before trusting them.
         for result in results where !Self.isPlausible(result) {
-            throw RequestRejection(code: .invalidHeader, field: Header.results,
-                                   message: "holds a count or a text out of range for \(result.vendor.rawValue)")
+            throw RequestRejection(
+                code: .invalidHeader,
+                field: Header.results,
+                message: "holds a count or a text out of range for \(result.vendor.rawValue)"
+            )
         }
     }
 

@@ -60,8 +60,14 @@ public actor VendorLane {
     private var outage: Outage?
 
     /// - Parameter quotaShare: this replica's share of the vendor's quota; nil for the whole quota.
-    public init(adapter: any VendorAdapter, settings: VendorSettings, transport: any VendorTransport, logger: Logger,
-                quotaShare: QuotaShare? = nil, metrics: RelayMetrics = RelayMetrics()) {
+    public init(
+        adapter: any VendorAdapter,
+        settings: VendorSettings,
+        transport: any VendorTransport,
+        logger: Logger,
+        quotaShare: QuotaShare? = nil,
+        metrics: RelayMetrics = RelayMetrics()
+    ) {
         self.quotaShare = quotaShare
         self.metrics = metrics
         self.vendor = adapter.vendor
@@ -72,7 +78,8 @@ public actor VendorLane {
         logger[metadataKey: LoggingKeys.vendor] = "\(adapter.vendor.rawValue)"
         self.logger = logger
         self.limiter = RateLimiter(
-            requests: settings.rateLimit.requests, window: .seconds(settings.rateLimit.windowSeconds),
+            requests: settings.rateLimit.requests,
+            window: .seconds(settings.rateLimit.windowSeconds),
             reserve: settings.rateLimit.reserve
         )
         self.backoff = Backoff(
@@ -97,14 +104,20 @@ public actor VendorLane {
         nextTicket += 1
         if let outage {
             guard outage.probe == nil else {
-                return VendorResult(vendor: vendor, status: .failed, identifiers: items.reduce(0) { $0 + $1.identifierCount },
-                                    error: "vendor unavailable (\(outage.reason)); not called", retriesExhausted: true)
+                return VendorResult(
+                    vendor: vendor,
+                    status: .failed,
+                    identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                    error: "vendor unavailable (\(outage.reason)); not called",
+                    retriesExhausted: true
+                )
             }
             self.outage?.probe = ticketID
         }
         return await withCheckedContinuation { continuation in
             tickets[ticketID] = Ticket(
-                remaining: items.count, identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                remaining: items.count,
+                identifiers: items.reduce(0) { $0 + $1.identifierCount },
                 continuation: continuation
             )
             for item in items {
@@ -194,9 +207,13 @@ public actor VendorLane {
                     let started = ContinuousClock.now
                     let answer: Result<VendorResponse, any Error>
                     do {
-                        answer = .success(try await transport.send(
-                            call, baseURL: settings.baseURL, timeout: .seconds(settings.timeoutSeconds)
-                        ))
+                        answer = .success(
+                            try await transport.send(
+                                call,
+                                baseURL: settings.baseURL,
+                                timeout: .seconds(settings.timeoutSeconds)
+                            )
+                        )
                     } catch {
                         answer = .failure(error)
                     }
@@ -207,8 +224,12 @@ public actor VendorLane {
         return nil
     }
 
-    private func finished(_ batch: [LaneItem], wasIsolated: Bool, answer: Result<VendorResponse, any Error>,
-                          started: Instant) {
+    private func finished(
+        _ batch: [LaneItem],
+        wasIsolated: Bool,
+        answer: Result<VendorResponse, any Error>,
+        started: Instant
+    ) {
         callsInFlight -= 1
         defer { wakeupSource.yield() }
         let now = clock.now
@@ -228,12 +249,13 @@ public actor VendorLane {
             answered = .retriable(reason: Self.describe(error), retryAfter: nil)
         }
         let result = answered.scrubbed(of: batch.map(\.item))
-        let resultLabel = switch (result, status) {
-        case (.accepted, _): "accepted"
-        case (.rejected, _): "rejected"
-        case (.retriable, nil): "transport_error"
-        case (.retriable, _): "retriable"
-        }
+        let resultLabel =
+            switch (result, status) {
+            case (.accepted, _): "accepted"
+            case (.rejected, _): "rejected"
+            case (.retriable, nil): "transport_error"
+            case (.retriable, _): "retriable"
+            }
         metrics.vendorCall(vendor, result: resultLabel, status: status, duration: now - started)
         for index in batch.indices { batch[index].lastStatus = status ?? batch[index].lastStatus }
         let singleTicket = Set(batch.map(\.ticket)).count == 1
@@ -244,8 +266,10 @@ public actor VendorLane {
                 record(item, failure: nil, reference: reference, note: note, deleted: singleTicket ? deleted : nil)
             }
         case .rejected(let reason, let isolateItems) where isolateItems && batch.count > 1:
-            logger.debug("Vendor rejected a batch; splitting it",
-                         metadata: [LoggingKeys.batchSize: "\(batch.count)", LoggingKeys.reason: "\(reason)"])
+            logger.debug(
+                "Vendor rejected a batch; splitting it",
+                metadata: [LoggingKeys.batchSize: "\(batch.count)", LoggingKeys.reason: "\(reason)"]
+            )
             let middle = batch.count / 2
             queue.isolate(Array(batch[..<middle]))
             queue.isolate(Array(batch[middle...]))
@@ -256,16 +280,22 @@ public actor VendorLane {
                 // The quota belongs to the whole account: when the vendor says wait, the whole lane waits.
                 let until = now.advanced(by: .seconds(retryAfter))
                 pausedUntil = max(pausedUntil ?? until, until)
-                logger.info("Vendor asked to wait; lane paused",
-                            metadata: [LoggingKeys.retryAfterSeconds: "\(retryAfter)", LoggingKeys.reason: "\(reason)"])
+                logger.info(
+                    "Vendor asked to wait; lane paused",
+                    metadata: [LoggingKeys.retryAfterSeconds: "\(retryAfter)", LoggingKeys.reason: "\(reason)"]
+                )
             }
             var retried: [LaneItem] = []
             var exhausted = false
             for var item in batch {
                 let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
-                if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds) {
-                    record(item, failure: "retries exhausted after \(item.attempts) attempts: \(reason)",
-                           retriable: true)
+                if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds)
+                {
+                    record(
+                        item,
+                        failure: "retries exhausted after \(item.attempts) attempts: \(reason)",
+                        retriable: true
+                    )
                     exhausted = true
                     continue
                 }
@@ -289,12 +319,18 @@ public actor VendorLane {
         outage = Outage(reason: reason)
         let waiting = queue.removeAll()
         metrics.laneQueue(vendor, items: 0)
-        logger.warning("Vendor unavailable past the retry budget; its work is parked until it answers again", metadata: [
-            LoggingKeys.reason: "\(reason)", "parked_identifiers": "\(waiting.count)",
-        ])
+        logger.warning(
+            "Vendor unavailable past the retry budget; its work is parked until it answers again",
+            metadata: [
+                LoggingKeys.reason: "\(reason)", "parked_identifiers": "\(waiting.count)",
+            ]
+        )
         for item in waiting {
-            record(item, failure: "vendor unavailable (\(reason)); retries stopped after \(item.attempts) attempts",
-                   retriable: true)
+            record(
+                item,
+                failure: "vendor unavailable (\(reason)); retries stopped after \(item.attempts) attempts",
+                retriable: true
+            )
         }
     }
 
@@ -304,8 +340,14 @@ public actor VendorLane {
         logger.info("Vendor answering again")
     }
 
-    private func record(_ item: LaneItem, failure: String?, retriable: Bool = false, reference: String? = nil,
-                        note: String? = nil, deleted: Int? = nil) {
+    private func record(
+        _ item: LaneItem,
+        failure: String?,
+        retriable: Bool = false,
+        reference: String? = nil,
+        note: String? = nil,
+        deleted: Int? = nil
+    ) {
         guard var ticket = tickets[item.ticket] else { return }
         ticket.remaining -= 1
         ticket.attempts = max(ticket.attempts, item.attempts)
@@ -324,17 +366,19 @@ public actor VendorLane {
         }
         tickets[item.ticket] = nil
         if outage?.probe == item.ticket { outage?.probe = nil }
-        ticket.continuation.resume(returning: VendorResult(
-            vendor: vendor,
-            status: ticket.failure == nil ? .accepted : .failed,
-            attempts: ticket.attempts,
-            httpStatus: ticket.lastStatus,
-            identifiers: ticket.identifiers,
-            reference: ticket.references.isEmpty ? nil : ticket.references.joined(separator: ","),
-            error: ticket.failure ?? (ticket.notes.isEmpty ? nil : ticket.notes.joined(separator: "; ")),
-            deleted: ticket.deleted,
-            retriesExhausted: ticket.failure != nil && ticket.failureIsRetriable
-        ))
+        ticket.continuation.resume(
+            returning: VendorResult(
+                vendor: vendor,
+                status: ticket.failure == nil ? .accepted : .failed,
+                attempts: ticket.attempts,
+                httpStatus: ticket.lastStatus,
+                identifiers: ticket.identifiers,
+                reference: ticket.references.isEmpty ? nil : ticket.references.joined(separator: ","),
+                error: ticket.failure ?? (ticket.notes.isEmpty ? nil : ticket.notes.joined(separator: "; ")),
+                deleted: ticket.deleted,
+                retriesExhausted: ticket.failure != nil && ticket.failureIsRetriable
+            )
+        )
     }
 
     /// A transport error in words that hold no URL, since a path may carry an identifier.

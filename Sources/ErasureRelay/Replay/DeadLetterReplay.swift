@@ -54,21 +54,26 @@ public struct DeadLetterReplay: Sendable {
     /// Reads a dead-letter record: what it is, and the headers of its retry-topic copy. The copy starts afresh
     /// (no parks, due at once) with the vendors still owed an erasure and the results so far.
     public func read(_ message: KafkaMessage, now: Timestamp) -> Record {
-        let salvage = switch decoder.decode(message.value) {
-        case .success(let request): request.requestID
-        case .failure(let rejected): rejected.salvage.requestID
-        }
+        let salvage =
+            switch decoder.decode(message.value) {
+            case .success(let request): request.requestID
+            case .failure(let rejected): rejected.salvage.requestID
+            }
         let coordinates = Outcome.Source(
-            topic: message.topicPartition.topic, partition: message.topicPartition.partition, offset: message.offset
+            topic: message.topicPartition.topic,
+            partition: message.topicPartition.partition,
+            offset: message.offset
         )
         let source = Outcome.Source(
             topic: message.header(RequestProgress.Header.sourceTopic) ?? coordinates.topic,
-            partition: message.header(RequestProgress.Header.sourcePartition).flatMap { Int32($0) } ?? coordinates.partition,
+            partition: message.header(RequestProgress.Header.sourcePartition).flatMap { Int32($0) }
+                ?? coordinates.partition,
             offset: message.header(RequestProgress.Header.sourceOffset).flatMap { Int64($0) } ?? coordinates.offset
         )
         let replay: Result<[KafkaHeader], RequestRejection>
         do throws(RequestRejection) {
-            var progress = try RequestProgress(headers: message.headers) ?? RequestProgress(receivedAt: now, source: source)
+            var progress =
+                try RequestProgress(headers: message.headers) ?? RequestProgress(receivedAt: now, source: source)
             progress.parks = 0
             progress.notBefore = nil
             replay = .success(ErasureRelayService.upstreamHeaders(of: message) + progress.headers)
@@ -76,8 +81,12 @@ public struct DeadLetterReplay: Sendable {
             replay = .failure(error)
         }
         return Record(
-            requestID: salvage, errorCode: message.header(DeadLetterHeader.errorCode) ?? "", source: source,
-            deadLetter: message.topicPartition, offset: message.offset, replay: replay
+            requestID: salvage,
+            errorCode: message.header(DeadLetterHeader.errorCode) ?? "",
+            source: source,
+            deadLetter: message.topicPartition,
+            offset: message.offset,
+            replay: replay
         )
     }
 
@@ -99,15 +108,23 @@ public struct DeadLetterReplay: Sendable {
     ) async throws -> Summary {
         var consumerKafka = kafka
         consumerKafka.properties["enable.auto.commit"] = "false"
-        let consumer = try KafkaConsumer(configuration: consumerKafka, groupID: "\(topics.groupID)-replay", logger: logger)
+        let consumer = try KafkaConsumer(
+            configuration: consumerKafka,
+            groupID: "\(topics.groupID)-replay",
+            logger: logger
+        )
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let count = try await consumer.partitionCount(topic: topics.deadLetterTopic)
         let partitions = (0..<count).map { TopicPartition(topic: topics.deadLetterTopic, partition: Int32($0)) }
         var remaining = try await consumer.watermarks(for: partitions).filter { $0.value.low < $0.value.high }
         try consumer.assign(remaining.mapValues(\.low))
-        logger.info("Replaying dead-letter records", metadata: [
-            LoggingKeys.topic: "\(topics.deadLetterTopic)", "records": "\(remaining.values.reduce(0) { $0 + $1.high - $1.low })",
-        ])
+        logger.info(
+            "Replaying dead-letter records",
+            metadata: [
+                LoggingKeys.topic: "\(topics.deadLetterTopic)",
+                "records": "\(remaining.values.reduce(0) { $0 + $1.high - $1.low })",
+            ]
+        )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await producer.run() }
             defer { group.cancelAll() }
@@ -131,7 +148,10 @@ public struct DeadLetterReplay: Sendable {
                         }
                         if !dryRun {
                             try await producer.send(
-                                topic: topics.retryTopic, key: message.key, value: message.value, headers: headers
+                                topic: topics.retryTopic,
+                                key: message.key,
+                                value: message.value,
+                                headers: headers
                             )
                         }
                         summary.replayed += 1

@@ -21,7 +21,8 @@ public struct BrazeAdapter: VendorAdapter {
         if let id = subject.externalID { items.append(Self.item("external_ids", id)) }
         if let id = subject.brazeID { items.append(Self.item("braze_ids", id)) }
         for alias in subject.userAliases {
-            let json = "{\"alias_name\":\(JSONText.quoted(alias.aliasName)),\"alias_label\":\(JSONText.quoted(alias.aliasLabel))}"
+            let json =
+                "{\"alias_name\":\(JSONText.quoted(alias.aliasName)),\"alias_label\":\(JSONText.quoted(alias.aliasLabel))}"
             // An alias is one identifier; its label names a source system rather than the user.
             items.append(VendorItem(kind: "user_aliases", payload: Array(json.utf8), values: [alias.aliasName]))
         }
@@ -64,10 +65,16 @@ public struct BrazeAdapter: VendorAdapter {
         case 200...299:
             // 201 {"deleted": n, "message": "success"}; 202 {"message": "queued"} during Braze maintenance.
             guard errors.isEmpty, message == "success" || message == "queued" else {
-                return .rejected(reason: "HTTP \(response.status) with an error body: \(Self.summary(message, errors))",
-                                 isolateItems: true)
+                return .rejected(
+                    reason: "HTTP \(response.status) with an error body: \(Self.summary(message, errors))",
+                    isolateItems: true
+                )
             }
-            return .accepted(reference: nil, deleted: body?["deleted"] as? Int, note: message == "queued" ? "queued" : nil)
+            return .accepted(
+                reference: nil,
+                deleted: body?["deleted"] as? Int,
+                note: message == "queued" ? "queued" : nil
+            )
         case 400:
             return .rejected(reason: "HTTP 400: \(Self.summary(message, errors))", isolateItems: true)
         case 404:

@@ -10,7 +10,8 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
     /// - Parameters:
     ///   - usersPerPayload: users (requests) per call; 1 for accounts that take one user at a time.
     ///   - maxPayloadBytes: at most the documented 131,072.
-    public init(appID: String, apiKey: Secret, usersPerPayload: Int, maxPayloadBytes: Int = 131_072, userAgent: String) {
+    public init(appID: String, apiKey: Secret, usersPerPayload: Int, maxPayloadBytes: Int = 131_072, userAgent: String)
+    {
         self.appID = appID
         self.apiKey = apiKey
         self.maxItemsPerCall = max(1, usersPerPayload)
@@ -38,7 +39,8 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
         let body = JSONText.array(
             of: items,
-            between: "{\"request_type\":\"erasure\",\"submitted_time\":\"\(now.rfc3339Seconds)\",\"api_version\":\"1.0\",\"identities\":[",
+            between:
+                "{\"request_type\":\"erasure\",\"submitted_time\":\"\(now.rfc3339Seconds)\",\"api_version\":\"1.0\",\"identities\":[",
             and: "]}"
         )
         return VendorCall(

@@ -7,13 +7,22 @@ extension VendorSettings {
         let userAgent = "erasure-relay/\(erasureRelayVersion)"
         switch account {
         case .braze(let apiKey, let prioritization):
-            return BrazeAdapter(apiKey: apiKey, emailPrioritization: prioritization,
-                                maxItemsPerCall: batching.maxSize, userAgent: userAgent)
+            return BrazeAdapter(
+                apiKey: apiKey,
+                emailPrioritization: prioritization,
+                maxItemsPerCall: batching.maxSize,
+                userAgent: userAgent
+            )
         case .moengage(let workspaceID, let apiKey):
             return MoEngageAdapter(workspaceID: workspaceID, apiKey: apiKey, userAgent: userAgent)
         case .moengageGDPR(let appID, let apiKey, let maxPayloadBytes):
-            return MoEngageGDPRAdapter(appID: appID, apiKey: apiKey, usersPerPayload: batching.maxSize,
-                                       maxPayloadBytes: maxPayloadBytes, userAgent: userAgent)
+            return MoEngageGDPRAdapter(
+                appID: appID,
+                apiKey: apiKey,
+                usersPerPayload: batching.maxSize,
+                maxPayloadBytes: maxPayloadBytes,
+                userAgent: userAgent
+            )
         case .engagelab(let appKey, let masterSecret):
             return EngageLabAdapter(appKey: appKey, masterSecret: masterSecret, userAgent: userAgent)
         }

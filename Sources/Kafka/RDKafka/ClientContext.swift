@@ -25,12 +25,13 @@ func installLogAndErrorCallbacks(_ conf: OpaquePointer) {
         let message = text.map { String(cString: $0) } ?? ""
         let facilityName = facility.map { String(cString: $0) } ?? ""
         // syslog levels: 0-3 error, 4 warning, 5-6 notice/info, 7 debug.
-        let logLevel: Logger.Level = switch level {
-        case ...3: .error
-        case 4: .warning
-        case 5, 6: .info
-        default: .debug
-        }
+        let logLevel: Logger.Level =
+            switch level {
+            case ...3: .error
+            case 4: .warning
+            case 5, 6: .info
+            default: .debug
+            }
         context.logger.log(level: logLevel, "librdkafka: \(message)", metadata: ["kafka.facility": "\(facilityName)"])
     }
     rd_kafka_conf_set_error_cb(conf) { client, error, reason, _ in
