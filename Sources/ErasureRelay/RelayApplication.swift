@@ -17,8 +17,12 @@ public final class RelayApplication: Service {
     private let metrics: RelayMetrics
 
     /// - Parameters:
+    ///   - configuration: the validated configuration; its `vendors` decide which lanes run.
     ///   - bootstrapServers: the brokers to use; overrides `kafka.bootstrap_servers` (the embedded broker's list).
     ///   - transport: how vendor calls are sent; by default async-http-client.
+    ///   - health: updated as the consumer polls, joins the group and shuts down.
+    ///   - metrics: where the relay's `erasure_relay_*` metrics go.
+    ///   - logger: the service's logger; no identifier is ever logged through it.
     ///   - observer: told of every outcome once the broker acknowledged it.
     public init(
         configuration: RelayConfiguration,

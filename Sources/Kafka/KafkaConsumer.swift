@@ -4,7 +4,7 @@ import Synchronization
 
 /// What a poll of the consumer produced.
 public enum KafkaConsumerEvent: Sendable {
-    /// A message to process. Its offset is committed only once it is passed to ``KafkaConsumer/storeOffset(_:)``.
+    /// A message to process. Its offset is committed only once it is passed to ``KafkaConsumer/storeOffsets(_:)``.
     case message(KafkaMessage)
     /// Partitions added to this member's assignment. They start from their committed offsets.
     case assigned([TopicPartition])
@@ -18,7 +18,7 @@ public enum KafkaConsumerEvent: Sendable {
 /// A group consumer with manual offset storing and pause/resume, over librdkafka's high-level consumer.
 ///
 /// librdkafka commits, every `auto.commit.interval.ms` and on revoke and close, only what was passed to
-/// ``storeOffset(_:)``: a message that is never marked done is never committed, which is what at-least-once rests on.
+/// ``storeOffsets(_:)``: a message that is never marked done is never committed, which is what at-least-once rests on.
 /// Polls block on a thread of their own, never on Swift's cooperative pool.
 // The client pointer is only handed to librdkafka calls, which are thread-safe; all Swift state is behind a Mutex.
 public final class KafkaConsumer: @unchecked Sendable {
@@ -148,7 +148,9 @@ public final class KafkaConsumer: @unchecked Sendable {
     ///
     /// - Important: keep polling while partitions are paused: a consumer that stops polling for longer than
     ///   `max.poll.interval.ms` leaves the group.
-    /// - Parameter maxEvents: the most messages one call returns.
+    /// - Parameters:
+    ///   - timeout: how long to wait for the first event.
+    ///   - maxEvents: the most messages one call returns.
     public func poll(timeout: Duration, maxEvents: Int = 1) async -> [KafkaConsumerEvent] {
         let milliseconds = Int32(
             clamping: timeout.components.seconds * 1000
@@ -170,7 +172,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
     }
 
-    /// Marks everything before `offset` on its partition as done, for the next commit.
+    /// Marks, per partition, everything before the given offset as done, for the next commit.
     /// - Parameter offsets: per partition, the offset of the next message to consume (the last done offset + 1).
     /// - Throws: ``KafkaError`` with code `offsetStore` when a partition is no longer assigned.
     public func storeOffsets(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {

@@ -2,10 +2,13 @@
 public struct ErasureRequest: Sendable, Hashable {
     /// The upstream system's id for the request; its idempotency key.
     public var requestID: String
+    /// `regulation`: the law the request is made under, which sets its default deadline.
     public var regulation: Regulation
+    /// `submitted_at`: when the person asked.
     public var submittedAt: Timestamp
     /// When the erasure must be done by: as given, or `submittedAt` plus the regulation's default period.
     public var deadline: Timestamp
+    /// `subject`: the person's identifiers.
     public var subject: Subject
     /// The vendors the request names, or nil for every configured vendor.
     public var vendors: [VendorID]?
@@ -29,7 +32,9 @@ public struct ErasureRequest: Sendable, Hashable {
 
 /// The law under which erasure is requested.
 public enum Regulation: String, Sendable, Hashable, CaseIterable {
+    /// The EU General Data Protection Regulation, Art. 17.
     case gdpr
+    /// The California Consumer Privacy Act.
     case ccpa
 
     /// GDPR Art. 12(3) allows one month; CCPA 1798.130 allows 45 days.
@@ -46,14 +51,23 @@ public enum Regulation: String, Sendable, Hashable, CaseIterable {
 /// - Important: every value here is personal data. It goes to vendors and nowhere else: never into logs, metrics or
 ///   outcomes. `description` is redacted for that reason.
 public struct Subject: Sendable, Hashable, CustomStringConvertible {
+    /// `external_id`: the id upstream systems share with the vendors (Braze `external_ids`, MoEngage `customer_id`).
     public var externalID: String?
+    /// `braze_id`: Braze's own user id.
     public var brazeID: String?
+    /// `moengage_id`: MoEngage's own user id.
     public var moengageID: String?
+    /// `email`: an email address.
     public var email: String?
+    /// `phone`: a phone number in E.164 form.
     public var phone: String?
+    /// `user_aliases`: Braze user aliases.
     public var userAliases: [UserAlias]
+    /// `engagelab_registration_ids`: EngageLab device registrations, deleted one by one.
     public var engagelabRegistrationIDs: [String]
+    /// `google_advertising_id`: an Android advertising id, for MoEngage GDPR erasure.
     public var googleAdvertisingID: String?
+    /// `advertising_identifier`: an iOS advertising id (IDFA), for MoEngage GDPR erasure.
     public var advertisingIdentifier: String?
 
     public init(
@@ -89,7 +103,9 @@ public struct Subject: Sendable, Hashable, CustomStringConvertible {
 
 /// A Braze user alias.
 public struct UserAlias: Sendable, Hashable {
+    /// `alias_name`: the alias itself.
     public var aliasName: String
+    /// `alias_label`: the kind of alias, such as `loyalty_id`.
     public var aliasLabel: String
 
     public init(aliasName: String, aliasLabel: String) {

@@ -14,8 +14,11 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     /// Where the request was read.
     public struct Source: Sendable, Hashable, Codable {
+        /// The topic the request was first read from; parked and replayed requests keep it.
         public var topic: String
+        /// The partition it was read from.
         public var partition: Int32
+        /// Its offset in that partition.
         public var offset: Int64
 
         public init(topic: String, partition: Int32, offset: Int64) {
@@ -27,8 +30,11 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     /// Why a request was rejected.
     public struct Rejection: Sendable, Hashable, Codable {
+        /// A stable code for the problem, such as `missing_field` (see ``RequestRejection/Code``).
         public var code: String
+        /// The JSON path of the field at fault, such as `subject.email`; null when the message as a whole is.
         public var field: String?
+        /// What is wrong, for a person to read. Never quotes the identifier it is about.
         public var message: String
 
         public init(_ rejection: RequestRejection) {
@@ -45,14 +51,23 @@ public struct Outcome: Sendable, Hashable, Codable {
         }
     }
 
+    /// `request_id`: the request's id; null for a rejected message it could not be read from.
     public var requestID: String?
+    /// `status`: how the request ended.
     public var status: Status
+    /// `regulation`, when it could be read.
     public var regulation: Regulation?
+    /// `received_at`: when the relay first read the request, kept across parks and replays.
     public var receivedAt: Timestamp
+    /// `completed_at`: when this outcome was made.
     public var completedAt: Timestamp
+    /// `deadline`: when the erasure had to be done by; null for a rejected message.
     public var deadline: Timestamp?
+    /// `vendors`: one result per vendor the request targeted; empty for a rejected message.
     public var vendors: [VendorResult]
+    /// `error`: why a message was rejected; null otherwise.
     public var error: Rejection?
+    /// `source`: where the request was read, so that compliance can trace the outcome to its message.
     public var source: Source
 
     public init(
@@ -119,7 +134,9 @@ public struct VendorResult: Sendable, Hashable, Codable {
         case failed
     }
 
+    /// `vendor`: the vendor these results are for.
     public var vendor: VendorID
+    /// `status`: what the vendor did.
     public var status: Status
     /// HTTP calls made for this request's identifiers, retries included.
     public var attempts: Int

@@ -2,6 +2,7 @@
 public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertible {
     /// A machine-readable class of problem.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code as the outcome's `error.code` and the dead-letter header carry it.
         public let rawValue: String
 
         /// The message is larger than `pipeline.max_message_bytes`.
@@ -24,6 +25,7 @@ public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertib
         public var description: String { rawValue }
     }
 
+    /// The class of problem.
     public let code: Code
     /// The path of the offending field, such as `subject.user_aliases[1].alias_name`; nil for the whole message.
     public let field: String?

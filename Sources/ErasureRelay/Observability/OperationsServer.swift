@@ -8,7 +8,11 @@ public struct OperationsServer: Service {
     private let application: Application<RouterResponder<BasicRequestContext>>
 
     /// - Parameters:
+    ///   - host: the address to bind, `http.host`.
+    ///   - port: the port to bind, `http.port`; 0 picks a free one.
+    ///   - health: what `/healthz` and `/readyz` answer from.
     ///   - metrics: renders the Prometheus text exposition.
+    ///   - logger: receives the server's start, stop and errors.
     ///   - onListening: told the bound port once the server listens (useful with port 0).
     public init(
         host: String,

@@ -7,8 +7,11 @@ import Synchronization
 /// offset only once the outcome is acknowledged and every earlier message of its partition is done.
 public final class ErasureRelayService: Service {
     public struct Topics: Sendable {
+        /// Erasure requests, `kafka.request_topic`.
         public var requests: String
+        /// One outcome per request, `kafka.outcome_topic`.
         public var outcomes: String
+        /// Rejected messages and failed requests, `kafka.dead_letter_topic`.
         public var deadLetters: String
         /// Parked work; consumed as well as `requests`.
         public var retries: String
@@ -65,7 +68,20 @@ public final class ErasureRelayService: Service {
     private let health: RelayHealth
     private let metrics: RelayMetrics
 
-    /// - Parameter observer: told of every outcome once the broker acknowledged it (used by the CLI and tests).
+    /// - Parameters:
+    ///   - consumer: subscribed to the request and retry topics by ``run()``; its offsets are stored by this service.
+    ///   - producer: publishes outcomes, dead letters and parked work.
+    ///   - topics: the four topics the service reads and writes.
+    ///   - pipeline: in-flight bounds, message size and drain timeout.
+    ///   - parking: how parked work is retried and when it fails.
+    ///   - lanes: one per configured vendor, run by this service.
+    ///   - adapters: the lanes' adapters, to know which vendors a request targets.
+    ///   - shareTracker: this replica's share of each vendor quota, updated on every rebalance.
+    ///   - commits: measures how long finished offsets take to be committed.
+    ///   - health: updated as the consumer polls and joins the group.
+    ///   - metrics: where the pipeline's metrics go.
+    ///   - logger: the service's logger.
+    ///   - observer: told of every outcome once the broker acknowledged it (used by the CLI and tests).
     public init(
         consumer: KafkaConsumer,
         producer: KafkaProducer,
@@ -626,7 +642,10 @@ public final class ErasureRelayService: Service {
 
 /// The headers that say why a dead-letter record was written.
 public enum DeadLetterHeader {
+    /// A ``RequestRejection/Code`` for a rejected message, a ``ParkingPolicy/Failure`` for a failed request.
     public static let errorCode = "erasure-relay-error-code"
+    /// The field at fault in a rejected message; empty otherwise.
     public static let errorField = "erasure-relay-error-field"
+    /// What went wrong, in words, with no identifier in it.
     public static let errorMessage = "erasure-relay-error-message"
 }

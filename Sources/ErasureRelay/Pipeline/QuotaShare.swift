@@ -39,7 +39,9 @@ public final class PartitionShareTracker: Sendable {
     private let weights: [String: Double]
     private let totals = Mutex<[String: Int]>([:])
 
-    /// - Parameter weights: each topic's weight per partition.
+    /// - Parameters:
+    ///   - weights: each topic's weight per partition.
+    ///   - share: the share this tracker keeps up to date, read by the vendor lanes.
     public init(weights: [String: Double], share: QuotaShare) {
         self.share = share
         self.weights = weights

@@ -12,7 +12,9 @@ public struct RequestProcessor: Sendable {
     public var configuredVendors: [VendorID] { adapters.keys.sorted() }
 
     /// Erases `request` at every vendor it targets, concurrently.
-    /// - Parameter vendors: the vendors to call instead of those the request targets, as for parked work.
+    /// - Parameters:
+    ///   - request: a valid request.
+    ///   - vendors: the vendors to call instead of those the request targets, as for parked work.
     /// - Returns: one result per vendor called, in vendor order; nil if a lane abandoned the request (shutdown),
     ///   in which case no outcome may be published for it.
     public func process(_ request: ErasureRequest, vendors: [VendorID]? = nil) async -> [VendorResult]? {

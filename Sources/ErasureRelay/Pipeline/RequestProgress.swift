@@ -38,13 +38,21 @@ public struct RequestProgress: Sendable, Hashable {
 
     /// The header names, part of the retry and dead-letter topics' format.
     public enum Header {
+        /// ``RequestProgress/receivedAt``, RFC 3339.
         public static let receivedAt = "erasure-relay-received-at"
+        /// The topic of ``RequestProgress/source``.
         public static let sourceTopic = "erasure-relay-source-topic"
+        /// The partition of ``RequestProgress/source``, in decimal.
         public static let sourcePartition = "erasure-relay-source-partition"
+        /// The offset of ``RequestProgress/source``, in decimal.
         public static let sourceOffset = "erasure-relay-source-offset"
+        /// ``RequestProgress/parks``, in decimal.
         public static let parks = "erasure-relay-parks"
+        /// ``RequestProgress/notBefore``, RFC 3339.
         public static let notBefore = "erasure-relay-not-before"
+        /// ``RequestProgress/pendingVendors``, comma-separated vendor names.
         public static let pendingVendors = "erasure-relay-pending-vendors"
+        /// ``RequestProgress/results``, a JSON array of vendor results without identifiers.
         public static let results = "erasure-relay-results"
     }
 

@@ -59,7 +59,13 @@ public actor VendorLane {
     private var limiterBlockedSince: Instant?
     private var outage: Outage?
 
-    /// - Parameter quotaShare: this replica's share of the vendor's quota; nil for the whole quota.
+    /// - Parameters:
+    ///   - adapter: builds the vendor's calls and reads its answers.
+    ///   - settings: the lane's quota, batching, retries and concurrency.
+    ///   - transport: sends the calls.
+    ///   - logger: the lane's logger, tagged with the vendor.
+    ///   - quotaShare: this replica's share of the vendor's quota; nil for the whole quota.
+    ///   - metrics: where the lane's call, queue and limiter metrics go.
     public init(
         adapter: any VendorAdapter,
         settings: VendorSettings,

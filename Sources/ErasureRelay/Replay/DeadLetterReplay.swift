@@ -97,8 +97,14 @@ public struct DeadLetterReplay: Sendable {
 
     /// Reads the dead-letter topic from its start up to its end when the replay begins, and writes every selected
     /// record to the retry topic, each acknowledged before the replay ends.
-    /// - Parameter dryRun: only report what would be replayed.
-    /// - Parameter report: told of every selected record, after it was written.
+    /// - Parameters:
+    ///   - kafka: the brokers and client properties to read and write with.
+    ///   - topics: names the dead-letter topic to read and the retry topic to write.
+    ///   - dryRun: only report what would be replayed.
+    ///   - logger: receives progress and errors.
+    ///   - report: told of every selected record, after it was written.
+    /// - Returns: how many records were replayed, skipped and unreadable.
+    /// - Throws: a `KafkaError` when the topics cannot be read or a record is not acknowledged.
     public func run(
         kafka: KafkaClientConfiguration,
         topics: RelayConfiguration.Kafka,

@@ -7,7 +7,11 @@ public struct BrazeAdapter: VendorAdapter {
     private let emailPrioritization: [String]
     private let userAgent: String
 
-    /// - Parameter maxItemsPerCall: at most Braze's limit of 50.
+    /// - Parameters:
+    ///   - apiKey: a REST API key with the `users.delete` permission, sent as a bearer token.
+    ///   - emailPrioritization: which profile Braze deletes when several share an email address.
+    ///   - maxItemsPerCall: at most Braze's limit of 50.
+    ///   - userAgent: the `User-Agent` of every call.
     public init(apiKey: Secret, emailPrioritization: [String], maxItemsPerCall: Int = 50, userAgent: String) {
         self.apiKey = apiKey
         self.emailPrioritization = emailPrioritization

@@ -8,8 +8,11 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
     private let userAgent: String
 
     /// - Parameters:
+    ///   - appID: the workspace's app id, part of the path.
+    ///   - apiKey: the GDPR API key, sent with the app id as basic authentication.
     ///   - usersPerPayload: users (requests) per call; 1 for accounts that take one user at a time.
     ///   - maxPayloadBytes: at most the documented 131,072.
+    ///   - userAgent: the `User-Agent` of every call.
     public init(appID: String, apiKey: Secret, usersPerPayload: Int, maxPayloadBytes: Int = 131_072, userAgent: String)
     {
         self.appID = appID

@@ -14,7 +14,11 @@ public struct VendorItem: Sendable, Hashable {
     /// How many identifiers the item carries, for the outcome's `identifiers` count.
     public var identifierCount: Int
 
-    /// - Parameter identifierCount: defaults to one identifier per value.
+    /// - Parameters:
+    ///   - kind: the batching group.
+    ///   - payload: the bytes the call carries for this item.
+    ///   - values: the identifier values, for scrubbing vendor answers.
+    ///   - identifierCount: defaults to one identifier per value.
     public init(kind: String, payload: [UInt8], values: [String], identifierCount: Int? = nil) {
         self.kind = kind
         self.payload = payload
@@ -25,10 +29,13 @@ public struct VendorItem: Sendable, Hashable {
 
 /// An HTTP call to make, relative to the vendor's base URL.
 public struct VendorCall: Sendable, Hashable {
+    /// The HTTP method.
     public var method: HTTPMethod
     /// Path and query, already percent-encoded, starting with `/`.
     public var pathAndQuery: String
+    /// Request headers, credentials included; never logged.
     public var headers: [(String, String)]
+    /// The body, if the call has one.
     public var body: [UInt8]?
 
     public init(method: HTTPMethod, pathAndQuery: String, headers: [(String, String)], body: [UInt8]?) {
@@ -51,8 +58,11 @@ public struct VendorCall: Sendable, Hashable {
 
 /// A vendor's answer.
 public struct VendorResponse: Sendable {
+    /// The HTTP status code.
     public var status: Int
+    /// The response headers, such as `Retry-After`.
     public var headers: HTTPHeaders
+    /// The response body as received.
     public var body: [UInt8]
 
     public init(status: Int, headers: HTTPHeaders = [:], body: [UInt8] = []) {
