@@ -11,11 +11,8 @@ struct CheckConfigCommand: ParsableCommand {
     var config: String
 
     func run() throws {
-        do {
-            let configuration = try RelayConfiguration(contentsOfFile: config)
-            print(configuration.effectiveDescription)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        // A ConfigurationError, thrown as it is, prints alone: it is not a usage mistake, so no usage text follows.
+        let configuration = try RelayConfiguration(contentsOfFile: config)
+        print(configuration.effectiveDescription)
     }
 }

@@ -35,12 +35,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay.replay", sink: JSONLogHandler.standardError)
-        let configuration: RelayConfiguration
-        do {
-            configuration = try config.map { try RelayConfiguration(contentsOfFile: $0) } ?? RelayConfiguration()
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let configuration = try config.map { try RelayConfiguration(contentsOfFile: $0) } ?? RelayConfiguration()
         guard let brokers = bootstrapServers ?? configuration.kafka.bootstrapServers else {
             throw ValidationError(
                 "kafka.bootstrap_servers: replay needs the service's brokers; set it in --config or pass --bootstrap-servers"

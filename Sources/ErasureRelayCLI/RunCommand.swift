@@ -27,12 +27,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay")
-        var configuration: RelayConfiguration
-        do {
-            configuration = try config.map { try RelayConfiguration(contentsOfFile: $0) } ?? RelayConfiguration()
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let configuration = try config.map { try RelayConfiguration(contentsOfFile: $0) } ?? RelayConfiguration()
         var broker: EmbeddedBroker?
         let bootstrapServers: String
         if let configured = configuration.kafka.bootstrapServers {

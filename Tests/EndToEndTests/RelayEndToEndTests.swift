@@ -129,6 +129,36 @@ struct RelayEndToEndTests {
 struct ServiceProcessTests {
     let logger = Logger(label: "process")
 
+    @Test func checkConfigNamesTheKeyAtFaultAndPrintsTheEffectiveConfigurationWithSecretsMasked() async throws {
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+
+        try """
+        vendors:
+          braze: { api_key: braze-secret-value, batch: { max_size: 80 } }
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let rejected = try ChildProcess(erasureRelayExecutable(), ["check-config", "--config", configPath])
+        #expect(try await rejected.waitForExit() != 0)
+        #expect(
+            rejected.standardError.contains(
+                "configuration key 'vendors.braze.batch.max_size': must be between 1 and 50, not 80"
+            )
+        )
+        // A configuration mistake is not a usage mistake: usage text would bury the one line that matters.
+        #expect(!rejected.standardError.contains("Usage:"))
+        #expect(!rejected.standardError.contains("braze-secret-value"))
+
+        try """
+        vendors:
+          braze: { api_key: braze-secret-value, batch: { max_size: 40 } }
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let accepted = try ChildProcess(erasureRelayExecutable(), ["check-config", "--config", configPath])
+        #expect(try await accepted.waitForExit() == 0)
+        #expect(accepted.standardOutput.contains("batch: { max_size: 40"))
+        #expect(!accepted.standardOutput.contains("braze-secret-value"))
+    }
+
     @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
         let executable = erasureRelayExecutable()
         let broker = try ChildProcess(executable, ["dev-broker", "--partitions", "2"])
