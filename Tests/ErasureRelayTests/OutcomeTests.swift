@@ -73,6 +73,11 @@ struct ConsumerStatisticsTests {
     @Test func reportsTheRetryTopicsLagAsTheParkedBacklog() {
         let registry = PrometheusCollectorRegistry()
         let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        metrics.partitionsAssigned([
+            TopicPartition(topic: "user-erasure", partition: 0),
+            TopicPartition(topic: "user-erasure-retry", partition: 0),
+            TopicPartition(topic: "user-erasure-retry", partition: 1),
+        ])
         metrics.consumerLag(
             statistics: """
                 {"topics":{"user-erasure":{"partitions":{"0":{"consumer_lag":12}}},
@@ -81,14 +86,49 @@ struct ConsumerStatisticsTests {
                 """,
             topics: RelayConfiguration.Kafka()
         )
-        let lines = Set(registry.emitToString().split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
         #expect(
-            lines == [
+            Self.samples(registry) == [
                 #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
                 #"erasure_relay_parked_backlog_messages{partition="0"} 3.0"#,
                 #"erasure_relay_parked_backlog_messages{partition="1"} 5.0"#,
             ]
         )
+    }
+
+    @Test func reportsOnlyThePartitionsItHoldsSoThatASumOverReplicasCountsEachOnce() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        let statistics = """
+            {"topics":{"user-erasure":{"partitions":{"0":{"consumer_lag":12},"1":{"consumer_lag":7},
+                                                     "2":{"consumer_lag":4}}}}}
+            """
+        metrics.partitionsAssigned([0, 1].map { TopicPartition(topic: "user-erasure", partition: $0) })
+        metrics.consumerLag(statistics: statistics, topics: RelayConfiguration.Kafka())
+        #expect(
+            Self.samples(registry) == [
+                #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
+                #"erasure_relay_consumer_lag_messages{partition="1"} 7.0"#,
+            ]
+        )
+
+        // Partition 1 moves to another replica. librdkafka may go on reporting its last lag here; the gauge goes.
+        metrics.partitionsRevoked([TopicPartition(topic: "user-erasure", partition: 1)])
+        #expect(Self.samples(registry) == [#"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#])
+        metrics.consumerLag(statistics: statistics, topics: RelayConfiguration.Kafka())
+        #expect(Self.samples(registry) == [#"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#])
+
+        metrics.partitionsAssigned([TopicPartition(topic: "user-erasure", partition: 1)])
+        metrics.consumerLag(statistics: statistics, topics: RelayConfiguration.Kafka())
+        #expect(
+            Self.samples(registry) == [
+                #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
+                #"erasure_relay_consumer_lag_messages{partition="1"} 7.0"#,
+            ]
+        )
+    }
+
+    private static func samples(_ registry: PrometheusCollectorRegistry) -> Set<String> {
+        Set(registry.emitToString().split(separator: "\n").filter { !$0.hasPrefix("#") }.map(String.init))
     }
 }
 

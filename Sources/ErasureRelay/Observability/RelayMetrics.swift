@@ -1,10 +1,13 @@
+import Kafka
 import Metrics
+import Synchronization
 
 /// erasure-relay's metrics, through swift-metrics. Names follow Prometheus conventions: one `erasure_relay_`
 /// prefix, base units, `_total` for counters. Label values are vendor names, statuses and partition numbers, never
 /// identifiers or request ids.
 public struct RelayMetrics: Sendable {
     private let factory: any MetricsFactory
+    private let lagGauges = LagGauges()
 
     /// - Parameter factory: where metrics go; the bootstrapped metrics system by default.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -67,15 +70,39 @@ public struct RelayMetrics: Sendable {
     /// Consumer lag of the assigned partitions, from librdkafka's statistics: on the request topic as
     /// `consumer_lag_messages`, and on the retry topic as `parked_backlog_messages`, the parked requests not yet
     /// finished, waiting or due.
+    ///
+    /// Only partitions this replica holds are reported (see ``partitionsAssigned(_:)``), so that a sum over the
+    /// replicas of a group counts every partition once.
     public func consumerLag(statistics json: String, topics: RelayConfiguration.Kafka) {
-        for (topic, label) in [
-            (topics.requestTopic, "consumer_lag_messages"), (topics.retryTopic, "parked_backlog_messages"),
-        ] {
+        for (topic, label) in Self.lagLabels(topics) {
             for (partition, lag) in ConsumerStatistics.lag(json: json, topic: topic) {
-                Gauge(label: "erasure_relay_\(label)", dimensions: [("partition", "\(partition)")], factory: factory)
-                    .record(lag)
+                let topicPartition = TopicPartition(topic: topic, partition: partition)
+                lagGauges.recordIfAssigned(topicPartition, label: label) {
+                    lagGauge(label, partition: partition).record(lag)
+                }
             }
         }
+    }
+
+    /// Partitions this replica now holds, whose lag it reports from the next statistics on.
+    public func partitionsAssigned(_ partitions: some Sequence<TopicPartition>) {
+        lagGauges.assign(partitions)
+    }
+
+    /// Partitions taken from this replica: their lag gauges are removed at once rather than left at their last
+    /// value, since the partition's new owner reports it from now on.
+    public func partitionsRevoked(_ partitions: some Sequence<TopicPartition>) {
+        for (partition, label) in lagGauges.revoke(partitions) {
+            lagGauge(label, partition: partition.partition).destroy()
+        }
+    }
+
+    private static func lagLabels(_ topics: RelayConfiguration.Kafka) -> [(topic: String, label: String)] {
+        [(topics.requestTopic, "consumer_lag_messages"), (topics.retryTopic, "parked_backlog_messages")]
+    }
+
+    private func lagGauge(_ label: String, partition: Int32) -> Gauge {
+        Gauge(label: "erasure_relay_\(label)", dimensions: [("partition", "\(partition)")], factory: factory)
     }
 
     /// How long publishing an outcome took until the broker acknowledged it.
@@ -172,5 +199,42 @@ extension Duration {
 
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// The partitions whose lag gauges a replica may set, and those it has set. Statistics arrive on librdkafka's
+/// polling thread and rebalances on the consumer loop; one lock orders them, so a revoked partition's gauge is never
+/// set again by statistics taken before the revoke.
+private final class LagGauges: Sendable {
+    private struct State {
+        var assigned: Set<TopicPartition> = []
+        /// The gauge label of each partition with a gauge.
+        var reported: [TopicPartition: String] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    func assign(_ partitions: some Sequence<TopicPartition>) {
+        state.withLock { $0.assigned.formUnion(partitions) }
+    }
+
+    /// Forgets `partitions` and returns those that had a gauge, with its label.
+    func revoke(_ partitions: some Sequence<TopicPartition>) -> [TopicPartition: String] {
+        state.withLock { state in
+            var reported: [TopicPartition: String] = [:]
+            for partition in partitions {
+                state.assigned.remove(partition)
+                reported[partition] = state.reported.removeValue(forKey: partition)
+            }
+            return reported
+        }
+    }
+
+    func recordIfAssigned(_ partition: TopicPartition, label: String, record: () -> Void) {
+        state.withLock { state in
+            guard state.assigned.contains(partition) else { return }
+            state.reported[partition] = label
+            record()
+        }
     }
 }

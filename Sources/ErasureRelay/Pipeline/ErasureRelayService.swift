@@ -230,6 +230,7 @@ public final class ErasureRelayService: Service {
         case .assigned(let partitions):
             health.joinedGroup()
             flow.withLock { $0.ledger.assign(partitions) }
+            metrics.partitionsAssigned(partitions)
             await updateQuotaShare()
             logger.info(
                 "Partitions assigned",
@@ -238,6 +239,7 @@ public final class ErasureRelayService: Service {
                 ]
             )
         case .revoked(let partitions, let lost):
+            metrics.partitionsRevoked(partitions)
             for lane in lanes { await lane.quotaShareChanged() }
             let dropped = flow.withLock { state in
                 let revoked = Set(partitions)
