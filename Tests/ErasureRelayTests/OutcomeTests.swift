@@ -55,7 +55,7 @@ struct OutcomeTests {
     }
 }
 
-@Suite("librdkafka statistics")
+@Suite("Lag and deadline gauges")
 struct ConsumerStatisticsTests {
     @Test func readsConsumerLagPerPartitionOfTheRequestTopic() {
         let json = """
@@ -123,6 +123,26 @@ struct ConsumerStatisticsTests {
             Self.samples(registry) == [
                 #"erasure_relay_consumer_lag_messages{partition="0"} 12.0"#,
                 #"erasure_relay_consumer_lag_messages{partition="1"} 7.0"#,
+            ]
+        )
+    }
+
+    @Test func removesTheDeadlineSlackOnceNoUnfinishedRequestHasADeadline() {
+        let registry = PrometheusCollectorRegistry()
+        let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
+        metrics.oldestRequest(ageSeconds: 2, deadlineSlackSeconds: 3600)
+        #expect(
+            Self.samples(registry) == [
+                "erasure_relay_oldest_request_age_seconds 2.0", "erasure_relay_deadline_slack_seconds 3600.0",
+            ]
+        )
+        // Left at 3600, the slack would keep a deadline alert firing for a request that is long done.
+        metrics.oldestRequest(ageSeconds: 0, deadlineSlackSeconds: nil)
+        #expect(Self.samples(registry) == ["erasure_relay_oldest_request_age_seconds 0.0"])
+        metrics.oldestRequest(ageSeconds: 1, deadlineSlackSeconds: 60)
+        #expect(
+            Self.samples(registry) == [
+                "erasure_relay_oldest_request_age_seconds 1.0", "erasure_relay_deadline_slack_seconds 60.0",
             ]
         )
     }

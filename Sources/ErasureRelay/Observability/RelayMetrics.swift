@@ -8,6 +8,7 @@ import Synchronization
 public struct RelayMetrics: Sendable {
     private let factory: any MetricsFactory
     private let lagGauges = LagGauges()
+    private let deadlineSlack = OptionalGauge()
 
     /// - Parameter factory: where metrics go; the bootstrapped metrics system by default.
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
@@ -60,10 +61,13 @@ public struct RelayMetrics: Sendable {
     }
 
     /// The age of the oldest unfinished request, and the least time left before any unfinished request's deadline.
+    ///
+    /// With no deadline to measure, the slack gauge is removed rather than left at its last value: a request that
+    /// finished close to its deadline must not keep a deadline alert firing.
     public func oldestRequest(ageSeconds: Double, deadlineSlackSeconds: Double?) {
         Gauge(label: "erasure_relay_oldest_request_age_seconds", factory: factory).record(ageSeconds)
-        if let deadlineSlackSeconds {
-            Gauge(label: "erasure_relay_deadline_slack_seconds", factory: factory).record(deadlineSlackSeconds)
+        deadlineSlack.update(deadlineSlackSeconds) {
+            Gauge(label: "erasure_relay_deadline_slack_seconds", factory: factory)
         }
     }
 
@@ -235,6 +239,23 @@ private final class LagGauges: Sendable {
             guard state.assigned.contains(partition) else { return }
             state.reported[partition] = label
             record()
+        }
+    }
+}
+
+/// A gauge that exists only while there is something to measure: absent, not stale, otherwise.
+private final class OptionalGauge: Sendable {
+    private let present = Mutex(false)
+
+    func update(_ value: Double?, gauge: () -> Gauge) {
+        present.withLock { present in
+            if let value {
+                gauge().record(value)
+                present = true
+            } else if present {
+                gauge().destroy()
+                present = false
+            }
         }
     }
 }
