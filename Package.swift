@@ -119,6 +119,7 @@ let package = Package(
                 "ErasureRelay",
                 "ErasureRelayTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

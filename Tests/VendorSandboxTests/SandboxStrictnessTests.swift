@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import ErasureRelayTestSupport
 import Foundation
+import NIOHTTP1
 import Testing
 import VendorSandbox
 
@@ -12,6 +13,23 @@ struct SandboxStrictnessTests {
 
     static func basic(_ user: String, _ password: String) -> (String, String) {
         ("Authorization", "Basic " + Data("\(user):\(password)".utf8).base64EncodedString())
+    }
+
+    /// A call the stand-in must refuse as the real API does, and the rule that makes the API refuse it.
+    struct Refusal {
+        var method: HTTPMethod = .POST
+        var url: String
+        var headers: [(String, String)]
+        var body: String?
+        var status: Int
+        var rule: Comment
+    }
+
+    func expectRefused(_ refusals: [Refusal]) async throws {
+        for refusal in refusals {
+            let answer = try await http.call(refusal.method, refusal.url, headers: refusal.headers, body: refusal.body)
+            #expect(answer.status == refusal.status, refusal.rule)
+        }
     }
 
     @Test func brazeEnforcesAuthKindsAndBatchSize() async throws {
@@ -26,55 +44,54 @@ struct SandboxStrictnessTests {
             #expect(ok.status == 201)
             #expect(ok.body.contains(#""deleted":2"#))
             #expect(ok.headers.first(name: "X-RateLimit-Limit") == "20000")
-            #expect(
-                try await http.call(.POST, url, headers: [Self.json], body: #"{"external_ids":["a"]}"#).status == 401
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
-                    headers: [("Authorization", "Bearer wrong"), Self.json],
-                    body: #"{"external_ids":["a"]}"#
-                ).status == 404
-            )
-            #expect(try await http.call(.GET, url, headers: [Self.brazeAuth]).status == 405)
-            #expect(
-                try await http.call(.POST, url, headers: [Self.brazeAuth], body: #"{"external_ids":["a"]}"#).status
-                    == 400
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
-                    headers: [Self.brazeAuth, Self.json],
-                    body: #"{"external_ids":["a"],"braze_ids":["b"]}"#
-                ).status == 400
-            )
             let fiftyOne = (0..<51).map { "\"u\($0)\"" }.joined(separator: ",")
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
-                    headers: [Self.brazeAuth, Self.json],
-                    body: "{\"external_ids\":[\(fiftyOne)]}"
-                ).status == 400
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
-                    headers: [Self.brazeAuth, Self.json],
-                    body: #"{"email_addresses":["a@b.co"]}"#
-                ).status == 400
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
-                    headers: [Self.brazeAuth, Self.json],
-                    body: #"{"email_addresses":[{"email":"a@b.co","prioritization":["identified","unidentified"]}]}"#
-                ).status == 400
-            )
+            let valid = [Self.brazeAuth, Self.json]
+            try await expectRefused([
+                Refusal(url: url, headers: [Self.json], body: #"{"external_ids":["a"]}"#, status: 401, rule: "no key"),
+                Refusal(
+                    url: url,
+                    headers: [("Authorization", "Bearer wrong"), Self.json],
+                    body: #"{"external_ids":["a"]}"#,
+                    status: 404,
+                    rule: "an unknown key is answered as an unknown path"
+                ),
+                Refusal(method: .GET, url: url, headers: [Self.brazeAuth], status: 405, rule: "POST only"),
+                Refusal(
+                    url: url,
+                    headers: [Self.brazeAuth],
+                    body: #"{"external_ids":["a"]}"#,
+                    status: 400,
+                    rule: "JSON content type required"
+                ),
+                Refusal(
+                    url: url,
+                    headers: valid,
+                    body: #"{"external_ids":["a"],"braze_ids":["b"]}"#,
+                    status: 400,
+                    rule: "one identifier kind per call"
+                ),
+                Refusal(
+                    url: url,
+                    headers: valid,
+                    body: "{\"external_ids\":[\(fiftyOne)]}",
+                    status: 400,
+                    rule: "at most 50 identifiers"
+                ),
+                Refusal(
+                    url: url,
+                    headers: valid,
+                    body: #"{"email_addresses":["a@b.co"]}"#,
+                    status: 400,
+                    rule: "email addresses are objects with a prioritization"
+                ),
+                Refusal(
+                    url: url,
+                    headers: valid,
+                    body: #"{"email_addresses":[{"email":"a@b.co","prioritization":["identified","unidentified"]}]}"#,
+                    status: 400,
+                    rule: "a prioritization names identified or unidentified, not both"
+                ),
+            ])
             let record = await sandbox.record(of: .braze)
             #expect(record.deleted == ["external_ids": ["a", "b"]])
             #expect(record.acceptedCalls == 1)
@@ -87,46 +104,32 @@ struct SandboxStrictnessTests {
             let base = await sandbox.baseURLs()[.moengage]! + "/v1/customer/delete/bulk"
             let auth = Self.basic("SANDBOXWORKSPACE", "sandbox-moengage-key")
             let url = base + "?app_id=SANDBOXWORKSPACE"
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
-                    headers: [auth, Self.json],
-                    body: #"{"identity_type":"customer_id","identity_value":"u1"}"#
-                ).status == 200
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    base,
-                    headers: [auth, Self.json],
-                    body: #"{"identity_type":"customer_id","identity_value":"u1"}"#
-                ).status == 403
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
+            let customer = #"{"identity_type":"customer_id","identity_value":"u1"}"#
+            #expect(try await http.call(.POST, url, headers: [auth, Self.json], body: customer).status == 200)
+            try await expectRefused([
+                Refusal(url: base, headers: [auth, Self.json], body: customer, status: 403, rule: "app_id required"),
+                Refusal(
+                    url: url,
                     headers: [Self.basic("SANDBOXWORKSPACE", "x"), Self.json],
-                    body: #"{"identity_type":"customer_id","identity_value":"u1"}"#
-                ).status == 401
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
+                    body: customer,
+                    status: 401,
+                    rule: "wrong key"
+                ),
+                Refusal(
+                    url: url,
                     headers: [auth, Self.json],
-                    body: #"{"identity_type":"email","identity_value":"u1"}"#
-                ).status == 400
-            )
-            #expect(
-                try await http.call(
-                    .POST,
-                    url,
+                    body: #"{"identity_type":"email","identity_value":"u1"}"#,
+                    status: 400,
+                    rule: "customer_id or moengage_id only"
+                ),
+                Refusal(
+                    url: url,
                     headers: [auth, Self.json],
-                    body: #"[{"identity_type":"customer_id","identity_value":"u1"}]"#
-                ).status == 400
-            )
+                    body: "[\(customer)]",
+                    status: 400,
+                    rule: "one user per call, as an object"
+                ),
+            ])
             let unknown = try await http.call(
                 .POST,
                 url,
