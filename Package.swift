@@ -10,7 +10,9 @@ let package = Package(
     name: "erasure-relay",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "erasure-relay", targets: ["ErasureRelayCLI"])
+        .executable(name: "erasure-relay", targets: ["ErasureRelayCLI"]),
+        // For the benchmarks package in Benchmarks/, which measures the library's hot paths.
+        .library(name: "ErasureRelay", targets: ["ErasureRelay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
