@@ -28,6 +28,7 @@ public final class OutcomeCollector: Sendable {
 public func withRelay<Result: Sendable>(
     configuration: RelayConfiguration,
     bootstrapServers: String,
+    metrics: RelayMetrics = RelayMetrics(),
     logger: Logger,
     collector: OutcomeCollector,
     _ body: () async throws -> Result
@@ -35,6 +36,7 @@ public func withRelay<Result: Sendable>(
     try await withRelay(
         configuration: configuration,
         bootstrapServers: bootstrapServers,
+        metrics: metrics,
         logger: logger,
         observer: { collector.record($0) },
         body
@@ -45,6 +47,7 @@ public func withRelay<Result: Sendable>(
 public func withRelay<Result: Sendable>(
     configuration: RelayConfiguration,
     bootstrapServers: String,
+    metrics: RelayMetrics = RelayMetrics(),
     logger: Logger,
     observer: @escaping @Sendable (Outcome) -> Void,
     _ body: () async throws -> Result
@@ -52,6 +55,7 @@ public func withRelay<Result: Sendable>(
     let relay = RelayApplication(
         configuration: configuration,
         bootstrapServers: bootstrapServers,
+        metrics: metrics,
         logger: logger,
         observer: observer
     )

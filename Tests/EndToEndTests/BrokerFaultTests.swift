@@ -3,6 +3,7 @@ import ErasureRelayTestSupport
 import Foundation
 import Kafka
 import Logging
+import Prometheus
 import Testing
 import VendorSandbox
 
@@ -16,6 +17,7 @@ struct BrokerFaultTests {
     static let notLeaderForPartition: Int32 = 6
     static let requestTimedOut: Int32 = 7
     static let notCoordinator: Int32 = 16
+    static let topicAuthorizationFailed: Int32 = 29
 
     /// Braze-only requests, each keyed on its own so that they spread over the partitions.
     static let brazeRequests = (0..<600).map {
@@ -27,6 +29,43 @@ struct BrokerFaultTests {
         let deleted = await sandbox.record(of: .braze).deleted["external_ids"] ?? []
         #expect(Set(deleted) == Set(brazeRequests.indices.map { "u-\($0)" }))
         #expect(Set(collector.all.compactMap(\.requestID)) == Set(brazeRequests.indices.map { "r-\($0)" }))
+    }
+
+    @Test func anOutcomeTheBrokerRefusesIsSentAgainUntilAcknowledgedAndTheRetriesAreCounted() async throws {
+        let collector = OutcomeCollector()
+        let registry = PrometheusCollectorRegistry()
+        try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            try await Kcat.produce(
+                bootstrap: bootstrap,
+                topic: "user-erasure",
+                keyed: Array(Self.brazeRequests.prefix(1))
+            )
+            // librdkafka does not retry a refusal on its own: each one comes back to the relay as a failed send.
+            testbed.broker.failNextRequests(apiKey: Self.produceAPI, error: Self.topicAuthorizationFailed, count: 3)
+            try await withRelay(
+                configuration: testbed.configuration,
+                bootstrapServers: bootstrap,
+                metrics: RelayMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+                logger: logger,
+                collector: collector
+            ) {
+                _ = try await collector.wait(for: 1)
+            }
+            let outcomes = try await TopicReader.read(
+                bootstrap: bootstrap,
+                topic: "user-erasure-outcomes",
+                count: 1,
+                logger: logger
+            )
+            #expect(outcomes.count == 1)
+        }
+        #expect(collector.all.map(\.status) == [.completed])
+        // At least one retry per refusal; librdkafka also refuses sends at once while it remembers the topic's error.
+        let sample = #"erasure_relay_publish_retries_total{topic="user-erasure-outcomes"} "#
+        let retries = registry.emitToString().split(separator: "\n").first { $0.hasPrefix(sample) }
+            .flatMap { Double($0.dropFirst(sample.count)) }
+        #expect((retries ?? 0) >= 3)
     }
 
     @Test func produceAndCommitErrorsAndACoordinatorMoveLoseNothing() async throws {

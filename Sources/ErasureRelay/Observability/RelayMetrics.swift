@@ -45,6 +45,13 @@ public struct RelayMetrics: Sendable {
         }
     }
 
+    /// Sends to the broker that failed and are being tried again, by topic: outcomes, dead letters or parked work
+    /// that is not yet acknowledged, holding its request's offset back.
+    public func publishRetried(topic: String) {
+        Counter(label: "erasure_relay_publish_retries_total", dimensions: [("topic", topic)], factory: factory)
+            .increment()
+    }
+
     /// Records written to the dead-letter topic, by error code.
     public func deadLettered(code: String) {
         Counter(label: "erasure_relay_dead_letters_total", dimensions: [("code", code)], factory: factory).increment()

@@ -616,6 +616,7 @@ public final class ErasureRelayService: Service {
                 return true
             } catch {
                 attempt += 1
+                metrics.publishRetried(topic: topic)
                 logger.warning(
                     "Publishing failed; retrying",
                     metadata: [LoggingKeys.topic: "\(topic)", LoggingKeys.error: "\(error)", "attempt": "\(attempt)"]
