@@ -43,6 +43,9 @@ public final class RelayApplication: Service {
     }
 
     public func run() async throws {
+        // Refused here as well as by the command line: a relay without vendors would report every erasure
+        // completed, and one without a key could not sign or trust parked work.
+        try configuration.validateVendorsAndSigning()
         let kafka = KafkaClientConfiguration(
             bootstrapServers: bootstrapServers,
             properties: configuration.kafka.properties
@@ -92,6 +95,7 @@ public final class RelayApplication: Service {
             topics: .init(configuration.kafka),
             pipeline: configuration.pipeline,
             parking: configuration.parking,
+            signer: RecordSigner(keys: configuration.parking.signingKeys),
             lanes: lanes,
             adapters: adapters,
             shareTracker: shareTracker,

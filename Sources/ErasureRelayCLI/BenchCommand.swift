@@ -373,6 +373,7 @@ enum BenchRun {
             configuration.kafka.groupID = "bench-\(UUID().uuidString)"
             configuration.pipeline = pipeline
             configuration.parking = parking
+            configuration.parking.signingKeys = [Secret("erasure-relay-bench-signing-key-0123456789")]
             configuration.kafka.properties = kafkaProperties
             configuration.vendors = await sandbox.relayVendorSettings().mapValues { settings in
                 var settings = settings

@@ -35,13 +35,22 @@ struct ReplayCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay.replay", sink: JSONLogHandler.standardError)
-        let configuration = try config.map { try RelayConfiguration(contentsOfFile: $0) } ?? RelayConfiguration()
+        let configuration = try RelayConfiguration.load(file: config) ?? RelayConfiguration()
         guard let brokers = bootstrapServers ?? configuration.kafka.bootstrapServers else {
             throw ValidationError(
                 "kafka.bootstrap_servers: replay needs the service's brokers; set it in --config or pass --bootstrap-servers"
             )
         }
-        let replay = DeadLetterReplay(selection: .init(requestIDs: Set(requestID), errorCodes: Set(code)))
+        guard !configuration.parking.signingKeys.isEmpty else {
+            throw ConfigurationError(
+                key: "parking.signing_key",
+                message: "is required: replay checks the signature of failed requests and signs what it writes"
+            )
+        }
+        let replay = DeadLetterReplay(
+            selection: .init(requestIDs: Set(requestID), errorCodes: Set(code)),
+            signer: RecordSigner(keys: configuration.parking.signingKeys)
+        )
         let summary = try await replay.run(
             kafka: KafkaClientConfiguration(bootstrapServers: brokers, properties: configuration.kafka.properties),
             topics: configuration.kafka,

@@ -12,13 +12,20 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Consume erasure requests and relay them to the vendors (the default command).",
         discussion: """
-            With no --config, runs on an embedded broker against the in-process vendor sandbox. A configuration \
-            without kafka.bootstrap_servers also starts an embedded broker.
+            With no configuration at all (no --config and no ERASURE_RELAY__ variable), or with --embedded, runs on \
+            an embedded broker against the in-process vendor sandbox. Otherwise the configuration (the file, the \
+            environment, or both) must name kafka.bootstrap_servers, at least one vendor and parking.signing_key.
             """
     )
 
     @Option(name: .long, help: "The YAML configuration file.")
     var config: String?
+
+    @Flag(
+        name: .long,
+        help: "Run on an embedded broker and the in-process vendor sandbox, with the rest of the configuration."
+    )
+    var embedded = false
 
     @Option(name: .long, help: "Partitions of each topic on the embedded broker.")
     var embeddedPartitions: Int = 4
@@ -27,18 +34,26 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay")
-        let configuration = try config.map { try RelayConfiguration(contentsOfFile: $0) } ?? RelayConfiguration()
+        let loaded = try RelayConfiguration.load(file: config)
+        let embedded = self.embedded || loaded == nil
+        var configuration = loaded ?? RelayConfiguration()
         var broker: EmbeddedBroker?
         let bootstrapServers: String
-        if let configured = configuration.kafka.bootstrapServers {
-            bootstrapServers = configured
-        } else {
-            let embedded = try EmbeddedBroker(logger: logger)
-            for topic in configuration.kafka.topics {
-                try embedded.createTopic(topic, partitions: embeddedPartitions)
+        if embedded {
+            try Self.checkEmbedded(configuration)
+            // Parked work lives only as long as the embedded broker, so a key of this process signs it.
+            if configuration.parking.signingKeys.isEmpty {
+                configuration.parking.signingKeys = [Secret(Self.randomKey())]
             }
-            bootstrapServers = embedded.bootstrapServers
-            broker = embedded
+            let embeddedBroker = try EmbeddedBroker(logger: logger)
+            for topic in configuration.kafka.topics {
+                try embeddedBroker.createTopic(topic, partitions: embeddedPartitions)
+            }
+            bootstrapServers = embeddedBroker.bootstrapServers
+            broker = embeddedBroker
+        } else {
+            try configuration.validateForService()
+            bootstrapServers = configuration.kafka.bootstrapServers!
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -50,7 +65,7 @@ struct RunCommand: AsyncParsableCommand {
             metrics: { registry.emitToBuffer() },
             logger: logger
         )
-        let sandbox = config == nil ? VendorSandbox(logger: logger) : nil
+        let sandbox = embedded ? VendorSandbox(logger: logger) : nil
         let relay = EmbeddedDefaults(
             configuration: configuration,
             bootstrapServers: bootstrapServers,
@@ -64,6 +79,28 @@ struct RunCommand: AsyncParsableCommand {
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         broker?.shutdown()
+    }
+
+    /// An embedded run uses its own broker and sandbox: brokers or vendors configured beside --embedded would be
+    /// silently ignored, so they are refused.
+    private static func checkEmbedded(_ configuration: RelayConfiguration) throws(ConfigurationError) {
+        if configuration.kafka.bootstrapServers != nil {
+            throw ConfigurationError(
+                key: "kafka.bootstrap_servers",
+                message: "is not used with --embedded, which starts its own broker; remove one of the two"
+            )
+        }
+        if !configuration.vendors.isEmpty {
+            throw ConfigurationError(
+                key: "vendors",
+                message: "are not used with --embedded, which calls the in-process sandbox; remove one of the two"
+            )
+        }
+    }
+
+    private static func randomKey() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in String(UInt8.random(in: 0...255, using: &generator), radix: 16) }.joined()
     }
 }
 

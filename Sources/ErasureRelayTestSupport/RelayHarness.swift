@@ -74,6 +74,12 @@ public func withRelay<Result: Sendable>(
     }
 }
 
+/// The signing key of every relay the tests start, so that replicas and replays trust each other's parked work.
+public let testSigningKeys = [Secret("erasure-relay-test-signing-key-0123456789abcdef")]
+
+/// Signs and checks records as the tests' relays do.
+public let testSigner = RecordSigner(keys: testSigningKeys)
+
 /// Settings that make a Kafka consumer group settle quickly in tests.
 public let fastGroupProperties = [
     "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "auto.commit.interval.ms": "200",
@@ -165,6 +171,7 @@ public func withRelayTestbed<Result: Sendable>(
         try broker.createTopic(topic, partitions: partitions)
     }
     configuration.kafka.properties = fastGroupProperties
+    configuration.parking.signingKeys = testSigningKeys
     return try await withSandbox(sandboxConfiguration, logger: logger) { sandbox async throws in
         configuration.vendors = await sandbox.relayVendorSettings()
         return try await body(RelayTestbed(broker: broker, sandbox: sandbox, configuration: configuration))

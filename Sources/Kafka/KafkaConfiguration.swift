@@ -16,6 +16,21 @@ public struct KafkaClientConfiguration: Sendable {
         self.properties = properties
     }
 
+    /// librdkafka properties known to carry a credential.
+    static let secretProperties: Set = [
+        "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
+        "ssl.keystore.password", "ssl.key.pem", "sasl.jaas.config",
+    ]
+
+    /// Whether a property's value must never be shown: the known secret-bearing properties, and any whose name
+    /// holds `password`, `secret`, `.pem`, `key`, `token` or `jaas` (which masks a few harmless ones, such as
+    /// `ssl.key.location`, rather than miss a credential).
+    public static func isSecretProperty(_ name: String) -> Bool {
+        let name = name.lowercased()
+        return secretProperties.contains(name)
+            || ["password", "secret", ".pem", "key", "token", "jaas"].contains { name.contains($0) }
+    }
+
     func merged(defaults: [String: String], required: [String: String]) -> [String: String] {
         var merged = defaults
         merged["bootstrap.servers"] = bootstrapServers

@@ -46,7 +46,7 @@ public struct SandboxConfiguration: Sendable {
     ]
     /// Latency added to every answer, per vendor, in milliseconds.
     public var latencyMilliseconds: [SandboxVendor: Int] = [:]
-    /// Identifiers with this prefix are unknown users (MoEngage answers them with 400 Not Found).
+    /// Identifiers with this prefix are unknown users (MoEngage answers them with 400 Not Found, EngageLab with 404).
     public var unknownUserPrefix = "unknown-"
 
     public init() {}

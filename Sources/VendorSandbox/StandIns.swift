@@ -18,6 +18,8 @@ struct SandboxAnswer: Sendable {
     var body: String
     var headers: [(String, String)] = []
     var deletion: (kind: String, identifiers: [String], batchSize: Int)?
+    /// Set for a well-formed call about a user or device the vendor does not hold: not a malformed call.
+    var unknownUser = false
 
     static func json(_ status: Int, _ object: Any) -> SandboxAnswer {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
@@ -197,11 +199,13 @@ struct MoEngageStandIn: StandIn {
             )
         }
         if value.hasPrefix(unknownUserPrefix) {
-            return Self.fail(
+            var answer = Self.fail(
                 400,
                 "Not Found",
                 "User doesn't exists with \(type.replacingOccurrences(of: "_", with: " "))"
             )
+            answer.unknownUser = true
+            return answer
         }
         var answer = SandboxAnswer.json(
             200,
@@ -217,7 +221,8 @@ struct MoEngageGDPRStandIn: StandIn {
     let vendor = SandboxVendor.moengageGDPR
     let appID: String
     let apiKey: String
-    static let maxPayloadBytes = 131_072
+    /// The page states both "a max limit of 100kb per request" and "128 KB"; the stand-in holds the stricter.
+    static let maxPayloadBytes = 100_000
     private static let identityTypes: Set = [
         "ID", "user_secondary_id", "email", "mobile", "google_advertising_id", "advertising_identifier",
     ]
@@ -292,6 +297,7 @@ struct EngageLabStandIn: StandIn {
     let vendor = SandboxVendor.engagelab
     let appKey: String
     let masterSecret: String
+    let unknownUserPrefix: String
 
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
         var answer = Self.fail(429, 2002, "API call frequency exceeds the limit")
@@ -305,7 +311,11 @@ struct EngageLabStandIn: StandIn {
 
     func answer(_ call: SandboxCall) -> SandboxAnswer {
         let prefix = "/v4/devices/"
-        guard call.rawPath.hasPrefix(prefix), call.rawQuery == nil else { return Self.fail(404, 404, "Not found") }
+        guard call.rawPath.hasPrefix(prefix), call.rawQuery == nil else {
+            // Not the device API at all: a gateway's page, not the API's JSON error, so that a wrong base URL is
+            // never read as "no such device".
+            return SandboxAnswer(status: 404, body: "404 page not found")
+        }
         let segment = call.rawPath.dropFirst(prefix.count)
         guard !segment.contains("/"), let registrationID = SandboxParsing.decodeSegment(segment) else {
             return Self.fail(400, 1003, "Invalid registration_id path segment")
@@ -315,6 +325,11 @@ struct EngageLabStandIn: StandIn {
             credentials == (appKey, masterSecret)
         else { return Self.fail(401, 1004, "Authentication failed") }
         guard call.body.isEmpty else { return Self.fail(400, 1003, "DELETE takes no body") }
+        if registrationID.hasPrefix(unknownUserPrefix) {
+            var answer = Self.fail(404, 1011, "Device not found")
+            answer.unknownUser = true
+            return answer
+        }
         var answer = SandboxAnswer.json(200, ["success": true])
         answer.deletion = ("registration_id", [registrationID], 1)
         return answer

@@ -22,7 +22,7 @@ extension VendorSandbox {
                     .moengageGDPR(
                         appID: credentials.moengageGDPRAppID,
                         apiKey: Secret(credentials.moengageGDPRAPIKey),
-                        maxPayloadBytes: 131_072
+                        maxPayloadBytes: MoEngageGDPRAdapter.defaultMaxPayloadBytes
                     )
                 case .engagelab:
                     .engagelab(

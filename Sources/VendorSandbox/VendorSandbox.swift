@@ -40,7 +40,11 @@ public final class VendorSandbox: Service {
                 unknownUserPrefix: configuration.unknownUserPrefix
             ),
             MoEngageGDPRStandIn(appID: credentials.moengageGDPRAppID, apiKey: credentials.moengageGDPRAPIKey),
-            EngageLabStandIn(appKey: credentials.engagelabAppKey, masterSecret: credentials.engagelabMasterSecret),
+            EngageLabStandIn(
+                appKey: credentials.engagelabAppKey,
+                masterSecret: credentials.engagelabMasterSecret,
+                unknownUserPrefix: configuration.unknownUserPrefix
+            ),
         ]
         self.standIns = Dictionary(uniqueKeysWithValues: standIns.map { ($0.vendor, $0) })
         self.ledgers = Dictionary(
@@ -181,7 +185,7 @@ public final class VendorSandbox: Service {
                 bodyBytes: call.body.count,
                 batchSize: deletion.batchSize
             )
-        } else if answer.status != 429 && !(answer.status == 400 && answer.body.contains("Not Found")) {
+        } else if answer.status != 429 && !answer.unknownUser {
             await ledger.malformed()
         }
         return answer

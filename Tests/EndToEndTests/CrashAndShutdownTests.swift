@@ -35,6 +35,7 @@ struct CrashAndShutdownTests {
               engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
                            master_secret: sandbox-master-secret, rate_limit: { requests: 300, window_seconds: 1 } }
             http: { host: 127.0.0.1, port: 0 }
+            parking: { signing_key: "\(testSigningKeys[0].value)" }
             pipeline: { drain_timeout_seconds: 20 }
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: configPath) }

@@ -21,6 +21,7 @@ struct ObservabilityTests {
             try broker.createTopic(topic, partitions: 2)
         }
         configuration.kafka.properties = fastGroupProperties
+        configuration.parking.signingKeys = testSigningKeys
         let registry = PrometheusCollectorRegistry()
         let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let health = RelayHealth()

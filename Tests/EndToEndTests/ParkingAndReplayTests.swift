@@ -141,7 +141,7 @@ struct ParkingAndReplayTests {
                 }
                 await sandbox.clearFaults(of: .moengage)
                 let replayed = Recorded<String>()
-                let summary = try await DeadLetterReplay(selection: .init()).run(
+                let summary = try await DeadLetterReplay(selection: .init(), signer: testSigner).run(
                     kafka: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
                     topics: configuration.kafka,
                     dryRun: false,

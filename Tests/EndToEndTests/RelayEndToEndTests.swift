@@ -55,7 +55,7 @@ struct RelayEndToEndTests {
             #expect(outcomes["engagelab-skips"]?.vendors.map(\.status) == [.accepted, .skipped])
             #expect(outcomes["engagelab-skips"]?.status == .completed)
             #expect(outcomes["unknown-user"]?.vendors.first?.status == .accepted)
-            #expect(outcomes["unknown-user"]?.vendors.first?.error == "user not found")
+            #expect(outcomes["unknown-user"]?.vendors.first?.error == "not found")
 
             let rejected = try #require(outcomes["bad-1"])
             #expect(rejected.status == .rejected)
@@ -150,13 +150,16 @@ struct ServiceProcessTests {
         #expect(!rejected.standardError.contains("braze-secret-value"))
 
         try """
+        kafka: { bootstrap_servers: "broker-1:9092" }
         vendors:
           braze: { api_key: braze-secret-value, batch: { max_size: 40 } }
+        parking: { signing_key: signing-key-value-0123456789abcdef }
         """.write(toFile: configPath, atomically: true, encoding: .utf8)
         let accepted = try ChildProcess(erasureRelayExecutable(), ["check-config", "--config", configPath])
         #expect(try await accepted.waitForExit() == 0)
         #expect(accepted.standardOutput.contains("batch: { max_size: 40"))
         #expect(!accepted.standardOutput.contains("braze-secret-value"))
+        #expect(!accepted.standardOutput.contains("signing-key-value"))
     }
 
     @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
@@ -179,6 +182,7 @@ struct ServiceProcessTests {
               engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
                            master_secret: sandbox-master-secret }
             http: { host: 127.0.0.1, port: 0 }
+            parking: { signing_key: "\(testSigningKeys[0].value)" }
             """.write(toFile: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: configPath) }
             var environment = ProcessInfo.processInfo.environment

@@ -107,6 +107,33 @@ struct ConfigurationTests {
             ("parking: { max_parks: -1 }", "parking.max_parks"),
             ("parking: { initial_delay_seconds: 600, max_delay_seconds: 60 }", "parking.initial_delay_seconds"),
             ("parking: { delay: 5 }", "parking.delay"),
+            ("parking: { signing_key: too-short }", "parking.signing_key"),
+            ("parking: { signing_key: [\(String(repeating: "k", count: 32)), short] }", "parking.signing_key"),
+            (
+                "parking: { signing_key: \(String(repeating: "k", count: 32)), signing_key_file: /x }",
+                "parking.signing_key"
+            ),
+            ("parking: { signing_key_file: /nonexistent/key }", "parking.signing_key_file"),
+            (
+                "vendors: { engagelab: { base_url: 'http://127.attacker.example', app_key: a, master_secret: s } }",
+                "vendors.engagelab.base_url"
+            ),
+            (
+                "vendors: { engagelab: { base_url: 'http://localhost.attacker.example', app_key: a, master_secret: s } }",
+                "vendors.engagelab.base_url"
+            ),
+            (
+                "vendors: { engagelab: { base_url: 'http://127.0.0.1.nip.io', app_key: a, master_secret: s } }",
+                "vendors.engagelab.base_url"
+            ),
+            (
+                "vendors: { engagelab: { base_url: 'http://[::2]:80', app_key: a, master_secret: s } }",
+                "vendors.engagelab.base_url"
+            ),
+            (
+                "vendors: { engagelab: { base_url: 'http://10.0.0.1', app_key: a, master_secret: s } }",
+                "vendors.engagelab.base_url"
+            ),
             ("unknown: 1", "unknown"),
             ("- a\n- b", ""),
         ]
@@ -119,12 +146,57 @@ struct ConfigurationTests {
         }
     }
 
-    @Test func loopbackMayUsePlainHTTP() throws {
+    @Test(
+        "Loopback, read as an address, may use plain HTTP",
+        arguments: [
+            "http://127.0.0.1:8080/", "http://127.1.2.3", "http://localhost:9", "http://LOCALHOST",
+            "http://[::1]:8080", "http://[0:0:0:0:0:0:0:1]", "http://[::ffff:127.0.0.1]",
+        ]
+    )
+    func loopbackMayUsePlainHTTP(url: String) throws {
         let configuration = try RelayConfiguration(
-            yaml: "vendors: { engagelab: { base_url: 'http://127.0.0.1:8080/', app_key: a, master_secret: s } }",
+            yaml: "vendors: { engagelab: { base_url: '\(url)', app_key: a, master_secret: s } }",
             environment: [:]
         )
-        #expect(configuration.vendors[.engagelab]?.baseURL == "http://127.0.0.1:8080")
+        #expect(configuration.vendors[.engagelab]?.baseURL.hasPrefix("http://") == true)
+    }
+
+    @Test func signingKeysAreAListWhoseFirstSigns() throws {
+        let keys = ["new-key-0123456789abcdef0123456789", "old-key-0123456789abcdef0123456789"]
+        let inline = try RelayConfiguration(
+            yaml: "parking: { signing_key: [\(keys[0]), '${OLD_KEY}'] }",
+            environment: ["OLD_KEY": keys[1]]
+        )
+        #expect(inline.parking.signingKeys.map(\.value) == keys)
+        #expect(!inline.effectiveDescription.contains("0123456789abcdef"))
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "\(keys[0])\n\n\(keys[1])\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let fromFile = try RelayConfiguration(yaml: "parking: { signing_key_file: \(path) }", environment: [:])
+        #expect(fromFile.parking.signingKeys.map(\.value) == keys)
+    }
+
+    @Test(
+        "A service needs brokers, a vendor and a signing key, and says which is missing",
+        arguments: [
+            (
+                "vendors: { braze: { api_key: k } }\nparking: { signing_key: \(String(repeating: "k", count: 32)) }",
+                "kafka.bootstrap_servers"
+            ),
+            (
+                "kafka: { bootstrap_servers: b:9092 }\nparking: { signing_key: \(String(repeating: "k", count: 32)) }",
+                "vendors"
+            ),
+            ("kafka: { bootstrap_servers: b:9092 }\nvendors: { braze: { api_key: k } }", "parking.signing_key"),
+        ]
+    )
+    func aServiceConfigurationNamesWhatIsMissing(yaml: String, key: String) throws {
+        let configuration = try RelayConfiguration(yaml: yaml, environment: [:])
+        #expect {
+            try configuration.validateForService()
+        } throws: { error in
+            (error as? ConfigurationError)?.key == key
+        }
     }
 }
 
@@ -193,12 +265,34 @@ struct ConfigurationSourcesTests {
     }
 
     @Test func kafkaSecretsAreMaskedInTheEffectiveConfiguration() throws {
-        let configuration = try RelayConfiguration(
-            yaml: "kafka: { properties: { sasl.password: hunter2, ssl.key.password: k2, security.protocol: SSL } }",
-            environment: [:]
-        )
-        let text = configuration.effectiveDescription
-        #expect(!text.contains("hunter2") && !text.contains("k2\""))
+        let secrets = [
+            "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
+            "ssl.keystore.password", "ssl.key.pem", "ssl.certificate.pem", "ssl.ca.pem", "sasl.jaas.config",
+            "custom.password.store", "my.secret.thing",
+        ]
+        var properties = Dictionary(uniqueKeysWithValues: secrets.map { ($0, "value-of-\($0)") })
+        properties["security.protocol"] = "SSL"
+        let yaml =
+            "kafka: { properties: { \(properties.map { "\($0.key): \"\($0.value)\"" }.joined(separator: ", ")) } }"
+        let text = try RelayConfiguration(yaml: yaml, environment: [:]).effectiveDescription
+        for name in secrets { #expect(!text.contains("value-of-\(name)"), "\(name)") }
         #expect(text.contains("security.protocol: \"SSL\""))
+    }
+
+    @Test func theEnvironmentAloneIsAConfiguration() throws {
+        #expect(try RelayConfiguration.load(file: nil, environment: ["HOME": "/root"]) == nil)
+        let configuration = try #require(
+            try RelayConfiguration.load(
+                file: nil,
+                environment: [
+                    "ERASURE_RELAY__KAFKA__BOOTSTRAP_SERVERS": "broker-1:9092",
+                    "ERASURE_RELAY__VENDORS__BRAZE__API_KEY": "from-env",
+                    "ERASURE_RELAY__PARKING__SIGNING_KEY": String(repeating: "k", count: 32),
+                ]
+            )
+        )
+        #expect(configuration.kafka.bootstrapServers == "broker-1:9092")
+        #expect(configuration.vendors.keys.sorted() == [.braze])
+        try configuration.validateForService()
     }
 }

@@ -1,4 +1,5 @@
 import ErasureRelay
+import ErasureRelayTestSupport
 import Foundation
 import Kafka
 import Testing
@@ -198,7 +199,8 @@ struct DeadLetterReplayTests {
             results: [VendorResult(vendor: .braze, status: .accepted, attempts: 1)]
         )
         let errors = [KafkaHeader(name: DeadLetterHeader.errorCode, value: "retries_exhausted")]
-        let record = DeadLetterReplay(selection: .init()).read(deadLetter(progress.headers + errors), now: .now())
+        let signed = testSigner.signing(value: request, headers: progress.headers + errors)
+        let record = DeadLetterReplay(selection: .init(), signer: testSigner).read(deadLetter(signed), now: .now())
         #expect(record.requestID == "r-1")
         #expect(record.errorCode == "retries_exhausted")
         #expect(record.source == source)
@@ -218,7 +220,10 @@ struct DeadLetterReplayTests {
             KafkaHeader(name: RequestProgress.Header.sourceOffset, value: "77"),
         ]
         let now = Timestamp(millisecondsSinceEpoch: 5_000)
-        let record = DeadLetterReplay(selection: .init()).read(deadLetter(headers, value: Array("{".utf8)), now: now)
+        let record = DeadLetterReplay(selection: .init(), signer: testSigner).read(
+            deadLetter(headers, value: Array("{".utf8)),
+            now: now
+        )
         #expect(record.requestID == nil)
         let progress = try #require(try RequestProgress(headers: record.replay.get()))
         #expect(
@@ -227,14 +232,20 @@ struct DeadLetterReplayTests {
     }
 
     @Test func selectsByRequestIDAndErrorCode() {
-        let record = DeadLetterReplay(selection: .init()).read(
+        let record = DeadLetterReplay(selection: .init(), signer: testSigner).read(
             deadLetter([KafkaHeader(name: DeadLetterHeader.errorCode, value: "deadline_passed")]),
             now: .now()
         )
-        #expect(DeadLetterReplay(selection: .init()).selects(record))
-        #expect(DeadLetterReplay(selection: .init(requestIDs: ["r-1"])).selects(record))
-        #expect(!DeadLetterReplay(selection: .init(requestIDs: ["r-2"])).selects(record))
-        #expect(DeadLetterReplay(selection: .init(errorCodes: ["deadline_passed", "vendor_failed"])).selects(record))
-        #expect(!DeadLetterReplay(selection: .init(requestIDs: ["r-1"], errorCodes: ["vendor_failed"])).selects(record))
+        #expect(DeadLetterReplay(selection: .init(), signer: testSigner).selects(record))
+        #expect(DeadLetterReplay(selection: .init(requestIDs: ["r-1"]), signer: testSigner).selects(record))
+        #expect(!DeadLetterReplay(selection: .init(requestIDs: ["r-2"]), signer: testSigner).selects(record))
+        #expect(
+            DeadLetterReplay(selection: .init(errorCodes: ["deadline_passed", "vendor_failed"]), signer: testSigner)
+                .selects(record)
+        )
+        #expect(
+            !DeadLetterReplay(selection: .init(requestIDs: ["r-1"], errorCodes: ["vendor_failed"]), signer: testSigner)
+                .selects(record)
+        )
     }
 }

@@ -146,7 +146,7 @@ struct VendorAdapterTests {
                 body: Array(#"{"status":"fail","error":{"type":"Not Found"}}"#.utf8)
             )
         )
-        #expect(result == .accepted(reference: nil, deleted: nil, note: "user not found"))
+        #expect(result == .accepted(reference: nil, deleted: nil, note: "not found"))
     }
 
     // MARK: MoEngage GDPR

@@ -80,6 +80,36 @@ final class ConfigNode {
         return secret
     }
 
+    /// Secrets given inline as one value or a list (`signing_key`), or as a file holding one per line
+    /// (`signing_key_file`). Empty when neither is given.
+    func secretList(_ key: String) throws(ConfigurationError) -> [Secret] {
+        readKeys.insert(key)
+        let inline: [String]?
+        if let node = mapping[key], node.null == nil, node.sequence != nil {
+            inline = try stringList(key)
+        } else {
+            inline = try string(key).map { [$0] }
+        }
+        let file = try string("\(key)_file")
+        switch (inline, file) {
+        case (let values?, nil):
+            return values.map(Secret.init)
+        case (nil, let path?):
+            guard let contents = FileManager.default.contents(atPath: path),
+                let text = String(data: contents, encoding: .utf8)
+            else {
+                throw ConfigurationError(key: qualified("\(key)_file"), message: "cannot read the file \(path)")
+            }
+            return text.split(whereSeparator: \.isNewline)
+                .map { Secret($0.trimmingCharacters(in: .whitespaces)) }
+                .filter { !$0.value.isEmpty }
+        case (_?, _?):
+            throw ConfigurationError(key: qualified(key), message: "give either \(key) or \(key)_file, not both")
+        case (nil, nil):
+            return []
+        }
+    }
+
     func requiredString(_ key: String) throws(ConfigurationError) -> String {
         guard let value = try string(key), !value.isEmpty else {
             throw ConfigurationError(key: qualified(key), message: "is required")

@@ -7,8 +7,16 @@ import Yams
 enum EnvironmentOverrides {
     static let prefix = "ERASURE_RELAY__"
 
+    static func isPresent(in environment: [String: String]) -> Bool {
+        environment.keys.contains(where: isOverride)
+    }
+
+    private static func isOverride(_ name: String) -> Bool {
+        name.uppercased().hasPrefix(prefix) && name.count > prefix.count
+    }
+
     static func apply(to root: Node?, environment: [String: String]) -> Node? {
-        let overrides = environment.filter { $0.key.uppercased().hasPrefix(prefix) && $0.key.count > prefix.count }
+        let overrides = environment.filter { isOverride($0.key) }
         guard !overrides.isEmpty else { return root }
         var tree = root ?? Node.mapping([:])
         for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {

@@ -1,4 +1,7 @@
+import Kafka
+
 extension RelayConfiguration {
+
     /// The configuration in effect, defaults included, as YAML, with every secret masked.
     public var effectiveDescription: String {
         var lines = [
@@ -12,8 +15,8 @@ extension RelayConfiguration {
             "  properties:" + (kafka.properties.isEmpty ? " {}" : ""),
         ]
         for key in kafka.properties.keys.sorted() {
-            let sensitive = ["password", "secret", "key", "token", "jaas"].contains { key.lowercased().contains($0) }
-            lines.append("    \(key): \"\(sensitive ? "********" : kafka.properties[key]!)\"")
+            let value = KafkaClientConfiguration.isSecretProperty(key) ? "********" : kafka.properties[key]!
+            lines.append("    \(key): \"\(value)\"")
         }
         lines.append("vendors:" + (vendors.isEmpty ? " {}" : ""))
         for vendor in vendors.keys.sorted() {
@@ -59,6 +62,7 @@ extension RelayConfiguration {
             "  max_parks: \(parking.maxParks)",
             "  initial_delay_seconds: \(parking.initialDelaySeconds)",
             "  max_delay_seconds: \(parking.maxDelaySeconds)",
+            "  signing_key: [\(parking.signingKeys.map { "\"\($0)\"" }.joined(separator: ", "))]",
         ]
         return lines.joined(separator: "\n")
     }

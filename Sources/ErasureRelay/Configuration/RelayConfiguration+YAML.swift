@@ -1,6 +1,10 @@
 import Foundation
 import Yams
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension RelayConfiguration {
     /// Reads a configuration file.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
@@ -98,6 +102,15 @@ extension RelayConfiguration {
             self.parking.maxDelaySeconds =
                 try parking.int("max_delay_seconds", in: 0...604_800)
                 ?? self.parking.maxDelaySeconds
+            self.parking.signingKeys = try parking.secretList("signing_key")
+            if let short = self.parking.signingKeys.firstIndex(where: {
+                $0.value.utf8.count < Self.minimumSigningKeyLength
+            }) {
+                throw ConfigurationError(
+                    key: "parking.signing_key",
+                    message: "key \(short + 1) is shorter than \(Self.minimumSigningKeyLength) characters"
+                )
+            }
             guard self.parking.initialDelaySeconds <= self.parking.maxDelaySeconds else {
                 throw ConfigurationError(
                     key: "parking.initial_delay_seconds",
@@ -127,7 +140,10 @@ extension VendorSettings {
             account = .moengageGDPR(
                 appID: try node.requiredString("app_id"),
                 apiKey: try node.requiredSecret("api_key"),
-                maxPayloadBytes: try node.int("max_payload_bytes", in: 1024...131_072) ?? 131_072
+                maxPayloadBytes: try node.int(
+                    "max_payload_bytes",
+                    in: 1024...MoEngageGDPRAdapter.documentedMaxPayloadBytes
+                ) ?? MoEngageGDPRAdapter.defaultMaxPayloadBytes
             )
         case .engagelab:
             account = .engagelab(
@@ -211,10 +227,29 @@ extension VendorSettings {
         guard components.query == nil, components.fragment == nil else {
             throw ConfigurationError(key: key, message: "must not have a query or fragment")
         }
-        let loopback = host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
-        guard scheme == "https" || (scheme == "http" && loopback) else {
+        guard scheme == "https" || (scheme == "http" && isLoopback(host: host)) else {
             throw ConfigurationError(key: key, message: "must use https:// (http:// is allowed for loopback only)")
         }
+    }
+
+    /// Whether `host` is `localhost` or a loopback address (127.0.0.0/8, ::1), read as an address: a name that
+    /// merely starts with `127.` is not.
+    static func isLoopback(host: String) -> Bool {
+        var host = host.lowercased()
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" { return true }
+        var ipv4 = in_addr()
+        if inet_pton(AF_INET, host, &ipv4) == 1 {
+            return UInt32(bigEndian: ipv4.s_addr) >> 24 == 127
+        }
+        var ipv6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &ipv6) == 1 else { return false }
+        let bytes = withUnsafeBytes(of: ipv6) { Array($0) }
+        let loopback: [UInt8] = Array(repeating: 0, count: 15) + [1]
+        let mappedIPv4Loopback =
+            bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+            && bytes[12] == 127
+        return bytes == loopback || mappedIPv4Loopback
     }
 
     private static func validateBrazePrioritization(_ values: [String], key: String) throws(ConfigurationError) {

@@ -64,9 +64,17 @@ public struct RelayConfiguration: Sendable {
         public var initialDelaySeconds: Int = 60
         /// `parking.max_delay_seconds`: the longest wait between parked attempts. Default 3600.
         public var maxDelaySeconds: Int = 3600
+        /// `parking.signing_key` (one key or a list) or `parking.signing_key_file` (one key per line): the keys of
+        /// the HMAC-SHA256 signature on parked work and failed requests' dead letters. The first signs; every key
+        /// verifies, so that a key can be rotated by putting the new one first. Each is at least 32 characters.
+        /// Required unless the service runs embedded.
+        public var signingKeys: [Secret] = []
 
         public init() {}
     }
+
+    /// The shortest signing key accepted: 32 characters, as `openssl rand -hex 16` gives.
+    public static let minimumSigningKeyLength = 32
 
     public var kafka = Kafka()
     /// Only the vendors listed are enabled.
@@ -129,7 +137,8 @@ public struct VendorSettings: Sendable {
         case braze(apiKey: Secret, emailPrioritization: [String])
         /// `workspace_id`, `api_key`.
         case moengage(workspaceID: String, apiKey: Secret)
-        /// `app_id`, `api_key`; `max_payload_bytes` (default 131072, the documented maximum).
+        /// `app_id`, `api_key`; `max_payload_bytes` (default 100000, under the stricter of the two limits the vendor
+        /// documents; at most 131072).
         case moengageGDPR(appID: String, apiKey: Secret, maxPayloadBytes: Int)
         /// `app_key`, `master_secret`.
         case engagelab(appKey: String, masterSecret: Secret)

@@ -153,6 +153,9 @@ public struct VendorResult: Sendable, Hashable, Codable {
     /// Whether a failure was a retriable error that outlasted the lane's retry budget, so a later attempt may
     /// succeed. Not part of the outcome.
     public var retriesExhausted = false
+    /// The earliest time the vendor allowed another call, when it asked for a wait longer than the lane's retry
+    /// budget: parked work is not taken up before it. Not part of the outcome.
+    public var notBefore: Timestamp?
 
     public init(
         vendor: VendorID,
@@ -163,9 +166,11 @@ public struct VendorResult: Sendable, Hashable, Codable {
         reference: String? = nil,
         error: String? = nil,
         deleted: Int? = nil,
-        retriesExhausted: Bool = false
+        retriesExhausted: Bool = false,
+        notBefore: Timestamp? = nil
     ) {
         self.retriesExhausted = retriesExhausted
+        self.notBefore = notBefore
         self.vendor = vendor
         self.status = status
         self.attempts = attempts

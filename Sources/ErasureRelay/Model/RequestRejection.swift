@@ -19,6 +19,10 @@ public struct RequestRejection: Error, Sendable, Hashable, CustomStringConvertib
         public static let noIdentifier = Code(rawValue: "no_identifier")
         /// `vendors` names a vendor erasure-relay does not know.
         public static let unknownVendor = Code(rawValue: "unknown_vendor")
+        /// None of the vendors the request targets takes any of its identifiers: no erasure could be carried out.
+        public static let noRoutableIdentifier = Code(rawValue: "no_routable_identifier")
+        /// A retry-topic or replayed record's progress is unsigned, or its signature does not match.
+        public static let invalidSignature = Code(rawValue: "invalid_signature")
         /// A retry-topic or replayed record carries an erasure-relay header that cannot be read.
         public static let invalidHeader = Code(rawValue: "invalid_header")
 

@@ -211,6 +211,10 @@ extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
+
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
 }
 
 /// The partitions whose lag gauges a replica may set, and those it has set. Statistics arrive on librdkafka's

@@ -56,6 +56,7 @@ public final class ErasureRelayService: Service {
     private let topics: Topics
     private let pipeline: RelayConfiguration.Pipeline
     private let parking: ParkingPolicy
+    private let signer: RecordSigner
     private let lanes: [VendorLane]
     private let processor: RequestProcessor
     private let decoder: RequestDecoder
@@ -74,6 +75,7 @@ public final class ErasureRelayService: Service {
     ///   - topics: the four topics the service reads and writes.
     ///   - pipeline: in-flight bounds, message size and drain timeout.
     ///   - parking: how parked work is retried and when it fails.
+    ///   - signer: signs parked work and failed requests' dead letters, and checks what the retry topic holds.
     ///   - lanes: one per configured vendor, run by this service.
     ///   - adapters: the lanes' adapters, to know which vendors a request targets.
     ///   - shareTracker: this replica's share of each vendor quota, updated on every rebalance.
@@ -88,6 +90,7 @@ public final class ErasureRelayService: Service {
         topics: Topics,
         pipeline: RelayConfiguration.Pipeline,
         parking: RelayConfiguration.Parking = .init(),
+        signer: RecordSigner,
         lanes: [VendorLane],
         adapters: [any VendorAdapter],
         shareTracker: PartitionShareTracker,
@@ -106,6 +109,7 @@ public final class ErasureRelayService: Service {
         self.topics = topics
         self.pipeline = pipeline
         self.parking = ParkingPolicy(parking)
+        self.signer = signer
         self.lanes = lanes
         self.processor = RequestProcessor(lanes: lanes, adapters: adapters)
         self.decoder = RequestDecoder(limits: .init(maxMessageBytes: pipeline.maxMessageBytes))
@@ -220,10 +224,12 @@ public final class ErasureRelayService: Service {
         switch event {
         case .message(let message):
             guard admitting, let ticket = admit(message) else { return }
+            // Only a signed record may hold its partition, and never for longer than the longest park.
             if message.topicPartition.topic == topics.retries, let notBefore = RequestProgress.notBefore(of: message),
-                Timestamp.now() < notBefore
+                Timestamp.now() < notBefore, signer.isValid(value: message.value, headers: message.headers)
             {
-                hold(message, ticket: ticket, until: notBefore)
+                let latest = Timestamp.now().adding(seconds: Int64(parking.parking.maxDelaySeconds))
+                hold(message, ticket: ticket, until: min(notBefore, latest))
                 return
             }
             requests.addTask { await self.process(message, ticket: ticket) }
@@ -420,9 +426,16 @@ public final class ErasureRelayService: Service {
         let decoded = decoder.decode(message.value)
         let progress: RequestProgress
         do throws(RequestRejection) {
-            // Progress is taken only from the retry topic, which erasure-relay alone writes.
-            let carried =
-                message.topicPartition.topic == topics.retries ? try RequestProgress(headers: message.headers) : nil
+            // Progress is taken only from the retry topic, and only when erasure-relay's own key signed it.
+            let fromRetryTopic = message.topicPartition.topic == topics.retries
+            if fromRetryTopic, !signer.isValid(value: message.value, headers: message.headers) {
+                throw RequestRejection(
+                    code: .invalidSignature,
+                    field: RecordSigner.header,
+                    message: "is missing or does not match the record; its progress is not trusted"
+                )
+            }
+            let carried = fromRetryTopic ? try RequestProgress(headers: message.headers) : nil
             progress = carried ?? RequestProgress(receivedAt: .now(), source: read)
         } catch {
             let salvage =
@@ -463,6 +476,7 @@ public final class ErasureRelayService: Service {
         rejection: RequestRejection,
         salvage: RequestDecoder.Salvage,
         progress: RequestProgress,
+        vendors: [VendorResult] = [],
         logger: Logger
     ) async {
         var logger = logger
@@ -492,7 +506,7 @@ public final class ErasureRelayService: Service {
                 receivedAt: progress.receivedAt,
                 completedAt: .now(),
                 deadline: nil,
-                vendors: [],
+                vendors: vendors,
                 error: Outcome.Rejection(rejection),
                 source: progress.source
             ),
@@ -512,6 +526,26 @@ public final class ErasureRelayService: Service {
     ) async {
         flow.withLock { $0.deadlines[ticket] = request.deadline }
         guard let latest = await processor.process(request, vendors: progress.pendingVendors) else { return }
+        if progress.results.isEmpty, latest.allSatisfy({ $0.status == .skipped }) {
+            // Not one vendor could act: reporting this `completed` would certify an erasure that never happened.
+            let targets = latest.map(\.vendor.rawValue).joined(separator: ", ")
+            await reject(
+                message,
+                ticket: ticket,
+                rejection: RequestRejection(
+                    code: .noRoutableIdentifier,
+                    field: "subject",
+                    message: latest.isEmpty
+                        ? "no vendor is targeted"
+                        : "holds no identifier that any of the request's vendors takes (\(targets))"
+                ),
+                salvage: .init(requestID: request.requestID, regulation: request.regulation),
+                progress: progress,
+                vendors: latest,
+                logger: logger
+            )
+            return
+        }
         let results = progress.merging(latest)
         let key = Array(request.requestID.utf8)
         let outcome = { (status: Outcome.Status) in
@@ -540,7 +574,10 @@ public final class ErasureRelayService: Service {
                 topic: topics.retries,
                 key: key,
                 value: message.value,
-                headers: Self.upstreamHeaders(of: message) + parked.headers,
+                headers: signer.signing(
+                    value: message.value,
+                    headers: Self.upstreamHeaders(of: message) + parked.headers
+                ),
                 logger: logger
             )
             guard written else { return }
@@ -562,8 +599,11 @@ public final class ErasureRelayService: Service {
                 topic: topics.deadLetters,
                 key: key,
                 value: message.value,
-                headers: Self.upstreamHeaders(of: message) + record.headers
-                    + Self.errorHeaders(code: failure.rawValue, field: nil, message: failure.message),
+                headers: signer.signing(
+                    value: message.value,
+                    headers: Self.upstreamHeaders(of: message) + record.headers
+                        + Self.errorHeaders(code: failure.rawValue, field: nil, message: failure.message)
+                ),
                 logger: logger
             )
             guard written else { return }

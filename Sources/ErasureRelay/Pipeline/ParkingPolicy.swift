@@ -36,7 +36,8 @@ public struct ParkingPolicy: Sendable, Hashable {
 
     /// Decides from every vendor's latest result. Vendors that failed with retries exhausted are parked while parks
     /// remain and the deadline is ahead; the wait doubles with each park, and never runs past the deadline, so that
-    /// the last attempt comes before it.
+    /// the last attempt comes before it. A vendor that asked for a longer wait (``VendorResult/notBefore``) is not
+    /// tried before that time, yet no park lasts longer than `parking.max_delay_seconds`.
     public func decide(results: [VendorResult], parks: Int, deadline: Timestamp, now: Timestamp) -> Decision {
         let failed = results.filter { $0.status == .failed }
         guard !failed.isEmpty else { return .completed }
@@ -45,7 +46,10 @@ public struct ParkingPolicy: Sendable, Hashable {
         guard !retriable.isEmpty else { return .failed(.vendorFailed, vendors: failedVendors) }
         guard now < deadline else { return .failed(.deadlinePassed, vendors: failedVendors) }
         guard parks < parking.maxParks else { return .failed(.retriesExhausted, vendors: failedVendors) }
-        let notBefore = min(now.adding(seconds: Int64(delaySeconds(afterParks: parks))), deadline)
+        let backoff = now.adding(seconds: Int64(delaySeconds(afterParks: parks)))
+        let vendorsAllow = failed.compactMap(\.notBefore).max() ?? backoff
+        let longest = now.adding(seconds: Int64(parking.maxDelaySeconds))
+        let notBefore = min(max(backoff, vendorsAllow), longest, deadline)
         return .park(vendors: retriable, notBefore: notBefore)
     }
 

@@ -29,6 +29,7 @@ public actor VendorLane {
         var deleted: Int?
         var failure: String?
         var failureIsRetriable = false
+        var notBefore: Timestamp?
         var continuation: CheckedContinuation<VendorResult?, Never>
     }
 
@@ -108,6 +109,16 @@ public actor VendorLane {
         let now = clock.now
         let ticketID = nextTicket
         nextTicket += 1
+        if let pausedUntil, let waitEnds = longWaitEnd(pausedUntil, now: now) {
+            return VendorResult(
+                vendor: vendor,
+                status: .failed,
+                identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                error: "vendor asked to wait until \(waitEnds.rfc3339); not called",
+                retriesExhausted: true,
+                notBefore: waitEnds
+            )
+        }
         if let outage {
             guard outage.probe == nil else {
                 return VendorResult(
@@ -254,7 +265,7 @@ public actor VendorLane {
             status = nil
             answered = .retriable(reason: Self.describe(error), retryAfter: nil)
         }
-        let result = answered.scrubbed(of: batch.map(\.item))
+        let result = answered.sanitized(for: batch.map(\.item))
         let resultLabel =
             switch (result, status) {
             case (.accepted, _): "accepted"
@@ -282,9 +293,10 @@ public actor VendorLane {
         case .rejected(let reason, _):
             for item in batch { record(item, failure: reason) }
         case .retriable(let reason, let retryAfter):
+            let vendorWait = Duration.seconds(retryAfter ?? 0)
             if let retryAfter {
                 // The quota belongs to the whole account: when the vendor says wait, the whole lane waits.
-                let until = now.advanced(by: .seconds(retryAfter))
+                let until = now.advanced(by: vendorWait)
                 pausedUntil = max(pausedUntil ?? until, until)
                 logger.info(
                     "Vendor asked to wait; lane paused",
@@ -293,10 +305,10 @@ public actor VendorLane {
             }
             var retried: [LaneItem] = []
             var exhausted = false
+            let budget = Duration.seconds(settings.retry.maxElapsedSeconds)
             for var item in batch {
                 let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
-                if item.attempts >= settings.retry.maxAttempts || elapsed >= .seconds(settings.retry.maxElapsedSeconds)
-                {
+                if item.attempts >= settings.retry.maxAttempts || elapsed >= budget {
                     record(
                         item,
                         failure: "retries exhausted after \(item.attempts) attempts: \(reason)",
@@ -305,7 +317,19 @@ public actor VendorLane {
                     exhausted = true
                     continue
                 }
-                let wait = max(backoff.delay(afterAttempt: item.attempts, using: &random), .seconds(retryAfter ?? 0))
+                if elapsed + vendorWait > budget {
+                    // Waiting in memory would outlast the retry budget: park the work until the vendor allows a
+                    // call instead.
+                    let waitEnds = Timestamp.now().adding(milliseconds: vendorWait.milliseconds)
+                    record(
+                        item,
+                        failure: "vendor asked to wait until \(waitEnds.rfc3339): \(reason)",
+                        retriable: true,
+                        notBefore: waitEnds
+                    )
+                    continue
+                }
+                let wait = max(backoff.delay(afterAttempt: item.attempts, using: &random), vendorWait)
                 item.notBefore = now.advanced(by: wait)
                 retried.append(item)
             }
@@ -317,27 +341,40 @@ public actor VendorLane {
                     for item in retried { queue.retry(item) }
                 }
             }
-            if exhausted && outage == nil { vendorUnavailable(reason: reason) }
+            if let pausedUntil, let waitEnds = longWaitEnd(pausedUntil, now: now) {
+                parkWaitingWork(
+                    failure: "vendor asked to wait until \(waitEnds.rfc3339): \(reason)",
+                    notBefore: waitEnds
+                )
+            } else if exhausted && outage == nil {
+                vendorUnavailable(reason: reason)
+            }
         }
+    }
+
+    /// When the lane is paused for longer than its retry budget, the wall-clock time the pause ends: work that
+    /// would wait that long is parked rather than held in memory.
+    private func longWaitEnd(_ pausedUntil: Instant, now: Instant) -> Timestamp? {
+        let wait = pausedUntil - now
+        guard wait > .seconds(settings.retry.maxElapsedSeconds) else { return nil }
+        return Timestamp.now().adding(milliseconds: wait.milliseconds)
+    }
+
+    /// Fails every waiting identifier as retriable, so that its request is parked until `notBefore`.
+    private func parkWaitingWork(failure: String, notBefore: Timestamp?) {
+        let waiting = queue.removeAll()
+        metrics.laneQueue(vendor, items: 0)
+        guard !waiting.isEmpty else { return }
+        logger.warning(
+            "Vendor not callable for longer than the retry budget; its waiting work is parked",
+            metadata: [LoggingKeys.reason: "\(failure)", "parked_identifiers": "\(waiting.count)"]
+        )
+        for item in waiting { record(item, failure: failure, retriable: true, notBefore: notBefore) }
     }
 
     private func vendorUnavailable(reason: String) {
         outage = Outage(reason: reason)
-        let waiting = queue.removeAll()
-        metrics.laneQueue(vendor, items: 0)
-        logger.warning(
-            "Vendor unavailable past the retry budget; its work is parked until it answers again",
-            metadata: [
-                LoggingKeys.reason: "\(reason)", "parked_identifiers": "\(waiting.count)",
-            ]
-        )
-        for item in waiting {
-            record(
-                item,
-                failure: "vendor unavailable (\(reason)); retries stopped after \(item.attempts) attempts",
-                retriable: true
-            )
-        }
+        parkWaitingWork(failure: "vendor unavailable (\(reason)); retries stopped", notBefore: nil)
     }
 
     private func vendorAnswered() {
@@ -352,15 +389,17 @@ public actor VendorLane {
         retriable: Bool = false,
         reference: String? = nil,
         note: String? = nil,
-        deleted: Int? = nil
+        deleted: Int? = nil,
+        notBefore: Timestamp? = nil
     ) {
         guard var ticket = tickets[item.ticket] else { return }
         ticket.remaining -= 1
         ticket.attempts = max(ticket.attempts, item.attempts)
         ticket.lastStatus = item.lastStatus ?? ticket.lastStatus
-        if let reference, !ticket.references.contains(reference) { ticket.references.append(reference) }
-        if let note, !ticket.notes.contains(note) { ticket.notes.append(note) }
-        if let deleted { ticket.deleted = (ticket.deleted ?? 0) + deleted }
+        if let reference { Self.append(reference, to: &ticket.references, separator: ",") }
+        if let note { Self.append(note, to: &ticket.notes, separator: "; ") }
+        if let deleted { ticket.deleted = min((ticket.deleted ?? 0) + deleted, CallResult.maxDeletedCount) }
+        if let notBefore { ticket.notBefore = max(ticket.notBefore ?? notBefore, notBefore) }
         if let failure, ticket.failure == nil || (ticket.failureIsRetriable && !retriable) {
             // A permanent failure outweighs a retriable one: trying again cannot complete the request.
             ticket.failure = failure
@@ -382,9 +421,19 @@ public actor VendorLane {
                 reference: ticket.references.isEmpty ? nil : ticket.references.joined(separator: ","),
                 error: ticket.failure ?? (ticket.notes.isEmpty ? nil : ticket.notes.joined(separator: "; ")),
                 deleted: ticket.deleted,
-                retriesExhausted: ticket.failure != nil && ticket.failureIsRetriable
+                retriesExhausted: ticket.failure != nil && ticket.failureIsRetriable,
+                notBefore: ticket.failure != nil && ticket.failureIsRetriable ? ticket.notBefore : nil
             )
         )
+    }
+
+    /// Adds `text` to `texts` unless it is there already or the joined texts would outgrow what a retry header may
+    /// carry (``RequestProgress/maxTextLength``): one request's identifiers can span many calls.
+    private static func append(_ text: String, to texts: inout [String], separator: String) {
+        guard !texts.contains(text) else { return }
+        let joinedLength = texts.reduce(0) { $0 + $1.utf8.count + separator.utf8.count }
+        guard joinedLength + text.utf8.count <= RequestProgress.maxTextLength else { return }
+        texts.append(text)
     }
 
     /// A transport error in words that hold no URL, since a path may carry an identifier.

@@ -45,10 +45,16 @@ public struct DeadLetterReplay: Sendable {
     }
 
     public let selection: Selection
+    private let signer: RecordSigner
     private let decoder = RequestDecoder(limits: .init(maxMessageBytes: .max))
 
-    public init(selection: Selection) {
+    /// - Parameters:
+    ///   - selection: which records to replay.
+    ///   - signer: the service's keys: a failed request's record must carry their signature, and every record
+    ///     written to the retry topic is signed anew.
+    public init(selection: Selection, signer: RecordSigner) {
         self.selection = selection
+        self.signer = signer
     }
 
     /// Reads a dead-letter record: what it is, and the headers of its retry-topic copy. The copy starts afresh
@@ -72,11 +78,24 @@ public struct DeadLetterReplay: Sendable {
         )
         let replay: Result<[KafkaHeader], RequestRejection>
         do throws(RequestRejection) {
-            var progress =
-                try RequestProgress(headers: message.headers) ?? RequestProgress(receivedAt: now, source: source)
+            let carried = try RequestProgress(headers: message.headers)
+            if carried != nil, !signer.isValid(value: message.value, headers: message.headers) {
+                // A forged "vendor accepted" in the dead-letter topic must not be signed into the retry topic.
+                throw RequestRejection(
+                    code: .invalidSignature,
+                    field: RecordSigner.header,
+                    message: "is missing or does not match the record; its progress is not trusted"
+                )
+            }
+            var progress = carried ?? RequestProgress(receivedAt: now, source: source)
             progress.parks = 0
             progress.notBefore = nil
-            replay = .success(ErasureRelayService.upstreamHeaders(of: message) + progress.headers)
+            replay = .success(
+                signer.signing(
+                    value: message.value,
+                    headers: ErasureRelayService.upstreamHeaders(of: message) + progress.headers
+                )
+            )
         } catch {
             replay = .failure(error)
         }

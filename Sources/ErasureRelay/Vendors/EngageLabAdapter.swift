@@ -39,6 +39,9 @@ public struct EngageLabAdapter: VendorAdapter {
         switch response.status {
         case 200...299 where error == nil:
             return .accepted(reference: nil, deleted: nil, note: nil)
+        case 404 where body != nil || response.body.isEmpty:
+            // No such device: the erasure's goal holds. A replay or a redelivery of a finished erasure ends here.
+            return .accepted(reference: nil, deleted: nil, note: VendorText.notFound)
         default:
             let code = (error?["code"] as? Int).map { " code \($0)" } ?? ""
             return .rejected(reason: "HTTP \(response.status)\(code)", isolateItems: false)

@@ -50,7 +50,7 @@ public struct MoEngageAdapter: VendorAdapter {
             return .rejected(reason: "HTTP \(response.status) without status success", isolateItems: false)
         case 400 where errorType == "Not Found":
             // The user does not exist: there is nothing left to delete.
-            return .accepted(reference: nil, deleted: nil, note: "user not found")
+            return .accepted(reference: nil, deleted: nil, note: VendorText.notFound)
         default:
             let type = errorType ?? (body?["title"] as? String) ?? "no error type"
             return .rejected(reason: "HTTP \(response.status): \(type)", isolateItems: false)

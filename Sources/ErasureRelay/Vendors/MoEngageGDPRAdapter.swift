@@ -1,8 +1,14 @@
-/// MoEngage GDPR/CCPA erase, `POST /v1/opengdpr_requests/{app_id}`: several users per payload, never over 128 KB.
+/// MoEngage GDPR/CCPA erase, `POST /v1/opengdpr_requests/{app_id}`: several users per payload, by default never
+/// over 100,000 bytes.
 public struct MoEngageGDPRAdapter: VendorAdapter {
     public let vendor = VendorID.moengageGDPR
     public let maxItemsPerCall: Int
     public let maxBodyBytes: Int?
+    /// The page states both "a max limit of 100kb per request" and "The maximum payload size is 128 KB": the
+    /// default stays under the stricter of the two.
+    public static let defaultMaxPayloadBytes = 100_000
+    /// Above this the vendor answers 413, whatever the account is set to.
+    public static let documentedMaxPayloadBytes = 131_072
     private let appID: String
     private let apiKey: Secret
     private let userAgent: String
@@ -11,14 +17,19 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
     ///   - appID: the workspace's app id, part of the path.
     ///   - apiKey: the GDPR API key, sent with the app id as basic authentication.
     ///   - usersPerPayload: users (requests) per call; 1 for accounts that take one user at a time.
-    ///   - maxPayloadBytes: at most the documented 131,072.
+    ///   - maxPayloadBytes: at most the documented 131,072; 100,000 by default.
     ///   - userAgent: the `User-Agent` of every call.
-    public init(appID: String, apiKey: Secret, usersPerPayload: Int, maxPayloadBytes: Int = 131_072, userAgent: String)
-    {
+    public init(
+        appID: String,
+        apiKey: Secret,
+        usersPerPayload: Int,
+        maxPayloadBytes: Int = defaultMaxPayloadBytes,
+        userAgent: String
+    ) {
         self.appID = appID
         self.apiKey = apiKey
         self.maxItemsPerCall = max(1, usersPerPayload)
-        self.maxBodyBytes = min(maxPayloadBytes, 131_072)
+        self.maxBodyBytes = min(maxPayloadBytes, Self.documentedMaxPayloadBytes)
         self.userAgent = userAgent
     }
 

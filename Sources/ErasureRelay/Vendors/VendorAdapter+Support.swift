@@ -62,20 +62,37 @@ enum PathSegment {
 }
 
 /// How long a vendor asked us to wait, from `Retry-After` (seconds or an HTTP date) or a reset time in epoch seconds.
+///
+/// The headers come from outside and may hold anything: a negative number, `1e30`, a date in the year 9999, text.
+/// What cannot be read is ignored, and every wait is clamped to ``maxWaitSeconds``, so that no answer can make a
+/// `Duration` overflow or hold a lane for longer than the longest park.
 enum RetryHints {
+    /// The longest wait taken from a vendor: a week, the largest `parking.max_delay_seconds`.
+    static let maxWaitSeconds: Double = 604_800
+
     static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Double? {
-        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) else { return nil }
-        if let seconds = Double(value), seconds.isFinite, seconds >= 0 { return seconds }
+        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces),
+            !value.isEmpty, value.utf8.count <= 64
+        else { return nil }
+        if let seconds = Double(value) { return clamped(seconds) }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
         formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: value).map { max(0, $0.timeIntervalSince(now)) }
+        return formatter.date(from: value).flatMap { clamped($0.timeIntervalSince(now)) }
     }
 
     static func resetAt(_ headers: HTTPHeaders, name: String, now: Date = Date()) -> Double? {
-        guard let value = headers.first(name: name), let epoch = Double(value), epoch.isFinite else { return nil }
-        return max(0, epoch - now.timeIntervalSince1970)
+        guard let value = headers.first(name: name)?.trimmingCharacters(in: .whitespaces), value.utf8.count <= 64,
+            let epoch = Double(value)
+        else { return nil }
+        return clamped(epoch - now.timeIntervalSince1970)
+    }
+
+    /// `seconds` within 0 and ``maxWaitSeconds``; nil for a value that is not a number.
+    static func clamped(_ seconds: Double) -> Double? {
+        guard !seconds.isNaN else { return nil }
+        return min(max(0, seconds), maxWaitSeconds)
     }
 
     /// The common reading of transient statuses: 429 and 5xx are worth retrying, 429 and 503 with a wait.
@@ -97,18 +114,78 @@ enum RetryHints {
 public enum VendorText {
     /// What stands where an identifier was.
     public static let placeholder = "[identifier]"
+    /// The note on an erasure accepted because the vendor holds no such user or device: nothing is left to delete.
+    public static let notFound = "not found"
     /// The longest reason kept, in characters; vendors' error lists can run long.
     public static let maxLength = 300
 
-    /// `text` with every identifier of `items` replaced, ignoring case, as sent and as percent-encoded for a path,
-    /// then cut to ``maxLength``.
+    /// The most vendor text read, in Unicode scalars; the rest is cut before scrubbing, so that scrubbing takes
+    /// bounded time whatever the vendor sent.
+    static let maxScannedLength = 4096
+
+    /// `text` with every identifier of `items` replaced, ignoring case, as sent, as JSON-escaped and as
+    /// percent-encoded for a path (with or without its dots escaped), then cut to ``maxLength``.
+    ///
+    /// The text is cut first, then read once from the start: at each position the longest identifier form found
+    /// there is replaced, and reading goes on after it. What was put in is never read again, so a one-character
+    /// identifier that also occurs in the placeholder cannot make the text grow.
     public static func scrub(_ text: String, of items: [VendorItem]) -> String {
-        let forms = Set(items.flatMap(\.values).flatMap { [$0, PathSegment.encode(Array($0.utf8))] })
-        var scrubbed = text
-        // Longest first, so that an identifier containing another is replaced whole.
-        for form in forms.filter({ !$0.isEmpty }).sorted(by: { $0.count > $1.count }) {
-            scrubbed = scrubbed.replacingOccurrences(of: form, with: placeholder, options: .caseInsensitive)
+        let scalars = Array(text.unicodeScalars.prefix(maxScannedLength))
+        let folded = scalars.map(fold)
+        var forms: [UInt32: [[UInt32]]] = [:]
+        for value in Set(items.flatMap(\.values)) where !value.isEmpty {
+            let escaped = JSONText.quoted(value).dropFirst().dropLast()
+            let encoded = PathSegment.encode(Array(value.utf8))
+            // A server may echo the path with "." unescaped, as RFC 3986 allows for an unreserved character.
+            let encodedKeepingDots = encoded.replacingOccurrences(of: "%2E", with: ".")
+            for form in Set([value, String(escaped), encoded, encodedKeepingDots]) {
+                let foldedForm = form.unicodeScalars.map(fold)
+                forms[foldedForm[0], default: []].append(foldedForm)
+            }
         }
-        return scrubbed.count > maxLength ? String(scrubbed.prefix(maxLength)) + "…" : scrubbed
+        for key in forms.keys { forms[key]!.sort { $0.count > $1.count } }
+        var scrubbed = String.UnicodeScalarView()
+        var index = 0
+        while index < folded.count {
+            let match = forms[folded[index]]?.first { form in
+                form.count <= folded.count - index && folded[index..<index + form.count].elementsEqual(form)
+            }
+            if let match {
+                scrubbed.append(contentsOf: placeholder.unicodeScalars)
+                index += match.count
+            } else {
+                scrubbed.append(scalars[index])
+                index += 1
+            }
+        }
+        let result = String(scrubbed)
+        let cut = scalars.count < text.unicodeScalars.count
+        return result.count > maxLength || cut ? String(result.prefix(maxLength)) + "…" : result
+    }
+
+    /// The longest vendor reference kept.
+    public static let maxReferenceLength = 128
+
+    /// A vendor's reference as it may be kept: scrubbed, then only if it is 1 to ``maxReferenceLength`` printable
+    /// ASCII characters. A reference is copied into outcomes and retry headers, so anything else is dropped.
+    /// - Returns: the reference to keep, and a note when one was dropped.
+    static func reference(_ reference: String?, of items: [VendorItem]) -> (kept: String?, note: String?) {
+        guard let reference else { return (nil, nil) }
+        guard reference.utf8.count <= maxScannedLength else {
+            return (nil, "vendor reference dropped: longer than \(maxReferenceLength) characters")
+        }
+        let scrubbed = scrub(reference, of: items)
+        guard (1...maxReferenceLength).contains(scrubbed.utf8.count),
+            scrubbed.utf8.allSatisfy({ (0x20...0x7E).contains($0) })
+        else {
+            return (nil, "vendor reference dropped: not 1 to \(maxReferenceLength) printable ASCII characters")
+        }
+        return (scrubbed, nil)
+    }
+
+    /// A scalar compared without case: its lower-case form where that is one scalar.
+    private static func fold(_ scalar: Unicode.Scalar) -> UInt32 {
+        let lower = scalar.properties.lowercaseMapping.unicodeScalars
+        return lower.count == 1 ? lower.first!.value : scalar.value
     }
 }

@@ -84,15 +84,28 @@ public enum CallResult: Sendable, Hashable {
 }
 
 extension CallResult {
-    /// The result with every identifier of `items` scrubbed from its reason (see ``VendorText``).
-    func scrubbed(of items: [VendorItem]) -> CallResult {
+    /// The most users a vendor may report as deleted by one call; a larger count is not believed.
+    static let maxDeletedCount = 1_000_000
+
+    /// The result made safe to keep: every identifier of `items` scrubbed from its texts (see ``VendorText``), the
+    /// vendor's reference bounded (see ``VendorText/reference(_:of:)``), its counts and waits within range.
+    public func sanitized(for items: [VendorItem]) -> CallResult {
         switch self {
-        case .accepted:
-            self
+        case .accepted(let reference, let deleted, let note):
+            let (kept, referenceNote) = VendorText.reference(reference, of: items)
+            let notes = [note.map { VendorText.scrub($0, of: items) }, referenceNote].compactMap { $0 }
+            return .accepted(
+                reference: kept,
+                deleted: deleted.flatMap { (0...Self.maxDeletedCount).contains($0) ? $0 : nil },
+                note: notes.isEmpty ? nil : notes.joined(separator: "; ")
+            )
         case .rejected(let reason, let isolateItems):
-            .rejected(reason: VendorText.scrub(reason, of: items), isolateItems: isolateItems)
+            return .rejected(reason: VendorText.scrub(reason, of: items), isolateItems: isolateItems)
         case .retriable(let reason, let retryAfter):
-            .retriable(reason: VendorText.scrub(reason, of: items), retryAfter: retryAfter)
+            return .retriable(
+                reason: VendorText.scrub(reason, of: items),
+                retryAfter: retryAfter.flatMap(RetryHints.clamped)
+            )
         }
     }
 }

@@ -12,7 +12,11 @@ enum RDKafkaConfig {
             let result = rd_kafka_conf_set(conf, key, value, &errorText, errorText.count)
             if result != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                let reason = String(errorBuffer: errorText)
+                var reason = String(errorBuffer: errorText)
+                if KafkaClientConfiguration.isSecretProperty(key), !value.isEmpty {
+                    // librdkafka quotes the value it refused.
+                    reason = reason.replacing(value, with: "********")
+                }
                 throw KafkaError(code: .configuration, message: "property '\(key)': \(reason)")
             }
         }

@@ -1,0 +1,49 @@
+import Foundation
+
+extension RelayConfiguration {
+    /// The configuration a command starts from: the file with the environment over it, or the environment alone when
+    /// there is no file but some `ERASURE_RELAY__` variable is set (a pod configured by variables only).
+    /// - Returns: nil when there is neither a file nor a variable: no configuration at all, as in the quick start.
+    /// - Throws: ``ConfigurationError`` naming the key at fault.
+    public static func load(
+        file: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationError) -> RelayConfiguration? {
+        if let file { return try RelayConfiguration(contentsOfFile: file, environment: environment) }
+        guard EnvironmentOverrides.isPresent(in: environment) else { return nil }
+        return try RelayConfiguration(yaml: "", environment: environment)
+    }
+
+    /// Checks what a service on a real cluster needs beyond a well-formed configuration. Without brokers it would
+    /// have nothing to consume, without a vendor it would report every erasure `completed` having called no one, and
+    /// without a signing key anyone who can write to the retry topic could forge a vendor's acceptance.
+    /// - Throws: ``ConfigurationError`` naming the missing key.
+    public func validateForService() throws(ConfigurationError) {
+        guard kafka.bootstrapServers != nil else {
+            throw ConfigurationError(
+                key: "kafka.bootstrap_servers",
+                message: "is required: name the brokers to consume from (the embedded broker starts only with no "
+                    + "configuration at all, or with --embedded)"
+            )
+        }
+        try validateVendorsAndSigning()
+    }
+
+    /// The checks that hold for every running relay, embedded or not.
+    func validateVendorsAndSigning() throws(ConfigurationError) {
+        guard !vendors.isEmpty else {
+            throw ConfigurationError(
+                key: "vendors",
+                message: "configures no vendor, so no erasure could be carried out; configure at least one of "
+                    + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
+            )
+        }
+        guard !parking.signingKeys.isEmpty else {
+            throw ConfigurationError(
+                key: "parking.signing_key",
+                message: "is required (or parking.signing_key_file): it signs parked work so that it cannot be "
+                    + "forged; generate one with `openssl rand -hex 32`"
+            )
+        }
+    }
+}

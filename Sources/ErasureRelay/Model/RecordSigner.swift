@@ -1,0 +1,96 @@
+import Crypto
+import Kafka
+
+/// Signs and checks the progress erasure-relay writes next to a request on the retry topic and in a failed request's
+/// dead-letter record.
+///
+/// Progress says which vendors already took the erasure; a record that claims "braze accepted" is enough for the
+/// next pass to report `completed`. Whoever can write to the retry topic could otherwise forge that claim, so every
+/// such record carries an HMAC-SHA256 over its value and every `erasure-relay-` header, and a record whose signature
+/// is missing or wrong is never trusted.
+///
+/// Several keys can be configured: the first signs, any verifies, so that a key is rotated by putting the new one
+/// first and dropping the old one once the records it signed have been read.
+public struct RecordSigner: Sendable {
+    /// The header holding the signature: `v1=` and the lower-case hex HMAC.
+    public static let header = "erasure-relay-signature"
+    private static let version = "v1="
+
+    private let keys: [SymmetricKey]
+
+    /// - Parameter keys: the signing key first, then any older keys still accepted; at least one.
+    public init(keys: [Secret]) {
+        precondition(!keys.isEmpty, "a record signer needs a key")
+        self.keys = keys.map { SymmetricKey(data: Array($0.value.utf8)) }
+    }
+
+    /// `headers` with the signature of `value` and `headers` added, replacing any signature they carried.
+    public func signing(value: [UInt8], headers: [KafkaHeader]) -> [KafkaHeader] {
+        let unsigned = headers.filter { $0.name != Self.header }
+        let code = HMAC<SHA256>.authenticationCode(
+            for: Self.signedBytes(value: value, headers: unsigned),
+            using: keys[0]
+        )
+        return unsigned + [KafkaHeader(name: Self.header, value: Self.version + Self.hex(code))]
+    }
+
+    /// Whether `headers` carry exactly one signature, made by one of the keys over `value` and the other
+    /// `erasure-relay-` headers.
+    public func isValid(value: [UInt8], headers: [KafkaHeader]) -> Bool {
+        let signatures = headers.filter { $0.name == Self.header }
+        guard signatures.count == 1, let code = Self.bytes(fromHex: signatures[0].value) else { return false }
+        let signed = Self.signedBytes(value: value, headers: headers.filter { $0.name != Self.header })
+        return keys.contains { HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: signed, using: $0) }
+    }
+
+    /// The value and the `erasure-relay-` headers, sorted, each length-prefixed so that no two records share the
+    /// bytes: headers of other systems may be added or reordered on the way without breaking the signature.
+    static func signedBytes(value: [UInt8], headers: [KafkaHeader]) -> [UInt8] {
+        let own = headers.filter { $0.name.hasPrefix("erasure-relay-") }
+            .sorted {
+                $0.name == $1.name
+                    ? $0.value.lexicographicallyPrecedes($1.value)
+                    : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
+            }
+        var bytes = Array("erasure-relay record v1".utf8)
+        func append(_ part: [UInt8]) {
+            withUnsafeBytes(of: UInt64(part.count).bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: part)
+        }
+        append(value)
+        for header in own {
+            append(Array(header.name.utf8))
+            append(header.value)
+        }
+        return bytes
+    }
+
+    private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in code { text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private static func bytes(fromHex value: [UInt8]) -> [UInt8]? {
+        let prefix = Array(version.utf8)
+        guard value.count == prefix.count + 64, value.starts(with: prefix) else { return nil }
+        var bytes: [UInt8] = []
+        var high: UInt8?
+        for character in value.dropFirst(prefix.count) {
+            let nibble: UInt8
+            switch character {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): nibble = character - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): nibble = character - UInt8(ascii: "a") + 10
+            default: return nil
+            }
+            if let first = high {
+                bytes.append(first << 4 | nibble)
+                high = nil
+            } else {
+                high = nibble
+            }
+        }
+        return bytes
+    }
+}
