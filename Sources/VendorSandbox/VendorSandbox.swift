@@ -16,7 +16,9 @@ import Synchronization
 /// Besides the vendor paths, every port serves:
 /// - `GET /_sandbox/record`: the ``SandboxRecord`` as JSON;
 /// - `POST /_sandbox/faults`: `{"faults": [{"status": 503, "retry_after": 2, "count": 3}, {"delay_ms": 500},
-///   {"hang_seconds": 40}, {"reset": true}]}` queues faults for the next calls;
+///   {"hang_seconds": 40}, {"reset": true}, {"answer": {"status": 429, "headers": {"Retry-After": "1e21"},
+///   "echo": true, "padded_to_bytes": 5000000, "trickle_ms": 50}}]}` queues faults for the next calls (see
+///   ``SandboxHostileAnswer``);
 /// - `POST /_sandbox/quota`: `{"requests": 10, "window_seconds": 1}` changes the quota;
 /// - `POST /_sandbox/reset`: forgets calls, records and faults.
 public final class VendorSandbox: Service {
@@ -141,6 +143,8 @@ public final class VendorSandbox: Service {
                 return Self.connectionReset()
             case .fault(.reset):
                 return Self.connectionReset()
+            case .fault(.answer(let hostile)):
+                return Self.hostileResponse(hostile, to: call)
             case .admitted:
                 answer = await Self.serve(call, standIn: standIn, ledger: ledger)
             }
@@ -168,6 +172,38 @@ public final class VendorSandbox: Service {
                 self?.listening(vendor, port: channel.localAddress?.port ?? 0)
             },
             logger: appLogger
+        )
+    }
+
+    private static func hostileResponse(_ hostile: SandboxHostileAnswer, to call: SandboxCall) -> Response {
+        var body = Array(hostile.body.utf8)
+        if hostile.echo { body += Array(call.rawPath.utf8) + [UInt8(ascii: " ")] + call.body }
+        if body.count < hostile.paddedToBytes {
+            body += repeatElement(UInt8(ascii: " "), count: hostile.paddedToBytes - body.count)
+        }
+        var headers = HTTPFields()
+        for (name, value) in hostile.headers {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        guard hostile.trickleMilliseconds > 0 else {
+            return Response(
+                status: .init(code: hostile.status),
+                headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: body))
+            )
+        }
+        let pause = hostile.trickleMilliseconds
+        let trickled = body
+        return Response(
+            status: .init(code: hostile.status),
+            headers: headers,
+            body: ResponseBody { writer in
+                for byte in trickled {
+                    try await Task.sleep(for: .milliseconds(pause))
+                    try await writer.write(ByteBuffer(bytes: [byte]))
+                }
+                try await writer.finish(nil)
+            }
         )
     }
 
@@ -210,6 +246,16 @@ public final class VendorSandbox: Service {
                     await ledger.inject(.hang(seconds: hang), count: count)
                 } else if fault["reset"] as? Bool == true {
                     await ledger.inject(.reset, count: count)
+                } else if let answer = fault["answer"] as? [String: Any], let status = answer["status"] as? Int {
+                    let hostile = SandboxHostileAnswer(
+                        status: status,
+                        headers: answer["headers"] as? [String: String] ?? [:],
+                        body: answer["body"] as? String ?? "",
+                        echo: answer["echo"] as? Bool ?? false,
+                        paddedToBytes: min(answer["padded_to_bytes"] as? Int ?? 0, 64 << 20),
+                        trickleMilliseconds: answer["trickle_ms"] as? Int ?? 0
+                    )
+                    await ledger.inject(.answer(hostile), count: count)
                 }
             }
             body = Data("{\"queued\":\(faults.count)}".utf8)

@@ -37,11 +37,26 @@ public struct HTTPVendorTransport: VendorTransport {
         if let body = call.body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let timeAmount = TimeAmount.nanoseconds(
-            timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        )
-        let response = try await client.execute(request, timeout: timeAmount)
-        let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-        return VendorResponse(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
+        // The client's deadline ends at the answer's head; the body must arrive by the same deadline, or a vendor
+        // that trickles its body a byte at a time would hold the call, and its lane's slot, without end.
+        return try await withThrowingTaskGroup(of: VendorResponse?.self) { group in
+            group.addTask { [client, request] in
+                let response = try await client.execute(request, deadline: deadline)
+                let body = try await response.body.collect(upTo: Self.maxResponseBytes)
+                return VendorResponse(
+                    status: Int(response.status.code),
+                    headers: response.headers,
+                    body: Array(buffer: body)
+                )
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let response = try await group.next() ?? nil else { throw HTTPClientError.deadlineExceeded }
+            return response
+        }
     }
 }
