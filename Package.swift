@@ -11,8 +11,10 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "erasure-relay", targets: ["ErasureRelayCLI"]),
-        // For the benchmarks package in Benchmarks/, which measures the library's hot paths.
+        // For the benchmarks package in Benchmarks/ and the fuzzing package in Fuzz/.
         .library(name: "ErasureRelay", targets: ["ErasureRelay"]),
+        // For the fuzzing package in Fuzz/, which feeds Kafka headers to the progress decoder.
+        .library(name: "Kafka", targets: ["Kafka"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),

@@ -17,6 +17,8 @@ struct HostileVendorAnswerTests {
         "1e21", "1e30", "-5", "-1e30", "nan", "inf", "-inf", "0x1p1023", "99999999999999999999999999999999",
         "Fri, 31 Dec 9999 23:59:59 GMT", "Mon, 01 Jan 0001 00:00:00 GMT", "soon", "", " ",
         String(repeating: "9", count: 5000),
+        // Found by the vendor-answer fuzzer: Foundation's DateFormatter trapped on it.
+        "S\u{05BA}", "Fri, 31 Dec 9999 23:59:59 G\u{0301}MT",
     ]
 
     @Test(arguments: absurdWaits)
@@ -130,6 +132,16 @@ struct HostileVendorAnswerTests {
         #expect(!scrubbed.lowercased().contains("jo.doe"))
         #expect(!scrubbed.contains("hi"))
         #expect(scrubbed.contains("unknown [identifier];"))
+    }
+
+    @Test func identifiersThatStartWithACombiningMarkAreScrubbed() {
+        // Found by the vendor-answer fuzzer: the JSON-escaped form was cut by Characters, and a leading combining
+        // mark made it empty, which crashed the scrubber.
+        let values = ["\u{05BA}", "\u{0301}x", "\u{200D}"]
+        let items = values.map { VendorItem(kind: "user_aliases", payload: [], values: [$0]) }
+        let scrubbed = VendorText.scrub("echo: \u{05BA} \u{0301}x", of: items)
+        #expect(!scrubbed.unicodeScalars.contains("\u{05BA}"))
+        #expect(!scrubbed.unicodeScalars.contains("\u{0301}"))
     }
 
     @Test func aReferenceIsKeptOnlyWhenShortPrintableAndFreeOfIdentifiers() {

@@ -158,9 +158,9 @@ public struct RequestProgress: Sendable, Hashable {
     }
 
     /// The most any count in a carried result may be: far above what a request can reach.
-    static let maxCount = 1_000_000
+    public static let maxCount = 1_000_000
     /// The longest error or reference text a carried result may hold.
-    static let maxTextLength = 1_000
+    public static let maxTextLength = 1_000
 
     private static func isPlausible(_ result: VendorResult) -> Bool {
         let counts = [result.attempts, result.identifiers] + (result.deleted.map { [$0] } ?? [])
@@ -175,12 +175,13 @@ public struct RequestProgress: Sendable, Hashable {
         message.header(Header.notBefore).flatMap { Timestamp(rfc3339: $0) }
     }
 
-    /// Adds this pass's results to the earlier ones: a vendor's attempts add up over passes, and its latest result
-    /// replaces the earlier one.
+    /// Adds this pass's results to the earlier ones: a vendor's attempts add up over passes, up to ``maxCount``, and
+    /// its latest result replaces the earlier one.
     public func merging(_ latest: [VendorResult]) -> [VendorResult] {
         var merged = Dictionary(results.map { ($0.vendor, $0) }, uniquingKeysWith: { _, last in last })
         for var result in latest {
-            result.attempts += merged[result.vendor]?.attempts ?? 0
+            // Capped, so that the sum stays within what the next pass accepts from the retry header.
+            result.attempts = min(result.attempts + (merged[result.vendor]?.attempts ?? 0), Self.maxCount)
             merged[result.vendor] = result
         }
         return merged.values.sorted { $0.vendor < $1.vendor }

@@ -75,6 +75,9 @@ enum RetryHints {
             !value.isEmpty, value.utf8.count <= 64
         else { return nil }
         if let seconds = Double(value) { return clamped(seconds) }
+        // An HTTP date is printable ASCII. Foundation's date parser traps on some other text (a letter followed by
+        // a combining mark), so nothing else reaches it.
+        guard value.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) else { return nil }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "GMT")
@@ -134,11 +137,12 @@ public enum VendorText {
         let folded = scalars.map(fold)
         var forms: [UInt32: [[UInt32]]] = [:]
         for value in Set(items.flatMap(\.values)) where !value.isEmpty {
-            let escaped = JSONText.quoted(value).dropFirst().dropLast()
+            // Cut by scalars: a leading combining mark joins the quote into one Character.
+            let escaped = String(String.UnicodeScalarView(JSONText.quoted(value).unicodeScalars.dropFirst().dropLast()))
             let encoded = PathSegment.encode(Array(value.utf8))
             // A server may echo the path with "." unescaped, as RFC 3986 allows for an unreserved character.
             let encodedKeepingDots = encoded.replacingOccurrences(of: "%2E", with: ".")
-            for form in Set([value, String(escaped), encoded, encodedKeepingDots]) {
+            for form in Set([value, escaped, encoded, encodedKeepingDots]) where !form.isEmpty {
                 let foldedForm = form.unicodeScalars.map(fold)
                 forms[foldedForm[0], default: []].append(foldedForm)
             }

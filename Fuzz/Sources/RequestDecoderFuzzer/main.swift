@@ -1,6 +1,16 @@
-// libFuzzer entry point for the request decoder: every input must decode or be rejected with a field and a reason,
-// never crash, hang or accept a request that breaks the decoder's own rules. Built by scripts/fuzz-request-decoder.
+import CLibFuzzer
+import ErasureRelay
 
+// libFuzzer entry point for the request decoder: every input must decode or be rejected with a field and a reason,
+// never crash, hang or accept a request that breaks the decoder's own rules.
+@_cdecl("RequestDecoderFuzzer_main")
+public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzRequestDecoder(data!, size) }
+}
+
+// libFuzzer\'s runtime also links against this name.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRequestDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)

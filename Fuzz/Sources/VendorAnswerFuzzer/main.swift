@@ -1,0 +1,67 @@
+import CLibFuzzer
+import ErasureRelay
+import NIOHTTP1
+
+// libFuzzer entry point for the classification of vendor answers. A vendor, or whatever answers in its place,
+// chooses the status, the wait headers and the body: every adapter must classify any answer without crashing, and
+// what the lane keeps of it (sanitised) must be bounded: a short reason, a printable reference, a wait of at most a
+// week.
+//
+// The input: two bytes of status, one byte of Retry-After length, the Retry-After value, then the body. The call's
+// identifiers are cut from the body itself, so that echoes of them are common.
+private let adapters: [any VendorAdapter] = [
+    VendorSettings(vendor: .braze, baseURL: "https://x", account: .braze(apiKey: Secret("k"), emailPrioritization: [])),
+    VendorSettings(vendor: .moengage, baseURL: "https://x", account: .moengage(workspaceID: "w", apiKey: Secret("k"))),
+    VendorSettings(
+        vendor: .moengageGDPR,
+        baseURL: "https://x",
+        account: .moengageGDPR(appID: "a", apiKey: Secret("k"), maxPayloadBytes: 100_000)
+    ),
+    VendorSettings(
+        vendor: .engagelab,
+        baseURL: "https://x",
+        account: .engagelab(appKey: "a", masterSecret: Secret("m"))
+    ),
+].map { $0.makeAdapter() }
+
+@_cdecl("VendorAnswerFuzzer_main")
+public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var argc = argc
+    var argv = argv
+    return LLVMFuzzerRunDriver(&argc, &argv) { data, size in fuzzVendorAnswers(data!, size) }
+}
+
+// libFuzzer\'s runtime also links against this name.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzVendorAnswers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+    let input = Array(UnsafeBufferPointer(start: data, count: size))
+    guard input.count >= 3 else { return 0 }
+    let status = 100 + (Int(input[0]) << 8 | Int(input[1])) % 500
+    let waitLength = min(Int(input[2]), input.count - 3)
+    let wait = String(decoding: input[3..<3 + waitLength], as: UTF8.self)
+    let body = Array(input[(3 + waitLength)...])
+    let text = String(decoding: body, as: UTF8.self)
+    let identifiers = Set(text.split(whereSeparator: { " \"/:,".contains($0) }).prefix(8).map(String.init))
+    let items = identifiers.map { VendorItem(kind: "external_ids", payload: [], values: [$0]) }
+    let headers = HTTPHeaders([("Retry-After", wait), ("X-RateLimit-Reset", wait)])
+    for adapter in adapters {
+        let result = adapter.classify(VendorResponse(status: status, headers: headers, body: body)).sanitized(
+            for: items
+        )
+        switch result {
+        case .accepted(let reference, let deleted, let note):
+            if let reference {
+                precondition(reference.utf8.count <= VendorText.maxReferenceLength, "reference too long")
+                precondition(reference.utf8.allSatisfy { (0x20...0x7E).contains($0) }, "reference not printable")
+            }
+            precondition(deleted.map { $0 >= 0 } ?? true, "negative deleted count")
+            precondition((note?.count ?? 0) <= 2 * VendorText.maxLength + 100, "note unbounded")
+        case .rejected(let reason, _):
+            precondition(reason.count <= VendorText.maxLength + 1, "reason unbounded")
+        case .retriable(let reason, let retryAfter):
+            precondition(reason.count <= VendorText.maxLength + 1, "reason unbounded")
+            precondition(retryAfter.map { (0...604_800).contains($0) } ?? true, "wait out of range")
+        }
+    }
+    return 0
+}
