@@ -49,6 +49,13 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// True when the client is unusable and must be recreated.
     public let isFatal: Bool
 
+    /// True when the record is larger than the producer's `message.max.bytes` or the topic's limit: sending it again
+    /// can never succeed.
+    public var isRecordTooLarge: Bool {
+        librdkafkaCode == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE.rawValue
+            || librdkafkaCode == RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE.rawValue
+    }
+
     public var description: String {
         var text = "Kafka \(code) error: \(message)"
         if let librdkafkaName { text += " [\(librdkafkaName)]" }

@@ -119,6 +119,27 @@ public final class KafkaProducer: @unchecked Sendable {
         }
     }
 
+    /// The producer's fatal error, once it has one (the idempotent producer's state cannot be recovered): it then
+    /// delivers nothing more, and the process should exit so that it is restarted with a new producer.
+    public var fatalError: KafkaError? {
+        var detail = [CChar](repeating: 0, count: 512)
+        let code = rd_kafka_fatal_error(handle, &detail, detail.count)
+        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return KafkaError(
+            code: .client,
+            message: "fatal: \(String(errorBuffer: detail))",
+            librdkafkaCode: code.rawValue,
+            librdkafkaName: String(cString: rd_kafka_err2name(code)),
+            isFatal: true
+        )
+    }
+
+    /// Raises a fatal error as the idempotent producer does when the broker's view of its sequence numbers cannot be
+    /// reconciled (`rd_kafka_test_fatal_error`), so that tests can prove what follows one.
+    public func raiseFatalErrorForTesting(reason: String) {
+        _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+    }
+
     private func enqueue(
         topic: String,
         key: [UInt8]?,

@@ -56,6 +56,7 @@ extension RelayConfiguration {
             "  max_in_flight: \(pipeline.maxInFlight)",
             "  resume_below: \(pipeline.resumeBelow)",
             "  pause_after_ms: \(pipeline.pauseAfterMilliseconds)",
+            "  max_held: \(pipeline.maxHeld)",
             "  max_message_bytes: \(pipeline.maxMessageBytes)",
             "  drain_timeout_seconds: \(pipeline.drainTimeoutSeconds)",
             "parking:",

@@ -86,6 +86,7 @@ extension RelayConfiguration {
             self.pipeline.pauseAfterMilliseconds =
                 try pipeline.int("pause_after_ms", in: 0...60_000)
                 ?? self.pipeline.pauseAfterMilliseconds
+            self.pipeline.maxHeld = try pipeline.int("max_held", in: 1...1_000_000) ?? self.pipeline.maxHeld
             self.pipeline.maxMessageBytes =
                 try pipeline.int("max_message_bytes", in: 256...16_777_216)
                 ?? self.pipeline.maxMessageBytes

@@ -44,6 +44,10 @@ public struct RelayConfiguration: Sendable {
         /// `pipeline.pause_after_ms`: how long a full pipeline waits for room before pausing its partitions.
         /// Default 1000.
         public var pauseAfterMilliseconds: Int = 1000
+        /// `pipeline.max_held`: parked messages read before their time and held in memory until it comes, apart from
+        /// `max_in_flight`, so that parked work never takes the room of new requests. At this many, the retry
+        /// partitions stop fetching. Default 1000.
+        public var maxHeld: Int = 1000
         /// `pipeline.max_message_bytes`: larger messages are rejected unread. Default 65536.
         public var maxMessageBytes: Int = 65_536
         /// `pipeline.drain_timeout_seconds`: on shutdown, how long in-flight work may take to finish. Default 25.

@@ -8,6 +8,7 @@ public final class RelayHealth: Sendable {
         var inGroup = false
         var brokersDown = false
         var stopped = false
+        var failed = false
     }
 
     private let state = Mutex(State())
@@ -33,6 +34,11 @@ public final class RelayHealth: Sendable {
         state.withLock { $0.brokersDown = true }
     }
 
+    /// A fault the process cannot recover from (the producer's fatal error): liveness fails until it exits.
+    func failed() {
+        state.withLock { $0.failed = true }
+    }
+
     func stopping() {
         state.withLock { $0.stopped = true }
     }
@@ -40,6 +46,7 @@ public final class RelayHealth: Sendable {
     /// Alive: the consumer loop has polled within ``stallLimit``. A process still starting counts as alive.
     public var isAlive: Bool {
         state.withLock { state in
+            guard !state.failed else { return false }
             guard let lastPoll = state.lastPoll else { return true }
             return state.stopped || ContinuousClock.now - lastPoll < stallLimit
         }

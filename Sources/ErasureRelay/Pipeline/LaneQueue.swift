@@ -81,6 +81,18 @@ struct LaneQueue: Sendable {
         return all
     }
 
+    /// Removes every waiting identifier of the requests in `tickets`, as when their partition was revoked.
+    /// - Returns: how many were removed.
+    @discardableResult
+    mutating func remove(tickets: Set<Int>) -> Int {
+        let before = count
+        for kind in ready.keys { ready[kind]!.removeAll { tickets.contains($0.ticket) } }
+        delayed.removeAll { tickets.contains($0.ticket) }
+        isolated = isolated.map { $0.filter { !tickets.contains($0.ticket) } }.filter { !$0.isEmpty }
+        count = ready.values.reduce(0) { $0 + $1.count } + delayed.count + isolated.reduce(0) { $0 + $1.count }
+        return before - count
+    }
+
     /// The next batch to send at `now`, or when to look again.
     /// - Parameter flush: send partial batches without waiting for their linger time, as at shutdown.
     mutating func next(now: Instant, limits: Limits, flush: Bool) -> Decision {

@@ -8,6 +8,9 @@ public struct ParkingPolicy: Sendable, Hashable {
         case retriesExhausted = "retries_exhausted"
         /// Vendors still failing when the request's deadline passed.
         case deadlinePassed = "deadline_passed"
+        /// Vendors still failing, and the producer or the retry topic cannot take the parked record (the message is
+        /// larger than they accept).
+        case parkingRefused = "parking_refused"
 
         public var message: String {
             switch self {
@@ -15,6 +18,8 @@ public struct ParkingPolicy: Sendable, Hashable {
             case .retriesExhausted: "vendors were still failing after every park; replay once they recover"
             case .deadlinePassed:
                 "vendors were still failing when the request's deadline passed; replay once they recover"
+            case .parkingRefused:
+                "vendors were still failing and the message is too large to park on the retry topic"
             }
         }
     }

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// One vendor's lane: its queue, batcher, rate limiter, concurrency cap and retries.
 ///
@@ -53,6 +54,9 @@ public actor VendorLane {
     private var flushWithoutLinger = false
     private let wakeups: AsyncStream<Void>
     private let wakeupSource: AsyncStream<Void>.Continuation
+    /// Requests whose caller stopped waiting (its task was cancelled, as when its partition was revoked). Written
+    /// from the cancellation handler, which cannot wait for the actor; the lane drops their work when it wakes.
+    private let cancelledTickets = Mutex<Set<Int>>([])
 
     private let quotaShare: QuotaShare?
     private var appliedShareVersion = -1
@@ -131,16 +135,21 @@ public actor VendorLane {
             }
             self.outage?.probe = ticketID
         }
-        return await withCheckedContinuation { continuation in
-            tickets[ticketID] = Ticket(
-                remaining: items.count,
-                identifiers: items.reduce(0) { $0 + $1.identifierCount },
-                continuation: continuation
-            )
-            for item in items {
-                queue.enqueue(LaneItem(ticket: ticketID, item: item, enqueuedAt: now, notBefore: now))
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                tickets[ticketID] = Ticket(
+                    remaining: items.count,
+                    identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                    continuation: continuation
+                )
+                for item in items {
+                    queue.enqueue(LaneItem(ticket: ticketID, item: item, enqueuedAt: now, notBefore: now))
+                }
+                wakeupSource.yield()
             }
-            wakeupSource.yield()
+        } onCancel: {
+            self.cancelledTickets.withLock { _ = $0.insert(ticketID) }
+            self.wakeupSource.yield()
         }
     }
 
@@ -168,6 +177,7 @@ public actor VendorLane {
         await withDiscardingTaskGroup { group in
             for await _ in wakeups {
                 if Task.isCancelled { break }
+                dropCancelledWork()
                 if let wakeAt = dispatch(into: &group), timerAt.map({ wakeAt < $0 }) ?? true {
                     timerAt = wakeAt
                     group.addTask { [clock] in
@@ -179,6 +189,22 @@ public actor VendorLane {
             group.cancelAll()
         }
         abandonAll()
+    }
+
+    /// Forgets the work of requests whose callers stopped waiting: their identifiers are not sent, and no quota is
+    /// spent on them. A call already under way for them finishes, and its answer is dropped.
+    private func dropCancelledWork() {
+        let cancelled = cancelledTickets.withLock { cancelled in
+            defer { cancelled.removeAll() }
+            return cancelled
+        }
+        guard !cancelled.isEmpty else { return }
+        queue.remove(tickets: cancelled)
+        metrics.laneQueue(vendor, items: queue.count)
+        for id in cancelled {
+            if outage?.probe == id { outage?.probe = nil }
+            tickets.removeValue(forKey: id)?.continuation.resume(returning: nil)
+        }
     }
 
     private func timerFired(at instant: Instant) {

@@ -93,7 +93,7 @@ public struct DeadLetterReplay: Sendable {
             replay = .success(
                 signer.signing(
                     value: message.value,
-                    headers: ErasureRelayService.upstreamHeaders(of: message) + progress.headers
+                    headers: RecordHeaders.upstream(of: message) + progress.headers
                 )
             )
         } catch {

@@ -1,0 +1,41 @@
+import Kafka
+import Logging
+
+/// Recomputes this replica's share of every vendor quota from its assignment, reading the partition counts again so
+/// that partitions added elsewhere lower the share.
+struct QuotaShareRefresher: Sendable {
+    let consumer: KafkaConsumer
+    let tracker: PartitionShareTracker
+    let retryTopic: String
+    let logger: Logger
+
+    /// The share in force.
+    var share: Double { tracker.share.value }
+
+    func refresh() async {
+        let assignment = consumer.assignment.map { ($0.topic, $0.partition) }
+        for attempt in 1...5 {
+            do {
+                try await tracker.assigned(assignment) { topic in
+                    do {
+                        return try await consumer.partitionCount(topic: topic)
+                    } catch let error where topic == retryTopic {
+                        // Requests still flow; only work for a vendor that stays down waits, unstored, until the
+                        // topic exists.
+                        logger.error(
+                            "The retry topic is not available; create it with the request topic's partition count",
+                            metadata: [LoggingKeys.topic: "\(retryTopic)", LoggingKeys.error: "\(error)"]
+                        )
+                        throw error
+                    }
+                }
+                return
+            } catch {
+                logger.warning(
+                    "Partition count unavailable; quota share not updated",
+                    metadata: [LoggingKeys.error: "\(error)", "attempt": "\(attempt)"]
+                )
+            }
+        }
+    }
+}

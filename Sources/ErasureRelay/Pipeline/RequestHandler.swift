@@ -1,0 +1,241 @@
+import Kafka
+import Logging
+
+/// What becomes of one message: decoded, erased at the vendors still owed, then completed, parked or failed, with
+/// its outcome or its parked record acknowledged by the broker before the message counts as done.
+struct RequestHandler: Sendable {
+    let topics: ErasureRelayService.Topics
+    let decoder: RequestDecoder
+    let processor: RequestProcessor
+    let parking: ParkingPolicy
+    let signer: RecordSigner
+    let publisher: RecordPublisher
+    let metrics: RelayMetrics
+    let observer: (@Sendable (Outcome) -> Void)?
+
+    /// Handles `message` to the end.
+    /// - Parameter deadlineKnown: told the request's deadline once it is decoded.
+    /// - Returns: true when the message is done; false when its work was abandoned (shutdown, revocation) and it
+    ///   must be read again.
+    /// - Throws: the producer's fatal error.
+    func handle(
+        _ message: KafkaMessage,
+        logger: Logger,
+        deadlineKnown: (Timestamp) -> Void
+    ) async throws(KafkaError) -> Bool {
+        let read = Outcome.Source(
+            topic: message.topicPartition.topic,
+            partition: message.topicPartition.partition,
+            offset: message.offset
+        )
+        let decoded = decoder.decode(message.value)
+        let progress: RequestProgress
+        do throws(RequestRejection) {
+            progress = try self.progress(of: message) ?? RequestProgress(receivedAt: .now(), source: read)
+        } catch {
+            let salvage =
+                switch decoded {
+                case .success(let request):
+                    RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
+                case .failure(let rejected): rejected.salvage
+                }
+            let fresh = RequestProgress(receivedAt: .now(), source: read)
+            return try await reject(message, error, salvage: salvage, progress: fresh, logger: logger)
+        }
+        switch decoded {
+        case .failure(let rejected):
+            return try await reject(
+                message,
+                rejected.rejection,
+                salvage: rejected.salvage,
+                progress: progress,
+                logger: logger
+            )
+        case .success(let request):
+            var logger = logger
+            logger[metadataKey: LoggingKeys.requestID] = "\(request.requestID)"
+            deadlineKnown(request.deadline)
+            return try await erase(request, message: message, progress: progress, logger: logger)
+        }
+    }
+
+    /// The progress a retry-topic record carries. It is taken only from the retry topic, and only when one of the
+    /// relay's own keys signed it: it says which vendors already took the erasure.
+    private func progress(of message: KafkaMessage) throws(RequestRejection) -> RequestProgress? {
+        guard message.topicPartition.topic == topics.retries else { return nil }
+        guard signer.isValid(value: message.value, headers: message.headers) else {
+            throw RequestRejection(
+                code: .invalidSignature,
+                field: RecordSigner.header,
+                message: "is missing or does not match the record; its progress is not trusted"
+            )
+        }
+        return try RequestProgress(headers: message.headers)
+    }
+
+    private func reject(
+        _ message: KafkaMessage,
+        _ rejection: RequestRejection,
+        salvage: RequestDecoder.Salvage,
+        progress: RequestProgress,
+        vendors: [VendorResult] = [],
+        logger: Logger
+    ) async throws(KafkaError) -> Bool {
+        var logger = logger
+        if let requestID = salvage.requestID { logger[metadataKey: LoggingKeys.requestID] = "\(requestID)" }
+        logger.info(
+            "Request rejected",
+            metadata: [LoggingKeys.error: "\(rejection.code)", "field": "\(rejection.field ?? "-")"]
+        )
+        let copied = try await publisher.publishDeadLetter(
+            topic: topics.deadLetters,
+            key: message.key,
+            value: message.value,
+            upstream: RecordHeaders.upstream(of: message),
+            own: RecordHeaders.error(code: rejection.code.rawValue, field: rejection.field, message: rejection.message)
+                + RequestProgress.sourceHeaders(progress.source),
+            logger: logger
+        )
+        guard copied == .acknowledged else { return false }
+        metrics.deadLettered(code: rejection.code.rawValue)
+        let outcome = Outcome(
+            requestID: salvage.requestID,
+            status: .rejected,
+            regulation: salvage.regulation,
+            receivedAt: progress.receivedAt,
+            completedAt: .now(),
+            deadline: nil,
+            vendors: vendors,
+            error: Outcome.Rejection(rejection),
+            source: progress.source
+        )
+        return try await publish(outcome, logger: logger)
+    }
+
+    /// Calls the vendors still owed an erasure, then completes the request, parks what may still succeed, or fails
+    /// it with a dead-letter record.
+    private func erase(
+        _ request: ErasureRequest,
+        message: KafkaMessage,
+        progress: RequestProgress,
+        logger: Logger
+    ) async throws(KafkaError) -> Bool {
+        guard let latest = await processor.process(request, vendors: progress.pendingVendors) else { return false }
+        let salvage = RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
+        if progress.results.isEmpty, latest.allSatisfy({ $0.status == .skipped }) {
+            // Not one vendor could act: reporting this `completed` would certify an erasure that never happened.
+            let targets = latest.map(\.vendor.rawValue).joined(separator: ", ")
+            let rejection = RequestRejection(
+                code: .noRoutableIdentifier,
+                field: "subject",
+                message: latest.isEmpty
+                    ? "no vendor is targeted"
+                    : "holds no identifier that any of the request's vendors takes (\(targets))"
+            )
+            return try await reject(
+                message,
+                rejection,
+                salvage: salvage,
+                progress: progress,
+                vendors: latest,
+                logger: logger
+            )
+        }
+        let results = progress.merging(latest)
+        let outcome = { (status: Outcome.Status) in
+            Outcome(
+                requestID: request.requestID,
+                status: status,
+                regulation: request.regulation,
+                receivedAt: progress.receivedAt,
+                completedAt: .now(),
+                deadline: request.deadline,
+                vendors: results,
+                error: nil,
+                source: progress.source
+            )
+        }
+        var decision = parking.decide(results: results, parks: progress.parks, deadline: request.deadline, now: .now())
+        if case .park(let vendors, let notBefore) = decision {
+            var parked = progress
+            parked.parks += 1
+            parked.notBefore = notBefore
+            parked.pendingVendors = vendors
+            parked.results = results
+            let written = try await publisher.publish(
+                topic: topics.retries,
+                key: Array(request.requestID.utf8),
+                value: message.value,
+                headers: signer.signing(
+                    value: message.value,
+                    headers: RecordHeaders.upstream(of: message) + parked.headers
+                ),
+                logger: logger
+            )
+            switch written {
+            case .acknowledged:
+                metrics.requestParked(vendors: vendors)
+                logger.info(
+                    "Vendors still failing; request parked",
+                    metadata: [
+                        "vendors": "\(vendors.map(\.rawValue).joined(separator: ","))",
+                        "parks": "\(parked.parks)", "not_before": "\(notBefore.rfc3339)",
+                    ]
+                )
+                return true
+            case .abandoned:
+                return false
+            case .tooLarge:
+                decision = .failed(.parkingRefused, vendors: vendors)
+            }
+        }
+        switch decision {
+        case .completed, .park:
+            return try await publish(outcome(.completed), logger: logger)
+        case .failed(let failure, let vendors):
+            var record = progress
+            record.notBefore = nil
+            record.pendingVendors = vendors
+            record.results = results
+            let own = record.headers + RecordHeaders.error(code: failure.rawValue, field: nil, message: failure.message)
+            let signed = signer.signing(value: message.value, headers: own)
+            let written = try await publisher.publishDeadLetter(
+                topic: topics.deadLetters,
+                key: Array(request.requestID.utf8),
+                value: message.value,
+                upstream: RecordHeaders.upstream(of: message),
+                own: signed,
+                logger: logger
+            )
+            guard written == .acknowledged else { return false }
+            metrics.deadLettered(code: failure.rawValue)
+            return try await publish(outcome(.failed), logger: logger)
+        }
+    }
+
+    /// Publishes `outcome`; true once the broker acknowledged it.
+    private func publish(_ outcome: Outcome, logger: Logger) async throws(KafkaError) -> Bool {
+        let publishStarted = ContinuousClock.now
+        let published = try await publisher.publish(
+            topic: topics.outcomes,
+            key: outcome.requestID.map { Array($0.utf8) },
+            value: outcome.jsonBytes(),
+            headers: [],
+            logger: logger
+        )
+        guard published == .acknowledged else { return false }
+        metrics.outcomeAcknowledged(after: .now - publishStarted)
+        metrics.outcomePublished(outcome.status)
+        for result in outcome.vendors { metrics.vendorResult(result) }
+        logger.info(
+            "Outcome published",
+            metadata: [
+                LoggingKeys.status: "\(outcome.status.rawValue)",
+                "vendors":
+                    "\(outcome.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))",
+            ]
+        )
+        observer?(outcome)
+        return true
+    }
+}
