@@ -12,6 +12,7 @@ public final class RelayApplication: Service {
     private let logger: Logger
     private let observer: (@Sendable (Outcome) -> Void)?
     private let transport: (any VendorTransport)?
+    private let producer: KafkaProducer?
     /// What the health endpoints report.
     public let health: RelayHealth
     private let metrics: RelayMetrics
@@ -20,6 +21,8 @@ public final class RelayApplication: Service {
     ///   - configuration: the validated configuration; its `vendors` decide which lanes run.
     ///   - bootstrapServers: the brokers to use; overrides `kafka.bootstrap_servers` (the embedded broker's list).
     ///   - transport: how vendor calls are sent; by default async-http-client.
+    ///   - producer: what publishes outcomes, dead letters and parked work; by default one made from the
+    ///     configuration. It must have been made with `enable.idempotence` (``KafkaProducer`` always sets it).
     ///   - health: updated as the consumer polls, joins the group and shuts down.
     ///   - metrics: where the relay's `erasure_relay_*` metrics go.
     ///   - logger: the service's logger; no identifier is ever logged through it.
@@ -28,6 +31,7 @@ public final class RelayApplication: Service {
         configuration: RelayConfiguration,
         bootstrapServers: String,
         transport: (any VendorTransport)? = nil,
+        producer: KafkaProducer? = nil,
         health: RelayHealth = RelayHealth(),
         metrics: RelayMetrics = RelayMetrics(),
         logger: Logger,
@@ -38,6 +42,7 @@ public final class RelayApplication: Service {
         self.configuration = configuration
         self.bootstrapServers = bootstrapServers
         self.transport = transport
+        self.producer = producer
         self.logger = logger
         self.observer = observer
     }
@@ -50,7 +55,7 @@ public final class RelayApplication: Service {
             bootstrapServers: bootstrapServers,
             properties: configuration.kafka.properties
         )
-        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let producer = try self.producer ?? KafkaProducer(configuration: kafka, logger: logger)
         var consumerKafka = kafka
         // Statistics feed the consumer-lag and parked-backlog metrics.
         consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"

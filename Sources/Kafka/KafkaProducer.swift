@@ -85,7 +85,7 @@ public final class KafkaProducer: @unchecked Sendable {
                     continuation.resume(returning: .failure(Self.cancelled))
                     return
                 }
-                context.register(token: token, continuation: continuation)
+                guard context.register(token: token, continuation: continuation) else { return }
                 if let failure = enqueue(topic: topic, key: key, value: value, headers: headers, token: token) {
                     context.fail(token: token, with: failure)
                 }
@@ -204,6 +204,7 @@ extension KafkaProducer {
         private struct State {
             var nextToken: UInt64 = 1
             var waiting: [UInt64: CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>] = [:]
+            var fatal: KafkaError?
         }
 
         private let state = Mutex(State())
@@ -215,8 +216,30 @@ extension KafkaProducer {
             }
         }
 
-        func register(token: UInt64, continuation: CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>) {
-            state.withLock { $0.waiting[token] = continuation }
+        /// Waits for `token`'s delivery report. Returns false, having failed the send, once the producer is fatal.
+        func register(
+            token: UInt64,
+            continuation: CheckedContinuation<Result<DeliveryReport, KafkaError>, Never>
+        ) -> Bool {
+            let fatal = state.withLock { state in
+                if state.fatal == nil { state.waiting[token] = continuation }
+                return state.fatal
+            }
+            guard let fatal else { return true }
+            continuation.resume(returning: .failure(fatal))
+            return false
+        }
+
+        /// After a fatal error librdkafka 2.0.2 sends no delivery report for the messages it holds: every send still
+        /// waiting, and every later one, fails with the error instead of waiting for ever.
+        override func report(_ error: KafkaError) {
+            guard error.isFatal else { return }
+            let waiting = state.withLock { state in
+                state.fatal = state.fatal ?? error
+                defer { state.waiting.removeAll() }
+                return state.waiting
+            }
+            for continuation in waiting.values { continuation.resume(returning: .failure(error)) }
         }
 
         func fail(token: UInt64, with error: KafkaError) {

@@ -281,4 +281,61 @@ struct HostileWorldTests {
             #expect(await testbed.sandbox.record(of: .engagelab).calls == 0)
         }
     }
+
+    @Test func moreHeldRecordsThanTheInFlightLimitNeverStarveNewRequestsAndComeDueByTheLongestPark() async throws {
+        let collector = OutcomeCollector()
+        try await withRelayTestbed(partitions: 4, logger: logger) { testbed in
+            var configuration = testbed.configuration
+            configuration.pipeline.maxInFlight = 5
+            configuration.pipeline.resumeBelow = 3
+            configuration.parking.maxDelaySeconds = 15
+            // 40 genuine parked records over four retry partitions, due in the year 9999: more are held at once
+            // than max_in_flight allows in flight, and none is held longer than the longest park.
+            let producer = try KafkaProducer(
+                configuration: .init(bootstrapServers: testbed.bootstrapServers),
+                logger: logger
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await producer.run() }
+                defer { group.cancelAll() }
+                for index in 0..<40 {
+                    let value = Array(requestJSON(id: "parked-\(index)", subject: ["external_id": "p-\(index)"]).utf8)
+                    let progress = RequestProgress(
+                        receivedAt: .now(),
+                        source: .init(topic: "user-erasure", partition: 0, offset: Int64(1000 + index)),
+                        parks: 1,
+                        notBefore: Timestamp(rfc3339: "9999-12-31T23:59:59Z"),
+                        pendingVendors: [.braze],
+                        results: [VendorResult(vendor: .moengage, status: .accepted, attempts: 1, identifiers: 1)]
+                    )
+                    try await producer.send(
+                        topic: "user-erasure-retry",
+                        key: Array("parked-\(index)".utf8),
+                        value: value,
+                        headers: testSigner.signing(value: value, headers: progress.headers)
+                    )
+                }
+            }
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
+                try await produce(
+                    (0..<20).map {
+                        requestJSON(id: "new-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"])
+                    },
+                    to: testbed
+                )
+                // Before the first hold can end: held records must not have taken the new requests' room.
+                let first = try await collector.wait(for: 20, timeout: .seconds(12))
+                #expect(first.allSatisfy { $0.requestID?.hasPrefix("new-") == true })
+                let parked = try await collector.wait(for: 21, timeout: .seconds(40))[20]
+                #expect(parked.requestID?.hasPrefix("parked-") == true)
+                #expect(parked.status == .completed)
+                #expect(parked.vendors.map(\.vendor) == [.braze, .moengage])
+            }
+        }
+    }
 }

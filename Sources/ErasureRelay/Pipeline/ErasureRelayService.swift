@@ -145,7 +145,9 @@ public final class ErasureRelayService: Service {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { requests in
                 var lastGaugeUpdate = ContinuousClock.now
-                while !stopping.withLock({ $0 }) && !Task.isCancelled {
+                // A request that throws (the producer's fatal error) cancels the group, not this loop: watch for it,
+                // so that the error ends the service at once.
+                while !stopping.withLock({ $0 }) && !Task.isCancelled && !requests.isCancelled {
                     apply(intake.withLock { $0.tick(now: .now) }, requests: &requests)
                     let (isFull, pausesAt, room) = intake.withLock { ($0.isFull, $0.pausesAt, $0.room) }
                     if isFull, let pausesAt {
@@ -161,6 +163,7 @@ public final class ErasureRelayService: Service {
                         lastGaugeUpdate = .now
                     }
                 }
+                guard !requests.isCancelled else { return }
                 try await drain(requests: &requests)
             }
         } onGracefulShutdown: {
