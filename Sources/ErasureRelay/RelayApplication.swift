@@ -22,7 +22,7 @@ public final class RelayApplication: Service {
     ///   - bootstrapServers: the brokers to use; overrides `kafka.bootstrap_servers` (the embedded broker's list).
     ///   - transport: how vendor calls are sent; by default async-http-client.
     ///   - producer: what publishes outcomes, dead letters and parked work; by default one made from the
-    ///     configuration. It must have been made with `enable.idempotence` (``KafkaProducer`` always sets it).
+    ///     configuration. It must have been made with `enable.idempotence` (`KafkaProducer` always sets it).
     ///   - health: updated as the consumer polls, joins the group and shuts down.
     ///   - metrics: where the relay's `erasure_relay_*` metrics go.
     ///   - logger: the service's logger; no identifier is ever logged through it.

@@ -136,6 +136,7 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Raises a fatal error as the idempotent producer does when the broker's view of its sequence numbers cannot be
     /// reconciled (`rd_kafka_test_fatal_error`), so that tests can prove what follows one.
+    /// - Parameter reason: the text the error carries.
     public func raiseFatalErrorForTesting(reason: String) {
         _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
     }

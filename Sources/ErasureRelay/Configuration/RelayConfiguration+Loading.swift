@@ -3,6 +3,9 @@ import Foundation
 extension RelayConfiguration {
     /// The configuration a command starts from: the file with the environment over it, or the environment alone when
     /// there is no file but some `ERASURE_RELAY__` variable is set (a pod configured by variables only).
+    /// - Parameters:
+    ///   - file: the `--config` file, if one was given.
+    ///   - environment: the process's environment.
     /// - Returns: nil when there is neither a file nor a variable: no configuration at all, as in the quick start.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
     public static func load(

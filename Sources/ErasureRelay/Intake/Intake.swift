@@ -4,7 +4,7 @@ import Kafka
 /// which parked ones wait for their time, whether fetching is paused, and what may be committed.
 ///
 /// A pure state machine, after async-http-client's connection state machines: events go in (a message read, a
-/// request finished, partitions assigned or revoked, a tick of the clock, a drain), and ``Action``s come out, for
+/// request finished, partitions assigned or revoked, a tick of the clock, a drain), and ``Intake/Action``s come out, for
 /// ``ErasureRelayService`` to carry out against librdkafka outside any lock. It never locks, sleeps, reads a clock or
 /// calls C, so every decision is tested on its own with instants the test chooses (`IntakeTests`).
 ///
@@ -79,7 +79,7 @@ public struct Intake: Sendable {
     private var held: [Ticket: Held] = [:]
     private var heldPartitions: Set<TopicPartition> = []
     private var fullSince: Instant?
-    /// Whether fetching is paused for the whole pipeline; the one record of it (``KafkaConsumer`` mirrors it for
+    /// Whether fetching is paused for the whole pipeline; the one record of it (`KafkaConsumer` mirrors it for
     /// librdkafka, which cannot be asked).
     public private(set) var isPaused = false
     /// Whether the service is shutting down: nothing new starts and nothing resumes.
@@ -119,6 +119,7 @@ public struct Intake: Sendable {
 
     /// A message was read.
     /// - Parameters:
+    ///   - message: the message, as the consumer returned it.
     ///   - holdUntil: for a signed retry-topic message not yet due, when it is due; nil to start it now.
     ///   - now: the loop's clock.
     /// - Returns: ``Action/start(_:_:)``, or a hold; nothing for a message of a partition not assigned, or one
@@ -140,12 +141,16 @@ public struct Intake: Sendable {
     }
 
     /// The request's deadline became known, for the slack gauge.
+    /// - Parameters:
+    ///   - deadline: when the erasure must be done by.
+    ///   - ticket: the request's ticket.
     public mutating func deadline(_ deadline: Timestamp, of ticket: Ticket) {
         guard readAt[ticket] != nil else { return }
         deadlines[ticket] = deadline
     }
 
     /// A request is done: its outcome, or its parked or dead-letter record, was acknowledged.
+    /// - Parameter ticket: the request's ticket.
     /// - Returns: the offset to store, if its partition's done prefix moved. Never a pause or a resume: only the loop
     ///   decides those, in ``tick(now:)``.
     public mutating func finished(_ ticket: Ticket) -> [Action] {
@@ -157,6 +162,7 @@ public struct Intake: Sendable {
     }
 
     /// Time passed: held messages that came due start, and the pipeline pauses or resumes.
+    /// - Parameter now: the loop's clock.
     public mutating func tick(now: Instant) -> [Action] {
         var actions: [Action] = []
         if !isDraining {
@@ -186,12 +192,14 @@ public struct Intake: Sendable {
     }
 
     /// Partitions were assigned: their messages are tracked from now on, under a new generation.
+    /// - Parameter partitions: the partitions added to this member's assignment.
     public mutating func assigned(_ partitions: [TopicPartition]) {
         ledger.assign(partitions)
         assigned.formUnion(partitions)
     }
 
     /// Partitions were revoked, or lost: their unfinished requests belong to the next owner now.
+    /// - Parameter partitions: the partitions taken from this member.
     /// - Returns: the requests that were started and not finished, whose vendor work should stop.
     public mutating func revoked(_ partitions: [TopicPartition]) -> [Ticket] {
         let revoked = Set(partitions)

@@ -25,6 +25,9 @@ public struct RecordSigner: Sendable {
     }
 
     /// `headers` with the signature of `value` and `headers` added, replacing any signature they carried.
+    /// - Parameters:
+    ///   - value: the record's value.
+    ///   - headers: the record's headers; only those starting with `erasure-relay-` are signed.
     public func signing(value: [UInt8], headers: [KafkaHeader]) -> [KafkaHeader] {
         let unsigned = headers.filter { $0.name != Self.header }
         let code = HMAC<SHA256>.authenticationCode(
@@ -36,6 +39,9 @@ public struct RecordSigner: Sendable {
 
     /// Whether `headers` carry exactly one signature, made by one of the keys over `value` and the other
     /// `erasure-relay-` headers.
+    /// - Parameters:
+    ///   - value: the record's value.
+    ///   - headers: the record's headers, signature included.
     public func isValid(value: [UInt8], headers: [KafkaHeader]) -> Bool {
         let signatures = headers.filter { $0.name == Self.header }
         guard signatures.count == 1, let code = Self.bytes(fromHex: signatures[0].value) else { return false }

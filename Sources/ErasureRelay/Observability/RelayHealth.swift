@@ -43,7 +43,8 @@ public final class RelayHealth: Sendable {
         state.withLock { $0.stopped = true }
     }
 
-    /// Alive: the consumer loop has polled within ``stallLimit``. A process still starting counts as alive.
+    /// Alive: no unrecoverable fault (such as the producer's fatal error) and the consumer loop has polled within
+    /// ``stallLimit``. A process still starting counts as alive.
     public var isAlive: Bool {
         state.withLock { state in
             guard !state.failed else { return false }

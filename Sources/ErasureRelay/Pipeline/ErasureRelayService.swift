@@ -3,7 +3,7 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The consumer loop: reads requests, hands each to a ``RequestHandler``, and stores a message's offset only once its
+/// The consumer loop: reads requests, hands each to its request handler, and stores a message's offset only once its
 /// outcome (or parked record) is acknowledged and every earlier message of its partition is done.
 ///
 /// What is in flight, held, paused or committable is decided by the ``Intake`` state machine; this service carries out

@@ -88,7 +88,8 @@ extension CallResult {
     static let maxDeletedCount = 1_000_000
 
     /// The result made safe to keep: every identifier of `items` scrubbed from its texts (see ``VendorText``), the
-    /// vendor's reference bounded (see ``VendorText/reference(_:of:)``), its counts and waits within range.
+    /// vendor's reference bounded to 128 printable ASCII characters, its counts and waits within range.
+    /// - Parameter items: the identifiers the call carried, to scrub from the vendor's text.
     public func sanitized(for items: [VendorItem]) -> CallResult {
         switch self {
         case .accepted(let reference, let deleted, let note):
