@@ -1,4 +1,6 @@
 import Foundation
+import Kafka
+import Logging
 
 /// kcat, the independent Kafka client the tests check erasure-relay against.
 public enum Kcat {
@@ -56,5 +58,29 @@ public enum Kcat {
     private static func check(_ process: ChildProcess) async throws {
         let status = try await process.waitForExit()
         guard status == 0 else { throw ChildProcessError("kcat produce failed: \(process.standardError)") }
+    }
+}
+
+/// Sends records with headers, which kcat cannot, each acknowledged by the broker before this returns.
+/// - Parameters:
+///   - records: key, value and headers of each record, in order.
+///   - properties: producer properties, such as a larger `message.max.bytes`.
+public func produceRecords(
+    bootstrap: String,
+    topic: String,
+    _ records: [(key: [UInt8]?, value: [UInt8], headers: [KafkaHeader])],
+    properties: [String: String] = [:],
+    logger: Logger
+) async throws {
+    let producer = try KafkaProducer(
+        configuration: .init(bootstrapServers: bootstrap, properties: properties),
+        logger: logger
+    )
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await producer.run() }
+        defer { group.cancelAll() }
+        for record in records {
+            try await producer.send(topic: topic, key: record.key, value: record.value, headers: record.headers)
+        }
     }
 }

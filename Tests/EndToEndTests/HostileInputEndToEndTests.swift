@@ -16,36 +16,23 @@ struct HostileInputEndToEndTests {
         let copies = try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
             let sandbox = testbed.sandbox
             // Everything on one partition, in order, with a valid request last: it must not be held up.
-            let producer = try KafkaProducer(
-                configuration: .init(
-                    bootstrapServers: testbed.bootstrapServers,
-                    properties: ["message.max.bytes": "2097152"]
-                ),
-                logger: logger
+            let valid = requestJSON(
+                id: "after-the-hostile-ones",
+                subject: ["engagelab_registration_ids": ["reg-after"]],
+                vendors: ["engagelab"]
             )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await producer.run() }
-                defer { group.cancelAll() }
-                for message in corpus {
-                    try await producer.send(
-                        topic: "user-erasure",
-                        key: Array(message.name.utf8),
-                        value: message.bytes,
+            try await produceRecords(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure",
+                corpus.map {
+                    (
+                        key: Array($0.name.utf8) as [UInt8]?, value: $0.bytes,
                         headers: [KafkaHeader(name: "origin", value: "dsr-portal")]
                     )
-                }
-                try await producer.send(
-                    topic: "user-erasure",
-                    key: nil,
-                    value: Array(
-                        requestJSON(
-                            id: "after-the-hostile-ones",
-                            subject: ["engagelab_registration_ids": ["reg-after"]],
-                            vendors: ["engagelab"]
-                        ).utf8
-                    )
-                )
-            }
+                } + [(key: nil, value: Array(valid.utf8), headers: [])],
+                properties: ["message.max.bytes": "2097152"],
+                logger: logger
+            )
             try await withRelay(
                 configuration: testbed.configuration,
                 bootstrapServers: testbed.bootstrapServers,

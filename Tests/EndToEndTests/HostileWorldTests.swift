@@ -189,22 +189,12 @@ struct HostileWorldTests {
                 ("tampered", tampered),
                 ("genuine", genuine),
             ]
-            let producer = try KafkaProducer(
-                configuration: .init(bootstrapServers: testbed.bootstrapServers),
+            try await produceRecords(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure-retry",
+                records.map { (key: Array($0.0.utf8), value: value, headers: $0.1) },
                 logger: logger
             )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await producer.run() }
-                defer { group.cancelAll() }
-                for (name, headers) in records {
-                    try await producer.send(
-                        topic: "user-erasure-retry",
-                        key: Array(name.utf8),
-                        value: value,
-                        headers: headers
-                    )
-                }
-            }
             try await withRelay(
                 configuration: testbed.configuration,
                 bootstrapServers: testbed.bootstrapServers,
@@ -291,31 +281,28 @@ struct HostileWorldTests {
             configuration.parking.maxDelaySeconds = 15
             // 40 genuine parked records over four retry partitions, due in the year 9999: more are held at once
             // than max_in_flight allows in flight, and none is held longer than the longest park.
-            let producer = try KafkaProducer(
-                configuration: .init(bootstrapServers: testbed.bootstrapServers),
+            let parked = (0..<40).map { index in
+                let value = Array(requestJSON(id: "parked-\(index)", subject: ["external_id": "p-\(index)"]).utf8)
+                let progress = RequestProgress(
+                    receivedAt: .now(),
+                    source: .init(topic: "user-erasure", partition: 0, offset: Int64(1000 + index)),
+                    parks: 1,
+                    notBefore: Timestamp(rfc3339: "9999-12-31T23:59:59Z"),
+                    pendingVendors: [.braze],
+                    results: [VendorResult(vendor: .moengage, status: .accepted, attempts: 1, identifiers: 1)]
+                )
+                return (
+                    key: Array("parked-\(index)".utf8) as [UInt8]?,
+                    value: value,
+                    headers: testSigner.signing(value: value, headers: progress.headers)
+                )
+            }
+            try await produceRecords(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure-retry",
+                parked,
                 logger: logger
             )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await producer.run() }
-                defer { group.cancelAll() }
-                for index in 0..<40 {
-                    let value = Array(requestJSON(id: "parked-\(index)", subject: ["external_id": "p-\(index)"]).utf8)
-                    let progress = RequestProgress(
-                        receivedAt: .now(),
-                        source: .init(topic: "user-erasure", partition: 0, offset: Int64(1000 + index)),
-                        parks: 1,
-                        notBefore: Timestamp(rfc3339: "9999-12-31T23:59:59Z"),
-                        pendingVendors: [.braze],
-                        results: [VendorResult(vendor: .moengage, status: .accepted, attempts: 1, identifiers: 1)]
-                    )
-                    try await producer.send(
-                        topic: "user-erasure-retry",
-                        key: Array("parked-\(index)".utf8),
-                        value: value,
-                        headers: testSigner.signing(value: value, headers: progress.headers)
-                    )
-                }
-            }
             try await withRelay(
                 configuration: configuration,
                 bootstrapServers: testbed.bootstrapServers,

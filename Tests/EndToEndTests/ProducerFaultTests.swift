@@ -91,28 +91,22 @@ struct ProducerFaultTests {
             // its copy is too large to send.
             configuration.kafka.properties["message.max.bytes"] = "100000"
             let huge = #"{"request_id":"huge","padding":""# + String(repeating: "x", count: 150_000) + #""}"#
-            let producer = try KafkaProducer(
-                configuration: .init(
-                    bootstrapServers: testbed.bootstrapServers,
-                    properties: ["message.max.bytes": "1000000"]
-                ),
+            try await produceRecords(
+                bootstrap: testbed.bootstrapServers,
+                topic: "user-erasure",
+                [
+                    (
+                        key: Array("huge".utf8), value: Array(huge.utf8),
+                        headers: [KafkaHeader(name: "origin", value: "dsr-portal")]
+                    ),
+                    (
+                        key: nil, value: Array(requestJSON(id: "after", subject: ["external_id": "u-after"]).utf8),
+                        headers: []
+                    ),
+                ],
+                properties: ["message.max.bytes": "1000000"],
                 logger: logger
             )
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await producer.run() }
-                defer { group.cancelAll() }
-                try await producer.send(
-                    topic: "user-erasure",
-                    key: Array("huge".utf8),
-                    value: Array(huge.utf8),
-                    headers: [KafkaHeader(name: "origin", value: "dsr-portal")]
-                )
-                try await producer.send(
-                    topic: "user-erasure",
-                    key: nil,
-                    value: Array(requestJSON(id: "after", subject: ["external_id": "u-after"]).utf8)
-                )
-            }
             try await withRelay(
                 configuration: configuration,
                 bootstrapServers: testbed.bootstrapServers,

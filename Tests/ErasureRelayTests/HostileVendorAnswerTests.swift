@@ -7,6 +7,11 @@ import Testing
 
 /// Vendor answers are input from outside: none may trap, stall a lane, or put unbounded or identifying text into an
 /// outcome or a retry header.
+/// A request with `subject` and no deadline of its own.
+private func erasureRequest(_ subject: Subject, id: String = "r") -> ErasureRequest {
+    ErasureRequest(requestID: id, regulation: .gdpr, submittedAt: .now(), subject: subject)
+}
+
 @Suite("Hostile vendor answers", .timeLimit(.minutes(1)))
 struct HostileVendorAnswerTests {
     let logger = Logger(label: "test")
@@ -60,7 +65,7 @@ struct HostileVendorAnswerTests {
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let subject = Subject(engagelabRegistrationIDs: ["reg-1"])
-        let request = ErasureRequest(requestID: "r", regulation: .gdpr, submittedAt: .now(), subject: subject)
+        let request = erasureRequest(subject)
         let before = Timestamp.now()
         let (first, second) = try await withRunningLanes([lane]) {
             let first = await lane.erase(adapter.items(for: request))
@@ -88,12 +93,7 @@ struct HostileVendorAnswerTests {
         let settings = VendorSettings.testing(.engagelab, account: Self.engagelab)
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let request = ErasureRequest(
-            requestID: "r",
-            regulation: .gdpr,
-            submittedAt: .now(),
-            subject: Subject(engagelabRegistrationIDs: ["reg-1"])
-        )
+        let request = erasureRequest(Subject(engagelabRegistrationIDs: ["reg-1"]))
         let started = ContinuousClock.now
         let result = try await withRunningLanes([lane]) { await lane.erase(adapter.items(for: request)) }
         #expect(result?.status == .accepted)
@@ -173,12 +173,7 @@ struct HostileVendorAnswerTests {
         settings.batching.maxSize = 1
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let request = ErasureRequest(
-            requestID: "r",
-            regulation: .gdpr,
-            submittedAt: .now(),
-            subject: Subject(externalID: "u-1", brazeID: "b-1")
-        )
+        let request = erasureRequest(Subject(externalID: "u-1", brazeID: "b-1"))
         let result = try await withRunningLanes([lane]) { await lane.erase(adapter.items(for: request)) }
         #expect(result?.status == .accepted)
         #expect(transport.recordedCalls.count == 2)
@@ -249,12 +244,7 @@ struct VendorLaneWithdrawalTests {
             quotaShare: share
         )
         func request(_ id: String) -> ErasureRequest {
-            ErasureRequest(
-                requestID: id,
-                regulation: .gdpr,
-                submittedAt: .now(),
-                subject: Subject(engagelabRegistrationIDs: ["reg-\(id)"])
-            )
+            erasureRequest(Subject(engagelabRegistrationIDs: ["reg-\(id)"]), id: id)
         }
         let withdrawn = try await withRunningLanes([lane]) {
             await withTaskGroup(of: VendorResult?.self) { group in
