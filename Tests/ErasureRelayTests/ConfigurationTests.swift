@@ -1,5 +1,6 @@
 import ErasureRelay
 import Foundation
+import Kafka
 import Testing
 
 @Suite("Configuration")
@@ -103,7 +104,9 @@ struct ConfigurationTests {
                 "vendors.moengage_gdpr.max_payload_bytes"
             ),
             ("http: { port: 70000 }", "http.port"),
-            ("pipeline: { max_in_flight: 10, resume_below: 10 }", "pipeline.resume_below"),
+            ("pipeline: { max_in_flight: 10, resume_below: 11 }", "pipeline.resume_below"),
+            // Fewer than 0 requests are never in flight: paused partitions would never resume.
+            ("pipeline: { max_in_flight: 10, resume_below: 0 }", "pipeline.resume_below"),
             ("parking: { max_parks: -1 }", "parking.max_parks"),
             ("parking: { initial_delay_seconds: 600, max_delay_seconds: 60 }", "parking.initial_delay_seconds"),
             ("parking: { delay: 5 }", "parking.delay"),
@@ -159,6 +162,34 @@ struct ConfigurationTests {
             environment: [:]
         )
         #expect(configuration.vendors[.engagelab]?.baseURL.hasPrefix("http://") == true)
+    }
+
+    @Test func aPipelineOfOneStillResumes() throws {
+        let configuration = try RelayConfiguration(yaml: "pipeline: { max_in_flight: 1 }", environment: [:])
+        #expect(configuration.pipeline.resumeBelow == 1)
+        var intake = Intake(limits: .init(pipeline: configuration.pipeline, parking: .init()), retryTopic: "retry")
+        let partition = TopicPartition(topic: "requests", partition: 0)
+        intake.assigned([partition])
+        let start = ContinuousClock.now
+        let actions = intake.read(
+            KafkaMessage(topicPartition: partition, offset: 0, key: nil, value: [], headers: []),
+            now: start
+        )
+        guard case .start(_, let ticket) = actions.first else {
+            Issue.record("the message starts")
+            return
+        }
+        #expect(
+            intake.tick(now: start.advanced(by: .seconds(2))).contains {
+                if case .pauseAll = $0 { true } else { false }
+            }
+        )
+        _ = intake.finished(ticket)
+        #expect(
+            intake.tick(now: start.advanced(by: .seconds(3))).contains {
+                if case .resumeAll = $0 { true } else { false }
+            }
+        )
     }
 
     @Test func signingKeysAreAListWhoseFirstSigns() throws {

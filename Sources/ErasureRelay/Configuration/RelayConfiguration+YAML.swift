@@ -77,11 +77,16 @@ extension RelayConfiguration {
         if let pipeline = try document.child("pipeline") {
             self.pipeline.maxInFlight =
                 try pipeline.int("max_in_flight", in: 1...1_000_000) ?? self.pipeline.maxInFlight
+            // At least 1: paused partitions resume when fewer than this many requests are in flight, and none can
+            // be fewer than 0, so 0 would never resume them.
             self.pipeline.resumeBelow =
-                try pipeline.int("resume_below", in: 0...1_000_000)
-                ?? min(self.pipeline.resumeBelow, self.pipeline.maxInFlight * 3 / 4)
-            guard self.pipeline.resumeBelow < self.pipeline.maxInFlight else {
-                throw ConfigurationError(key: "pipeline.resume_below", message: "must be below pipeline.max_in_flight")
+                try pipeline.int("resume_below", in: 1...1_000_000)
+                ?? max(1, min(self.pipeline.resumeBelow, self.pipeline.maxInFlight * 3 / 4))
+            guard self.pipeline.resumeBelow <= self.pipeline.maxInFlight else {
+                throw ConfigurationError(
+                    key: "pipeline.resume_below",
+                    message: "must not exceed pipeline.max_in_flight"
+                )
             }
             self.pipeline.pauseAfterMilliseconds =
                 try pipeline.int("pause_after_ms", in: 0...60_000)

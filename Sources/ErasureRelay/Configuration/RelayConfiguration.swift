@@ -39,7 +39,8 @@ public struct RelayConfiguration: Sendable {
         /// `pipeline.max_in_flight`: requests read but not yet done. At this many, the consumer pauses its
         /// partitions. Default 1000.
         public var maxInFlight: Int = 1000
-        /// `pipeline.resume_below`: the consumer resumes when fewer requests than this are in flight. Default 750.
+        /// `pipeline.resume_below`: the consumer resumes when fewer requests than this are in flight; 1 to
+        /// `max_in_flight`. Default 750, or three quarters of a smaller `max_in_flight`, and at least 1.
         public var resumeBelow: Int = 750
         /// `pipeline.pause_after_ms`: how long a full pipeline waits for room before pausing its partitions.
         /// Default 1000.

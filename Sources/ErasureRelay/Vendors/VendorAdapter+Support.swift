@@ -6,6 +6,13 @@ enum JSONText {
     /// `text` as a JSON string literal, quotes included.
     static func quoted(_ text: String) -> String {
         var result = "\""
+        appendEscaped(text, to: &result)
+        result.append("\"")
+        return result
+    }
+
+    /// Appends `text` escaped for the inside of a JSON string literal, without quotes.
+    static func appendEscaped(_ text: String, to result: inout String) {
         for scalar in text.unicodeScalars {
             switch scalar {
             case "\"": result += "\\\""
@@ -14,12 +21,16 @@ enum JSONText {
             case "\r": result += "\\r"
             case "\t": result += "\\t"
             case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                result += String(format: "\\u%04x", scalar.value)
+                result += "\\u"
+                for shift in [12, 8, 4, 0] {
+                    result.unicodeScalars.append(lowerHexDigits[Int(scalar.value >> shift & 0xF)])
+                }
             default: result.unicodeScalars.append(scalar)
             }
         }
-        return result + "\""
     }
+
+    private static let lowerHexDigits = Array("0123456789abcdef".unicodeScalars)
 
     /// The items' JSON payloads as the elements of an array, wrapped in `opening` and `closing`.
     static func array(of items: [VendorItem], between opening: String, and closing: String) -> [UInt8] {
@@ -45,20 +56,28 @@ enum HTTPAuthorization {
 /// Percent-encoding for one path segment: everything but RFC 3986 unreserved characters is escaped, so that `/`,
 /// `?`, `#`, `%` and `..` inside an identifier can never change which resource is addressed.
 enum PathSegment {
-    static func encode(_ bytes: [UInt8]) -> String {
+    /// - Parameter keepingDots: leaves "." unescaped, as a server may echo the path; never for a path sent.
+    static func encode(_ bytes: [UInt8], keepingDots: Bool = false) -> String {
         var result = ""
+        result.reserveCapacity(bytes.count)
         for byte in bytes {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 result.unicodeScalars.append(UnicodeScalar(byte))
+            case UInt8(ascii: ".") where keepingDots:
+                result.append(".")
             default:
                 // "." is escaped too: a segment of "." or ".." would otherwise be removed by URL normalisation.
-                result += String(format: "%%%02X", byte)
+                result.unicodeScalars.append("%")
+                result.unicodeScalars.append(upperHexDigits[Int(byte >> 4)])
+                result.unicodeScalars.append(upperHexDigits[Int(byte & 0xF)])
             }
         }
         return result
     }
+
+    private static let upperHexDigits = Array("0123456789ABCDEF".unicodeScalars)
 }
 
 /// How long a vendor asked us to wait, from `Retry-After` (seconds or an HTTP date) or a reset time in epoch seconds.
@@ -137,12 +156,16 @@ public enum VendorText {
         let folded = scalars.map(fold)
         var forms: [UInt32: [[UInt32]]] = [:]
         for value in Set(items.flatMap(\.values)) where !value.isEmpty {
-            // Cut by scalars: a leading combining mark joins the quote into one Character.
-            let escaped = String(String.UnicodeScalarView(JSONText.quoted(value).unicodeScalars.dropFirst().dropLast()))
-            let encoded = PathSegment.encode(Array(value.utf8))
-            // A server may echo the path with "." unescaped, as RFC 3986 allows for an unreserved character.
-            let encodedKeepingDots = encoded.replacingOccurrences(of: "%2E", with: ".")
-            for form in Set([value, escaped, encoded, encodedKeepingDots]) where !form.isEmpty {
+            var escaped = ""
+            JSONText.appendEscaped(value, to: &escaped)
+            let bytes = Array(value.utf8)
+            // A server may also echo the path with "." unescaped, as RFC 3986 allows for an unreserved character.
+            var valueForms = [value]
+            for form in [escaped, PathSegment.encode(bytes), PathSegment.encode(bytes, keepingDots: true)]
+            where !valueForms.contains(form) {
+                valueForms.append(form)
+            }
+            for form in valueForms {
                 let foldedForm = form.unicodeScalars.map(fold)
                 forms[foldedForm[0], default: []].append(foldedForm)
             }
@@ -189,6 +212,10 @@ public enum VendorText {
 
     /// A scalar compared without case: its lower-case form where that is one scalar.
     private static func fold(_ scalar: Unicode.Scalar) -> UInt32 {
+        if scalar.isASCII {
+            let value = scalar.value
+            return (0x41...0x5A).contains(value) ? value + 0x20 : value
+        }
         let lower = scalar.properties.lowercaseMapping.unicodeScalars
         return lower.count == 1 ? lower.first!.value : scalar.value
     }
