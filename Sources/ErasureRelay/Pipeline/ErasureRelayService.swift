@@ -45,6 +45,9 @@ public final class ErasureRelayService: Service {
     private let handler: RequestHandler
     private let logger: Logger
     private let intake: Mutex<Intake>
+    /// The offset last stored per partition. Requests finish on many tasks, so their stores are applied under this
+    /// lock, in order: an earlier offset applied after a later one would move the commit back.
+    private let storedOffsets = Mutex<[TopicPartition: Int64]>([:])
     private let room = RoomSignal()
     private let work = RevocableWork()
     private let shares: QuotaShareRefresher
@@ -209,6 +212,8 @@ public final class ErasureRelayService: Service {
         case .assigned(let partitions):
             health.joinedGroup()
             intake.withLock { $0.assigned(partitions) }
+            // A new assignment starts again from the committed offset, which may be below what was stored before.
+            storedOffsets.withLock { stored in for partition in partitions { stored[partition] = nil } }
             metrics.partitionsAssigned(partitions)
             await shares.refresh()
             for lane in lanes { await lane.quotaShareChanged() }
@@ -288,12 +293,16 @@ public final class ErasureRelayService: Service {
     }
 
     private func store(_ partition: TopicPartition, _ offset: Int64) {
-        do {
-            try consumer.storeOffsets([partition: offset])
-            commits?.stored(partition, offset: offset)
-        } catch {
-            // The partition was revoked meanwhile; its new owner reads the message again.
-            logger.debug("Offset not stored", metadata: [LoggingKeys.error: "\(error)"])
+        storedOffsets.withLock { stored in
+            guard offset > stored[partition] ?? .min else { return }
+            do {
+                try consumer.storeOffsets([partition: offset])
+                stored[partition] = offset
+                commits?.stored(partition, offset: offset)
+            } catch {
+                // The partition was revoked meanwhile; its new owner reads the message again.
+                logger.debug("Offset not stored", metadata: [LoggingKeys.error: "\(error)"])
+            }
         }
     }
 
