@@ -9,8 +9,6 @@ import VendorSandbox
 /// to another member by the time it runs again. It must stop calling vendors for the requests it held: their new
 /// owner reads them again and calls the vendors for them, out of the same account's quota.
 ///
-/// Calls beyond the shared quota are counted and printed, not asserted: on a loaded machine, runs at exactly the
-/// shared rate have seen two, with or without a stale-share guard, and their cause is not yet established.
 /// Three processes at the quota load two cores enough to unsettle the quota counts of tests running beside it, so it
 /// runs on its own: `ERASURE_RELAY_ALONE=1 swift test --filter PausedReplicaTests` (CI does, after the suite).
 @Suite(
@@ -96,9 +94,8 @@ struct PausedReplicaTests {
             #expect(lost > 100, "the frozen replica held started requests when it lost its partitions")
             let twice = erased.count - Set(erased).count
             #expect(twice < lost / 2, "\(twice) identifiers erased twice, of \(lost) requests the frozen replica lost")
-            print(
-                "Paused replica: \(record.quotaViolations) calls beyond the shared quota, peak \(record.peakCallsInWindow)"
-            )
+            #expect(record.quotaViolations == 0, "\(record.quotaViolations) calls beyond the shared quota")
+            #expect(record.peakCallsInWindow <= 40)
             #expect(paused.isRunning && other.isRunning, "both replicas stay up")
         }
         broker.signal(SIGTERM)
