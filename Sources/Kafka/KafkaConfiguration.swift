@@ -1,4 +1,4 @@
-/// librdkafka properties for a client, passed to `rd_kafka_conf_set` unchanged.
+/// librdkafka properties for a client, passed to librdkafka unchanged.
 ///
 /// The consumer and producer add the settings erasure-relay depends on (see ``KafkaConsumer`` and
 /// ``KafkaProducer``); anything set here beside those, such as `security.protocol`, `sasl.*` or `ssl.*`,

@@ -1,4 +1,3 @@
-import CRDKafka
 import Logging
 import Synchronization
 
@@ -22,8 +21,8 @@ public final class KafkaProducer: @unchecked Sendable {
         "message.max.bytes": "2097152",
     ]
 
-    private let handle: OpaquePointer
-    private let context: Unmanaged<Context>
+    private let client: RDKafkaClient
+    private let context: Context
     private let blockingCalls: BlockingCallQueue
     private let logger: Logger
     private let lifecycle = Mutex(Lifecycle.open)
@@ -38,20 +37,13 @@ public final class KafkaProducer: @unchecked Sendable {
     /// - Throws: ``KafkaError`` with code `configuration` naming a property librdkafka rejected.
     public init(configuration: KafkaClientConfiguration, logger: Logger) throws(KafkaError) {
         let properties = configuration.merged(defaults: Self.defaultProperties, required: Self.requiredProperties)
-        let conf = try RDKafkaConfig.make(properties: properties)
-        let context = Unmanaged.passRetained(Context(logger: logger))
-        rd_kafka_conf_set_opaque(conf, context.toOpaque())
-        rd_kafka_conf_set_dr_msg_cb(conf) { client, message, _ in
-            guard let message, let context = ClientContext.from(client: client) as? Context else { return }
-            context.delivered(message.pointee)
-        }
-        installLogAndErrorCallbacks(conf)
-        do {
-            self.handle = try RDKafkaConfig.newClient(type: RD_KAFKA_PRODUCER, conf: conf)
-        } catch {
-            context.release()
-            throw error
-        }
+        let context = Context(logger: logger)
+        self.client = try RDKafkaClient(
+            kind: .producer,
+            properties: properties,
+            context: context,
+            callbacks: .deliveryReports
+        )
         self.context = context
         self.logger = logger
         self.blockingCalls = BlockingCallQueue(label: "erasure-relay.kafka.producer")
@@ -77,7 +69,7 @@ public final class KafkaProducer: @unchecked Sendable {
         guard lifecycle.withLock({ $0 == .open }) else {
             throw KafkaError(code: .shutdown, message: "producer closed")
         }
-        let context = context.takeUnretainedValue()
+        let context = context
         let token = context.nextToken()
         let result: Result<DeliveryReport, KafkaError> = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -99,46 +91,42 @@ public final class KafkaProducer: @unchecked Sendable {
 
     /// Serves delivery reports until the task is cancelled, then flushes what is still queued.
     public func run() async {
-        let handle = UncheckedHandle(pointer: handle)
+        let client = client
         while !Task.isCancelled {
-            _ = await blockingCalls.run { rd_kafka_poll(handle.pointer, 100) }
+            await blockingCalls.run { client.poll(milliseconds: 100) }
         }
         await flush(timeout: .seconds(10))
     }
 
     /// Waits up to `timeout` for every queued message to be acknowledged or to fail.
     public func flush(timeout: Duration) async {
-        let handle = UncheckedHandle(pointer: handle)
+        let client = client
         let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
-        let result = await blockingCalls.run { rd_kafka_flush(handle.pointer, milliseconds) }
-        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+        let result = await blockingCalls.run { () -> KafkaError? in
+            do throws(KafkaError) {
+                try client.flush(milliseconds: milliseconds)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let result {
             logger.warning(
                 "Kafka producer flush left messages undelivered",
-                metadata: ["kafka.error": "\(String(cString: rd_kafka_err2name(result)))"]
+                metadata: ["kafka.error": "\(result.librdkafkaName ?? result.message)"]
             )
         }
     }
 
     /// The producer's fatal error, once it has one (the idempotent producer's state cannot be recovered): it then
     /// delivers nothing more, and the process should exit so that it is restarted with a new producer.
-    public var fatalError: KafkaError? {
-        var detail = [CChar](repeating: 0, count: 512)
-        let code = rd_kafka_fatal_error(handle, &detail, detail.count)
-        guard code != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-        return KafkaError(
-            code: .client,
-            message: "fatal: \(String(errorBuffer: detail))",
-            librdkafkaCode: code.rawValue,
-            librdkafkaName: String(cString: rd_kafka_err2name(code)),
-            isFatal: true
-        )
-    }
+    public var fatalError: KafkaError? { client.fatalError }
 
     /// Raises a fatal error as the idempotent producer does when the broker's view of its sequence numbers cannot be
-    /// reconciled (`rd_kafka_test_fatal_error`), so that tests can prove what follows one.
+    /// reconciled, through librdkafka's test hook, so that tests can prove what follows one.
     /// - Parameter reason: the text the error carries.
     public func raiseFatalErrorForTesting(reason: String) {
-        _ = rd_kafka_test_fatal_error(handle, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+        client.raiseFatalErrorForTesting(reason: reason)
     }
 
     private func enqueue(
@@ -151,34 +139,11 @@ public final class KafkaProducer: @unchecked Sendable {
         -> KafkaError?
     {
         while true {
-            let headerList = rd_kafka_headers_new(headers.count)
-            for header in headers {
-                header.value.withUnsafeBytes { bytes in
-                    _ = rd_kafka_header_add(headerList, header.name, -1, bytes.baseAddress, bytes.count)
-                }
-            }
-            var value = value
-            let result = value.withUnsafeMutableBytes { valueBytes in
-                withOptionalBytes(key) { keyBytes in
-                    erasure_relay_produce(
-                        handle,
-                        topic,
-                        keyBytes.baseAddress,
-                        keyBytes.count,
-                        valueBytes.baseAddress,
-                        valueBytes.count,
-                        headerList,
-                        UnsafeMutableRawPointer(bitPattern: UInt(token))
-                    )
-                }
-            }
-            if result == RD_KAFKA_RESP_ERR_NO_ERROR { return nil }
-            rd_kafka_headers_destroy(headerList)
-            guard result == RD_KAFKA_RESP_ERR__QUEUE_FULL else {
-                return KafkaError(code: .delivery, responseError: result, context: "produce to \(topic)")
-            }
+            guard let failure = client.produce(topic: topic, key: key, value: value, headers: headers, token: token)
+            else { return nil }
+            guard failure.isQueueFull else { return failure }
             // The queue drains as delivery reports are served; give it a moment rather than dropping the message.
-            rd_kafka_poll(handle, 10)
+            client.poll(milliseconds: 10)
         }
     }
 
@@ -188,16 +153,10 @@ public final class KafkaProducer: @unchecked Sendable {
             return state == .open
         }
         guard wasOpen else { return }
-        rd_kafka_flush(handle, 5000)
-        rd_kafka_destroy(handle)
-        context.takeUnretainedValue().failAll(KafkaError(code: .shutdown, message: "producer closed"))
-        context.release()
+        try? client.flush(milliseconds: 5000)
+        client.destroy()
+        context.failAll(KafkaError(code: .shutdown, message: "producer closed"))
     }
-}
-
-private func withOptionalBytes<Result>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-    guard let bytes else { return body(UnsafeRawBufferPointer(start: nil, count: 0)) }
-    return bytes.withUnsafeBytes(body)
 }
 
 extension KafkaProducer {
@@ -255,26 +214,8 @@ extension KafkaProducer {
             for continuation in waiting.values { continuation.resume(returning: .failure(error)) }
         }
 
-        func delivered(_ message: rd_kafka_message_t) {
-            let token = UInt64(UInt(bitPattern: message._private))
-            guard let continuation = state.withLock({ $0.waiting.removeValue(forKey: token) }) else { return }
-            if message.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let topic = message.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-                continuation.resume(
-                    returning: .success(
-                        DeliveryReport(
-                            topicPartition: TopicPartition(topic: topic, partition: message.partition),
-                            offset: message.offset
-                        )
-                    )
-                )
-            } else {
-                continuation.resume(
-                    returning: .failure(
-                        KafkaError(code: .delivery, responseError: message.err, context: "delivery")
-                    )
-                )
-            }
+        override func delivered(token: UInt64, result: Result<DeliveryReport, KafkaError>) {
+            state.withLock { $0.waiting.removeValue(forKey: token) }?.resume(returning: result)
         }
     }
 }

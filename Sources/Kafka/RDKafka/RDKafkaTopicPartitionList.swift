@@ -7,6 +7,20 @@ enum RDKafkaTopicPartitionList {
         return buffer.map { TopicPartition(topic: String(cString: $0.topic), partition: $0.partition) }
     }
 
+    /// The offset of each element; with `committedOnly`, only elements without an error and with a real offset.
+    static func offsets(
+        of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>,
+        committedOnly: Bool = false
+    ) -> [TopicPartition: Int64] {
+        var offsets: [TopicPartition: Int64] = [:]
+        for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt))
+        where !committedOnly || (element.err == RD_KAFKA_RESP_ERR_NO_ERROR && element.offset >= 0) {
+            offsets[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] =
+                element.offset
+        }
+        return offsets
+    }
+
     /// Runs `body` with a list it destroys afterwards, as librdkafka's pitfall list asks of every list it is given.
     static func withList<Result>(
         _ partitions: some Collection<TopicPartition>,

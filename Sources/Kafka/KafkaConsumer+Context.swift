@@ -1,0 +1,102 @@
+import Logging
+import Synchronization
+
+extension KafkaConsumer {
+    /// The consumer's assignment and pause state, and the events its callbacks raise. librdkafka's callbacks run
+    /// on the polling thread; the consumer's calls run on any thread.
+    final class Context: ClientContext, @unchecked Sendable {
+        struct State {
+            var assignment: Set<TopicPartition> = []
+            var paused = false
+            var held: Set<TopicPartition> = []
+            var events: [KafkaConsumerEvent] = []
+
+            func isPaused(_ partition: TopicPartition) -> Bool { paused || held.contains(partition) }
+        }
+
+        private let state = Mutex(State())
+        let hooks: Hooks
+
+        init(logger: Logger, hooks: Hooks) {
+            self.hooks = hooks
+            super.init(logger: logger)
+        }
+
+        var isPaused: Bool { state.withLock { $0.paused } }
+        var currentAssignment: Set<TopicPartition> { state.withLock { $0.assignment } }
+
+        /// Returns the assigned partitions whose fetching this changes.
+        func setPaused(_ paused: Bool) -> Set<TopicPartition> {
+            state.withLock { state in
+                state.paused = paused
+                return state.assignment.subtracting(state.held)
+            }
+        }
+
+        /// Returns whether librdkafka must be told: the partition is assigned and its fetching changes.
+        func setHeld(_ partition: TopicPartition, _ held: Bool) -> Bool {
+            state.withLock { state in
+                guard state.assignment.contains(partition) else { return false }
+                let wasPaused = state.isPaused(partition)
+                if held { state.held.insert(partition) } else { state.held.remove(partition) }
+                return state.isPaused(partition) != wasPaused
+            }
+        }
+
+        func takeEvents() -> [KafkaConsumerEvent] {
+            state.withLock { state in
+                defer { state.events.removeAll() }
+                return state.events
+            }
+        }
+
+        override func report(_ error: KafkaError) {
+            state.withLock { $0.events.append(.error(error)) }
+        }
+
+        override func statistics(_ json: String) {
+            hooks.statistics?(json)
+        }
+
+        override func offsetsCommitted(succeeded: Bool, offsets: [TopicPartition: Int64]) {
+            hooks.offsetsCommitted?(succeeded, offsets)
+        }
+
+        override func rebalance(_ rebalance: RDKafkaRebalance) {
+            let changed = rebalance.partitions
+            switch rebalance.kind {
+            case .assign:
+                let failure = rebalance.apply()
+                let paused = state.withLock { state in
+                    state.assignment.formUnion(changed)
+                    state.events.append(.assigned(changed))
+                    if let failure { state.events.append(.error(failure)) }
+                    return state.paused
+                }
+                // Pause state outlives a revoke and re-assignment of the same partition, and librdkafka cannot be
+                // asked for it, so every new assignment is set explicitly to what the pipeline wants now. Holds
+                // ended with the revoke, so only the pipeline-wide pause applies.
+                rebalance.setPaused(paused)
+                logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
+            case .revoke(let lost):
+                hooks.beforeRevoke?(changed, state.withLock { $0.assignment }.subtracting(changed))
+                // Offsets are stored as requests finish, so everything done is already stored here, before the
+                // unassign that commits it.
+                let failure = rebalance.apply()
+                state.withLock { state in
+                    state.assignment.subtract(changed)
+                    state.held.subtract(changed)
+                    state.events.append(.revoked(changed, lost: lost))
+                    if let failure { state.events.append(.error(failure)) }
+                }
+                logger.debug(
+                    "Kafka partitions revoked",
+                    metadata: ["kafka.partitions": "\(changed.sorted())", "kafka.lost": "\(lost)"]
+                )
+            case .failed(let failure):
+                _ = rebalance.apply()
+                state.withLock { $0.events.append(.error(failure)) }
+            }
+        }
+    }
+}
