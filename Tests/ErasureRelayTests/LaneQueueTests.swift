@@ -8,31 +8,31 @@ struct LaneQueueTests {
     let start = ContinuousClock.now
     let limits = LaneQueue.Limits(maxItems: 3, maxBodyBytes: nil, emptyBodyBytes: 0, linger: .milliseconds(50))
 
-    private func item(_ kind: String, _ ticket: Int, at offset: Duration = .zero, bytes: Int = 4) -> LaneItem {
+    private func item(_ kind: String, _ request: Int, at offset: Duration = .zero, bytes: Int = 4) -> LaneItem {
         let time = start.advanced(by: offset)
         return LaneItem(
-            ticket: ticket,
+            request: LaneRequestID(value: request),
             item: VendorItem(kind: kind, payload: Array(repeating: 0x61, count: bytes), values: ["a"]),
             enqueuedAt: time,
             notBefore: time
         )
     }
 
-    private func tickets(_ decision: LaneQueue.Decision) -> [Int]? {
-        if case .send(let batch, _) = decision { return batch.map(\.ticket) }
+    private func requests(_ decision: LaneQueue.Decision) -> [Int]? {
+        if case .send(let batch, _) = decision { return batch.map(\.request.value) }
         return nil
     }
 
     @Test func sendsAFullBatchAtOnceAndAPartialOneAfterItsLinger() {
         var queue = LaneQueue()
-        for ticket in 0..<4 { queue.enqueue(item("a", ticket)) }
-        #expect(tickets(queue.next(now: start, limits: limits, flush: false)) == [0, 1, 2])
+        for request in 0..<4 { queue.enqueue(item("a", request)) }
+        #expect(requests(queue.next(now: start, limits: limits, flush: false)) == [0, 1, 2])
         guard case .waitUntil(let instant) = queue.next(now: start, limits: limits, flush: false) else {
             Issue.record("a partial batch was sent before its linger")
             return
         }
         #expect(instant == start.advanced(by: .milliseconds(50)))
-        #expect(tickets(queue.next(now: instant, limits: limits, flush: false)) == [3])
+        #expect(requests(queue.next(now: instant, limits: limits, flush: false)) == [3])
         #expect(queue.count == 0)
         guard case .idle = queue.next(now: instant, limits: limits, flush: false) else {
             Issue.record("not idle")
@@ -43,11 +43,11 @@ struct LaneQueueTests {
     @Test func aFullBatchOfOneKindDoesNotWaitBehindAPartialBatchOfAnother() {
         var queue = LaneQueue()
         queue.enqueue(item("a", 0))
-        for ticket in 1...3 { queue.enqueue(item("b", ticket, at: .milliseconds(1))) }
+        for request in 1...3 { queue.enqueue(item("b", request, at: .milliseconds(1))) }
         #expect(
-            tickets(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: false)) == [1, 2, 3]
+            requests(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: false)) == [1, 2, 3]
         )
-        #expect(tickets(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: true)) == [0])
+        #expect(requests(queue.next(now: start.advanced(by: .milliseconds(2)), limits: limits, flush: true)) == [0])
     }
 
     @Test func kindsNeverMix() {
@@ -56,21 +56,21 @@ struct LaneQueueTests {
         queue.enqueue(item("a", 0))
         queue.enqueue(item("a", 2, at: .milliseconds(2)))
         let later = start.advanced(by: .seconds(1))
-        #expect(tickets(queue.next(now: later, limits: limits, flush: false)) == [0, 2])
-        #expect(tickets(queue.next(now: later, limits: limits, flush: false)) == [1])
+        #expect(requests(queue.next(now: later, limits: limits, flush: false)) == [0, 2])
+        #expect(requests(queue.next(now: later, limits: limits, flush: false)) == [1])
     }
 
     @Test func respectsTheByteLimit() {
         var queue = LaneQueue()
         let byteLimits = LaneQueue.Limits(maxItems: 100, maxBodyBytes: 100, emptyBodyBytes: 20, linger: .seconds(1))
         // 20 + 30 + 1 + 30 = 81 fits; a third item would make 112.
-        for ticket in 0..<3 { queue.enqueue(item("a", ticket, bytes: 30)) }
-        #expect(tickets(queue.next(now: start, limits: byteLimits, flush: false)) == [0, 1])
+        for request in 0..<3 { queue.enqueue(item("a", request, bytes: 30)) }
+        #expect(requests(queue.next(now: start, limits: byteLimits, flush: false)) == [0, 1])
         // Alone, an item above the limit still goes, so the vendor's answer decides its fate.
         queue.enqueue(item("b", 9, at: .milliseconds(1), bytes: 500))
         let later = start.advanced(by: .seconds(2))
         _ = queue.next(now: later, limits: byteLimits, flush: false)
-        #expect(tickets(queue.next(now: later, limits: byteLimits, flush: false)) == [9])
+        #expect(requests(queue.next(now: later, limits: byteLimits, flush: false)) == [9])
     }
 
     @Test func retriesWaitForTheirBackoffThenGoFirst() {
@@ -80,14 +80,14 @@ struct LaneQueueTests {
         queue.retry(retried)
         queue.enqueue(item("a", 1))
         queue.enqueue(item("a", 2))
-        #expect(tickets(queue.next(now: start, limits: limits, flush: true)) == [1, 2])
+        #expect(requests(queue.next(now: start, limits: limits, flush: true)) == [1, 2])
         guard case .waitUntil(let instant) = queue.next(now: start, limits: limits, flush: true) else {
             Issue.record("the retry did not wait")
             return
         }
         #expect(instant == start.advanced(by: .seconds(1)))
         queue.enqueue(item("a", 3, at: .milliseconds(900)))
-        #expect(tickets(queue.next(now: instant, limits: limits, flush: true)) == [0, 3])
+        #expect(requests(queue.next(now: instant, limits: limits, flush: true)) == [0, 3])
     }
 
     @Test func isolatedBatchesAreNeverMerged() {
@@ -99,14 +99,14 @@ struct LaneQueueTests {
             Issue.record("nothing sent")
             return
         }
-        #expect(first.map(\.ticket) == [0] && isolated)
-        #expect(tickets(queue.next(now: start, limits: limits, flush: true)) == [1])
-        #expect(tickets(queue.next(now: start, limits: limits, flush: true)) == [2])
+        #expect(first.map(\.request.value) == [0] && isolated)
+        #expect(requests(queue.next(now: start, limits: limits, flush: true)) == [1])
+        #expect(requests(queue.next(now: start, limits: limits, flush: true)) == [2])
     }
 
     @Test func aBatchPutBackGoesOutFirstAndCountsAreKept() {
         var queue = LaneQueue()
-        for ticket in 0..<5 { queue.enqueue(item("a", ticket)) }
+        for request in 0..<5 { queue.enqueue(item("a", request)) }
         guard case .send(let batch, _) = queue.next(now: start, limits: limits, flush: false) else {
             Issue.record("nothing sent")
             return
@@ -114,8 +114,8 @@ struct LaneQueueTests {
         #expect(queue.count == 2)
         queue.putBack(batch, isolated: false)
         #expect(queue.count == 5)
-        #expect(tickets(queue.next(now: start, limits: limits, flush: false)) == [0, 1, 2])
-        #expect(queue.removeAll().map(\.ticket).sorted() == [3, 4])
+        #expect(requests(queue.next(now: start, limits: limits, flush: false)) == [0, 1, 2])
+        #expect(queue.removeAll().map(\.request.value).sorted() == [3, 4])
         #expect(queue.count == 0)
     }
 }

@@ -4,7 +4,7 @@ import DequeModule
 struct LaneItem: Sendable {
     typealias Instant = ContinuousClock.Instant
 
-    var ticket: Int
+    var request: LaneRequestID
     var item: VendorItem
     var attempts = 0
     var firstAttempt: Instant?
@@ -81,14 +81,14 @@ struct LaneQueue: Sendable {
         return all
     }
 
-    /// Removes every waiting identifier of the requests in `tickets`, as when their partition was revoked.
+    /// Removes every waiting identifier of `requests`, as when their partition was revoked.
     /// - Returns: how many were removed.
     @discardableResult
-    mutating func remove(tickets: Set<Int>) -> Int {
+    mutating func remove(requests: Set<LaneRequestID>) -> Int {
         let before = count
-        for kind in ready.keys { ready[kind]!.removeAll { tickets.contains($0.ticket) } }
-        delayed.removeAll { tickets.contains($0.ticket) }
-        isolated = isolated.map { $0.filter { !tickets.contains($0.ticket) } }.filter { !$0.isEmpty }
+        for kind in ready.keys { ready[kind]!.removeAll { requests.contains($0.request) } }
+        delayed.removeAll { requests.contains($0.request) }
+        isolated = isolated.map { $0.filter { !requests.contains($0.request) } }.filter { !$0.isEmpty }
         count = ready.values.reduce(0) { $0 + $1.count } + delayed.count + isolated.reduce(0) { $0 + $1.count }
         return before - count
     }

@@ -7,31 +7,17 @@ import Synchronization
 /// spaces calls to the vendor's quota, keeps at most `max_concurrency` calls in flight, and retries what can be
 /// retried. A slow or failing vendor only fills its own lane.
 ///
-/// Once an identifier runs out of retries on errors that say the vendor is down, the lane treats the vendor as
-/// unavailable: the work waiting in its queue, and every new request but one, fail at once as retriable, to be parked,
-/// instead of each spending the whole retry budget on a vendor that does not answer. The one request let through
-/// probes the vendor; the first real answer (an acceptance or a permanent refusal) makes the vendor available again.
+/// The lane keeps the scheduling and the actor's state; each decision is a pure value beside it, tested on its own:
+/// `LaneQueue` forms batches, ``RateLimiter`` spaces calls, `RetryBudget` decides between retrying, parking and
+/// giving up, `OutageBreaker` stops calling a vendor that is down (letting one request probe it), and
+/// `RequestTally` turns each request's answers into its ``VendorResult``.
 public actor VendorLane {
     public typealias Instant = ContinuousClock.Instant
 
-    private struct Outage {
-        var reason: String
-        /// The request probing the vendor, if one is under way.
-        var probe: Int?
-    }
-
-    private struct Ticket {
-        var remaining: Int
-        var identifiers: Int
-        var attempts = 0
-        var lastStatus: Int?
-        var references: [String] = []
-        var notes: [String] = []
-        var deleted: Int?
-        var failure: String?
-        var failureIsRetriable = false
-        var notBefore: Timestamp?
-        var continuation: CheckedContinuation<VendorResult?, Never>
+    /// A request waiting for its identifiers' answers.
+    private struct Waiting {
+        var tally: RequestTally
+        let continuation: CheckedContinuation<VendorResult?, Never>
     }
 
     public let vendor: VendorID
@@ -41,13 +27,13 @@ public actor VendorLane {
     private let logger: Logger
     private let clock = ContinuousClock()
     private var limiter: RateLimiter<Instant>
-    private let backoff: Backoff
+    private let retryBudget: RetryBudget
     private var random = SystemRandomNumberGenerator()
 
     private var queue = LaneQueue()
     private let limits: LaneQueue.Limits
-    private var tickets: [Int: Ticket] = [:]
-    private var nextTicket = 0
+    private var waiting: [LaneRequestID: Waiting] = [:]
+    private var nextRequest = 0
     private var callsInFlight = 0
     private var pausedUntil: Instant?
     private var timerAt: Instant?
@@ -56,13 +42,13 @@ public actor VendorLane {
     private let wakeupSource: AsyncStream<Void>.Continuation
     /// Requests whose caller stopped waiting (its task was cancelled, as when its partition was revoked). Written
     /// from the cancellation handler, which cannot wait for the actor; the lane drops their work when it wakes.
-    private let cancelledTickets = Mutex<Set<Int>>([])
+    private let withdrawn = Mutex<Set<LaneRequestID>>([])
 
     private let quotaShare: QuotaShare?
     private var appliedShareVersion = -1
     private let metrics: RelayMetrics
     private var limiterBlockedSince: Instant?
-    private var outage: Outage?
+    private var breaker = OutageBreaker()
 
     /// - Parameters:
     ///   - adapter: builds the vendor's calls and reads its answers.
@@ -93,10 +79,7 @@ public actor VendorLane {
             window: .seconds(settings.rateLimit.windowSeconds),
             reserve: settings.rateLimit.reserve
         )
-        self.backoff = Backoff(
-            initial: .milliseconds(settings.retry.initialBackoffMilliseconds),
-            maximum: .milliseconds(settings.retry.maxBackoffMilliseconds)
-        )
+        self.retryBudget = RetryBudget(settings.retry)
         (self.wakeups, self.wakeupSource) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
         self.limits = LaneQueue.Limits(
             maxItems: adapter.maxItemsPerCall,
@@ -111,44 +94,38 @@ public actor VendorLane {
     public func erase(_ items: [VendorItem]) async -> VendorResult? {
         guard !items.isEmpty else { return VendorResult(vendor: vendor, status: .skipped) }
         let now = clock.now
-        let ticketID = nextTicket
-        nextTicket += 1
-        if let pausedUntil, let waitEnds = longWaitEnd(pausedUntil, now: now) {
-            return VendorResult(
-                vendor: vendor,
+        let request = LaneRequestID(value: nextRequest)
+        nextRequest += 1
+        let identifiers = items.reduce(0) { $0 + $1.identifierCount }
+        let notCalled = { (error: String, notBefore: Timestamp?) in
+            VendorResult(
+                vendor: self.vendor,
                 status: .failed,
-                identifiers: items.reduce(0) { $0 + $1.identifierCount },
-                error: "vendor asked to wait until \(waitEnds.rfc3339); not called",
+                identifiers: identifiers,
+                error: error,
                 retriesExhausted: true,
-                notBefore: waitEnds
+                notBefore: notBefore
             )
         }
-        if let outage {
-            guard outage.probe == nil else {
-                return VendorResult(
-                    vendor: vendor,
-                    status: .failed,
-                    identifiers: items.reduce(0) { $0 + $1.identifierCount },
-                    error: "vendor unavailable (\(outage.reason)); not called",
-                    retriesExhausted: true
-                )
-            }
-            self.outage?.probe = ticketID
+        if let pausedUntil, let waitEnds = longWaitEnd(pausedUntil, now: now) {
+            return notCalled("vendor asked to wait until \(waitEnds.rfc3339); not called", waitEnds)
+        }
+        if case .refuse(let reason) = breaker.admit(request) {
+            return notCalled("vendor unavailable (\(reason)); not called", nil)
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                tickets[ticketID] = Ticket(
-                    remaining: items.count,
-                    identifiers: items.reduce(0) { $0 + $1.identifierCount },
+                waiting[request] = Waiting(
+                    tally: RequestTally(items: items.count, identifiers: identifiers),
                     continuation: continuation
                 )
                 for item in items {
-                    queue.enqueue(LaneItem(ticket: ticketID, item: item, enqueuedAt: now, notBefore: now))
+                    queue.enqueue(LaneItem(request: request, item: item, enqueuedAt: now, notBefore: now))
                 }
                 wakeupSource.yield()
             }
         } onCancel: {
-            self.cancelledTickets.withLock { _ = $0.insert(ticketID) }
+            self.withdrawn.withLock { _ = $0.insert(request) }
             self.wakeupSource.yield()
         }
     }
@@ -167,9 +144,9 @@ public actor VendorLane {
     /// Gives up on every waiting request: each ``erase(_:)`` returns nil.
     public func abandonAll() {
         _ = queue.removeAll()
-        let abandoned = tickets
-        tickets.removeAll()
-        for ticket in abandoned.values { ticket.continuation.resume(returning: nil) }
+        let abandoned = waiting
+        waiting.removeAll()
+        for request in abandoned.values { request.continuation.resume(returning: nil) }
     }
 
     /// Schedules calls until the task is cancelled; then waits for calls in flight and abandons what is left.
@@ -194,16 +171,16 @@ public actor VendorLane {
     /// Forgets the work of requests whose callers stopped waiting: their identifiers are not sent, and no quota is
     /// spent on them. A call already under way for them finishes, and its answer is dropped.
     private func dropCancelledWork() {
-        let cancelled = cancelledTickets.withLock { cancelled in
-            defer { cancelled.removeAll() }
-            return cancelled
+        let cancelled = withdrawn.withLock { withdrawn in
+            defer { withdrawn.removeAll() }
+            return withdrawn
         }
         guard !cancelled.isEmpty else { return }
-        queue.remove(tickets: cancelled)
+        queue.remove(requests: cancelled)
         metrics.laneQueue(vendor, items: queue.count)
-        for id in cancelled {
-            if outage?.probe == id { outage?.probe = nil }
-            tickets.removeValue(forKey: id)?.continuation.resume(returning: nil)
+        for request in cancelled {
+            breaker.requestEnded(request)
+            waiting.removeValue(forKey: request)?.continuation.resume(returning: nil)
         }
     }
 
@@ -223,11 +200,7 @@ public actor VendorLane {
             case .waitUntil(let instant):
                 return instant
             case .send(let batch, let wasIsolated):
-                if let quotaShare, quotaShare.versioned.version != appliedShareVersion {
-                    let (share, version) = quotaShare.versioned
-                    limiter.setShare(share)
-                    appliedShareVersion = version
-                }
+                applyQuotaShare()
                 guard let permitted = limiter.permittedAt(now: now) else {
                     queue.putBack(batch, isolated: wasIsolated)
                     return nil
@@ -248,17 +221,12 @@ public actor VendorLane {
                 let call = adapter.call(for: batch.map(\.item), now: .now())
                 group.addTask { [transport, settings] in
                     let started = ContinuousClock.now
-                    let answer: Result<VendorResponse, any Error>
+                    let answer: Result<VendorResponse, VendorTransportError>
                     do {
-                        answer = .success(
-                            try await transport.send(
-                                call,
-                                baseURL: settings.baseURL,
-                                timeout: .seconds(settings.timeoutSeconds)
-                            )
-                        )
+                        let timeout = Duration.seconds(settings.timeoutSeconds)
+                        answer = .success(try await transport.send(call, baseURL: settings.baseURL, timeout: timeout))
                     } catch {
-                        answer = .failure(error)
+                        answer = .failure(VendorTransportError(classifying: error))
                     }
                     await self.finished(batch, wasIsolated: wasIsolated, answer: answer, started: started)
                 }
@@ -267,10 +235,18 @@ public actor VendorLane {
         return nil
     }
 
+    /// Follows this replica's share of the vendor's quota, which changes as replicas join and leave.
+    private func applyQuotaShare() {
+        guard let quotaShare, quotaShare.versioned.version != appliedShareVersion else { return }
+        let (share, version) = quotaShare.versioned
+        limiter.setShare(share)
+        appliedShareVersion = version
+    }
+
     private func finished(
         _ batch: [LaneItem],
         wasIsolated: Bool,
-        answer: Result<VendorResponse, any Error>,
+        answer: Result<VendorResponse, VendorTransportError>,
         started: Instant
     ) {
         callsInFlight -= 1
@@ -289,24 +265,17 @@ public actor VendorLane {
             answered = adapter.classify(response)
         case .failure(let error):
             status = nil
-            answered = .retriable(reason: Self.describe(error), retryAfter: nil)
+            answered = .retriable(reason: error.description, retryAfter: nil)
         }
         let result = answered.sanitized(for: batch.map(\.item))
-        let resultLabel =
-            switch (result, status) {
-            case (.accepted, _): "accepted"
-            case (.rejected, _): "rejected"
-            case (.retriable, nil): "transport_error"
-            case (.retriable, _): "retriable"
-            }
-        metrics.vendorCall(vendor, result: resultLabel, status: status, duration: now - started)
+        metrics.vendorCall(vendor, result: result.metricLabel(status: status), status: status, duration: now - started)
         for index in batch.indices { batch[index].lastStatus = status ?? batch[index].lastStatus }
-        let singleTicket = Set(batch.map(\.ticket)).count == 1
-        if case .retriable = result {} else { vendorAnswered() }
+        let singleRequest = Set(batch.map(\.request)).count == 1
+        if case .retriable = result {} else if breaker.vendorAnswered() { logger.info("Vendor answering again") }
         switch result {
         case .accepted(let reference, let deleted, let note):
             for item in batch {
-                record(item, failure: nil, reference: reference, note: note, deleted: singleTicket ? deleted : nil)
+                record(item, failure: nil, reference: reference, note: note, deleted: singleRequest ? deleted : nil)
             }
         case .rejected(let reason, let isolateItems) where isolateItems && batch.count > 1:
             logger.debug(
@@ -331,33 +300,35 @@ public actor VendorLane {
             }
             var retried: [LaneItem] = []
             var exhausted = false
-            let budget = Duration.seconds(settings.retry.maxElapsedSeconds)
             for var item in batch {
                 let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
-                if item.attempts >= settings.retry.maxAttempts || elapsed >= budget {
+                switch retryBudget.decide(
+                    attempts: item.attempts,
+                    elapsed: elapsed,
+                    vendorWait: vendorWait,
+                    using: &random
+                ) {
+                case .exhausted:
                     record(
                         item,
                         failure: "retries exhausted after \(item.attempts) attempts: \(reason)",
                         retriable: true
                     )
                     exhausted = true
-                    continue
-                }
-                if elapsed + vendorWait > budget {
+                case .park(let wait):
                     // Waiting in memory would outlast the retry budget: park the work until the vendor allows a
                     // call instead.
-                    let waitEnds = Timestamp.now().adding(milliseconds: vendorWait.milliseconds)
+                    let waitEnds = Timestamp.now().adding(milliseconds: wait.milliseconds)
                     record(
                         item,
                         failure: "vendor asked to wait until \(waitEnds.rfc3339): \(reason)",
                         retriable: true,
                         notBefore: waitEnds
                     )
-                    continue
+                case .retry(let wait):
+                    item.notBefore = now.advanced(by: wait)
+                    retried.append(item)
                 }
-                let wait = max(backoff.delay(afterAttempt: item.attempts, using: &random), vendorWait)
-                item.notBefore = now.advanced(by: wait)
-                retried.append(item)
             }
             if !retried.isEmpty {
                 metrics.vendorRetries(vendor, count: retried.count)
@@ -372,8 +343,8 @@ public actor VendorLane {
                     failure: "vendor asked to wait until \(waitEnds.rfc3339): \(reason)",
                     notBefore: waitEnds
                 )
-            } else if exhausted && outage == nil {
-                vendorUnavailable(reason: reason)
+            } else if exhausted && breaker.retriesExhausted(reason: reason) {
+                parkWaitingWork(failure: "vendor unavailable (\(reason)); retries stopped", notBefore: nil)
             }
         }
     }
@@ -382,7 +353,7 @@ public actor VendorLane {
     /// would wait that long is parked rather than held in memory.
     private func longWaitEnd(_ pausedUntil: Instant, now: Instant) -> Timestamp? {
         let wait = pausedUntil - now
-        guard wait > .seconds(settings.retry.maxElapsedSeconds) else { return nil }
+        guard retryBudget.outlasts(wait) else { return nil }
         return Timestamp.now().adding(milliseconds: wait.milliseconds)
     }
 
@@ -398,17 +369,6 @@ public actor VendorLane {
         for item in waiting { record(item, failure: failure, retriable: true, notBefore: notBefore) }
     }
 
-    private func vendorUnavailable(reason: String) {
-        outage = Outage(reason: reason)
-        parkWaitingWork(failure: "vendor unavailable (\(reason)); retries stopped", notBefore: nil)
-    }
-
-    private func vendorAnswered() {
-        guard outage != nil else { return }
-        outage = nil
-        logger.info("Vendor answering again")
-    }
-
     private func record(
         _ item: LaneItem,
         failure: String?,
@@ -418,62 +378,25 @@ public actor VendorLane {
         deleted: Int? = nil,
         notBefore: Timestamp? = nil
     ) {
-        guard var ticket = tickets[item.ticket] else { return }
-        ticket.remaining -= 1
-        ticket.attempts = max(ticket.attempts, item.attempts)
-        ticket.lastStatus = item.lastStatus ?? ticket.lastStatus
-        if let reference { Self.append(reference, to: &ticket.references, separator: ",") }
-        if let note { Self.append(note, to: &ticket.notes, separator: "; ") }
-        if let deleted { ticket.deleted = min((ticket.deleted ?? 0) + deleted, CallResult.maxDeletedCount) }
-        if let notBefore { ticket.notBefore = max(ticket.notBefore ?? notBefore, notBefore) }
-        if let failure, ticket.failure == nil || (ticket.failureIsRetriable && !retriable) {
-            // A permanent failure outweighs a retriable one: trying again cannot complete the request.
-            ticket.failure = failure
-            ticket.failureIsRetriable = retriable
-        }
-        guard ticket.remaining == 0 else {
-            tickets[item.ticket] = ticket
-            return
-        }
-        tickets[item.ticket] = nil
-        if outage?.probe == item.ticket { outage?.probe = nil }
-        ticket.continuation.resume(
-            returning: VendorResult(
-                vendor: vendor,
-                status: ticket.failure == nil ? .accepted : .failed,
-                attempts: ticket.attempts,
-                httpStatus: ticket.lastStatus,
-                identifiers: ticket.identifiers,
-                reference: ticket.references.isEmpty ? nil : ticket.references.joined(separator: ","),
-                error: ticket.failure ?? (ticket.notes.isEmpty ? nil : ticket.notes.joined(separator: "; ")),
-                deleted: ticket.deleted,
-                retriesExhausted: ticket.failure != nil && ticket.failureIsRetriable,
-                notBefore: ticket.failure != nil && ticket.failureIsRetriable ? ticket.notBefore : nil
+        guard var request = waiting[item.request] else { return }
+        request.tally.record(
+            RequestTally.Ending(
+                attempts: item.attempts,
+                lastStatus: item.lastStatus,
+                failure: failure,
+                retriable: retriable,
+                reference: reference,
+                note: note,
+                deleted: deleted,
+                notBefore: notBefore
             )
         )
-    }
-
-    /// Adds `text` to `texts` unless it is there already or the joined texts would outgrow what a retry header may
-    /// carry (``RequestProgress/maxTextLength``): one request's identifiers can span many calls.
-    private static func append(_ text: String, to texts: inout [String], separator: String) {
-        guard !texts.contains(text) else { return }
-        let joinedLength = texts.reduce(0) { $0 + $1.utf8.count + separator.utf8.count }
-        guard joinedLength + text.utf8.count <= RequestProgress.maxTextLength else { return }
-        texts.append(text)
-    }
-
-    /// A transport error in words that hold no URL, since a path may carry an identifier.
-    private static func describe(_ error: any Error) -> String {
-        let text = String(describing: error)
-        if text.contains("deadlineExceeded") || text.contains("readTimeout") || text.contains("connectTimeout") {
-            return "timeout"
+        guard request.tally.isComplete else {
+            waiting[item.request] = request
+            return
         }
-        if text.contains("remoteConnectionClosed") || text.contains("connectionReset") || text.contains("ECONNRESET") {
-            return "connection reset"
-        }
-        if text.contains("connectionRefused") || text.contains("ECONNREFUSED") || text.contains("connect") {
-            return "connection failed"
-        }
-        return "transport error"
+        waiting[item.request] = nil
+        breaker.requestEnded(item.request)
+        request.continuation.resume(returning: request.tally.result(for: vendor))
     }
 }

@@ -220,3 +220,15 @@ public enum VendorText {
         return lower.count == 1 ? lower.first!.value : scalar.value
     }
 }
+
+extension CallResult {
+    /// The `result` label of the vendor call metrics; `status` is nil for a call that got no answer.
+    func metricLabel(status: Int?) -> String {
+        switch (self, status) {
+        case (.accepted, _): "accepted"
+        case (.rejected, _): "rejected"
+        case (.retriable, nil): "transport_error"
+        case (.retriable, _): "retriable"
+        }
+    }
+}

@@ -5,6 +5,7 @@ import NIOHTTP1
 /// Sends vendor calls over HTTP.
 public protocol VendorTransport: Sendable {
     /// Sends `call` to `baseURL`. Returns the answer, whatever its status, or throws for a call that got none.
+    /// - Throws: ``VendorTransportError``, or `CancellationError` when the caller's task was cancelled.
     func send(_ call: VendorCall, baseURL: String, timeout: Duration) async throws -> VendorResponse
 }
 
@@ -37,26 +38,33 @@ public struct HTTPVendorTransport: VendorTransport {
         if let body = call.body {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let deadline = NIODeadline.now() + .nanoseconds(timeout.nanoseconds)
-        // The client's deadline ends at the answer's head; the body must arrive by the same deadline, or a vendor
-        // that trickles its body a byte at a time would hold the call, and its lane's slot, without end.
-        return try await withThrowingTaskGroup(of: VendorResponse?.self) { group in
-            group.addTask { [client, request] in
-                let response = try await client.execute(request, deadline: deadline)
-                let body = try await response.body.collect(upTo: Self.maxResponseBytes)
-                return VendorResponse(
-                    status: Int(response.status.code),
-                    headers: response.headers,
-                    body: Array(buffer: body)
-                )
-            }
+        let started = ContinuousClock.now
+        do {
+            let response = try await client.execute(request, deadline: .now() + .nanoseconds(timeout.nanoseconds))
+            // The client's deadline ends at the answer's head; the body must arrive by the same deadline, or a vendor
+            // that trickles its body a byte at a time would hold the call, and its lane's slot, without end.
+            let body = try await Self.collect(response.body, until: started.advanced(by: timeout))
+            return VendorResponse(status: Int(response.status.code), headers: response.headers, body: body)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw VendorTransportError(classifying: error)
+        }
+    }
+
+    private static func collect(
+        _ body: HTTPClientResponse.Body,
+        until deadline: ContinuousClock.Instant
+    ) async throws -> [UInt8] {
+        try await withThrowingTaskGroup(of: [UInt8]?.self) { group in
+            group.addTask { Array(buffer: try await body.collect(upTo: maxResponseBytes)) }
             group.addTask {
-                try await Task.sleep(for: timeout)
+                try await Task.sleep(until: deadline, clock: .continuous)
                 return nil
             }
             defer { group.cancelAll() }
-            guard let response = try await group.next() ?? nil else { throw HTTPClientError.deadlineExceeded }
-            return response
+            guard let body = try await group.next() ?? nil else { throw VendorTransportError.timeout }
+            return body
         }
     }
 }
