@@ -11,6 +11,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "erasure-relay", targets: ["ErasureRelayCLI"]),
+        // The benchmarks of BENCHMARKS.md; not part of the shipped service.
+        .executable(name: "erasure-relay-bench", targets: ["ErasureRelayBench"]),
         // For the benchmarks package in Benchmarks/ and the fuzzing package in Fuzz/.
         .library(name: "ErasureRelay", targets: ["ErasureRelay"]),
         // For the fuzzing package in Fuzz/, which feeds Kafka headers to the progress decoder.
@@ -18,6 +20,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.29.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
@@ -59,6 +62,8 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
@@ -68,12 +73,17 @@ let package = Package(
         .target(
             name: "VendorSandbox",
             dependencies: [
-                "ErasureRelay",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Points erasure-relay's vendor settings at a running sandbox: for the embedded mode, the tools and tests.
+        .target(
+            name: "ErasureRelaySandboxBridge",
+            dependencies: ["ErasureRelay", "VendorSandbox"],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -82,6 +92,23 @@ let package = Package(
                 "ErasureRelay",
                 "Kafka",
                 "VendorSandbox",
+                "ErasureRelaySandboxBridge",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "ErasureRelayBench",
+            dependencies: [
+                "ErasureRelay",
+                "Kafka",
+                "VendorSandbox",
+                "ErasureRelaySandboxBridge",
+                "ErasureRelayTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -96,6 +123,7 @@ let package = Package(
                 "ErasureRelay",
                 "Kafka",
                 "VendorSandbox",
+                "ErasureRelaySandboxBridge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -114,6 +142,9 @@ let package = Package(
                 "ErasureRelay",
                 "Kafka",
                 "ErasureRelayTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings
@@ -124,6 +155,7 @@ let package = Package(
                 "VendorSandbox",
                 "ErasureRelay",
                 "ErasureRelayTestSupport",
+                "ErasureRelaySandboxBridge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
@@ -136,6 +168,7 @@ let package = Package(
                 "Kafka",
                 "VendorSandbox",
                 "ErasureRelayTestSupport",
+                "ErasureRelaySandboxBridge",
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strictSettings

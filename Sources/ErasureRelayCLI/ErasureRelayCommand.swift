@@ -9,7 +9,6 @@ struct ErasureRelayCommand: AsyncParsableCommand {
         version: erasureRelayVersion,
         subcommands: [
             RunCommand.self, ReplayCommand.self, DevBrokerCommand.self, SandboxCommand.self, CheckConfigCommand.self,
-            BenchCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

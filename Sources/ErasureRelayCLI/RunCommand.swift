@@ -1,5 +1,6 @@
 import ArgumentParser
 import ErasureRelay
+import ErasureRelaySandboxBridge
 import Kafka
 import Logging
 import Metrics

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ErasureRelay
+import ErasureRelaySandboxBridge
 import Foundation
 import ServiceLifecycle
 import VendorSandbox

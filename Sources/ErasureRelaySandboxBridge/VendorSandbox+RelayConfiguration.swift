@@ -1,4 +1,5 @@
 import ErasureRelay
+import VendorSandbox
 
 extension VendorSandbox {
     /// Vendor settings that point erasure-relay at this sandbox's stand-ins, with the sandbox's credentials and

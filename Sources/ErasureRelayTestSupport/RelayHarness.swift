@@ -1,4 +1,5 @@
 import ErasureRelay
+import ErasureRelaySandboxBridge
 import Foundation
 import Kafka
 import Logging

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ErasureRelay
+import ErasureRelaySandboxBridge
 import ErasureRelayTestSupport
 import Foundation
 import Kafka
