@@ -203,20 +203,6 @@ public struct RelayMetrics: Sendable {
     }
 }
 
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-
-    var milliseconds: Int64 {
-        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
-    }
-}
-
 /// The partitions whose lag gauges a replica may set, and those it has set. Statistics arrive on librdkafka's
 /// polling thread and rebalances on the consumer loop; one lock orders them, so a revoked partition's gauge is never
 /// set again by statistics taken before the revoke.

@@ -10,33 +10,6 @@ import Synchronization
 /// its actions against librdkafka, outside any lock. Pausing, resuming, holding and releasing happen on the loop's
 /// task alone.
 public final class ErasureRelayService: Service {
-    public struct Topics: Sendable {
-        /// Erasure requests, `kafka.request_topic`.
-        public var requests: String
-        /// One outcome per request, `kafka.outcome_topic`.
-        public var outcomes: String
-        /// Rejected messages and failed requests, `kafka.dead_letter_topic`.
-        public var deadLetters: String
-        /// Parked work; consumed as well as `requests`.
-        public var retries: String
-
-        public init(requests: String, outcomes: String, deadLetters: String, retries: String) {
-            self.requests = requests
-            self.outcomes = outcomes
-            self.deadLetters = deadLetters
-            self.retries = retries
-        }
-
-        public init(_ kafka: RelayConfiguration.Kafka) {
-            self.init(
-                requests: kafka.requestTopic,
-                outcomes: kafka.outcomeTopic,
-                deadLetters: kafka.deadLetterTopic,
-                retries: kafka.retryTopic
-            )
-        }
-    }
-
     private let consumer: KafkaConsumer
     private let topics: Topics
     private let pipeline: RelayConfiguration.Pipeline
@@ -45,13 +18,11 @@ public final class ErasureRelayService: Service {
     private let handler: RequestHandler
     private let logger: Logger
     private let intake: Mutex<Intake>
-    /// The offset last stored per partition. Requests finish on many tasks, so their stores are applied under this
-    /// lock, in order: an earlier offset applied after a later one would move the commit back.
-    private let storedOffsets = Mutex<[TopicPartition: Int64]>([:])
+    private let offsets: OffsetStore
+    private let fetching: FetchControl
     private let room = RoomSignal()
     private let work = RevocableWork()
     private let shares: QuotaShareRefresher
-    private let commits: CommitLatencyTracker?
     private let health: RelayHealth
     private let metrics: RelayMetrics
 
@@ -108,7 +79,8 @@ public final class ErasureRelayService: Service {
             retryTopic: topics.retries,
             logger: logger
         )
-        self.commits = commits
+        self.offsets = OffsetStore(consumer: consumer, commits: commits, logger: logger)
+        self.fetching = FetchControl(consumer: consumer, metrics: metrics, logger: logger)
         self.health = health
         self.metrics = metrics
         self.logger = logger
@@ -213,7 +185,7 @@ public final class ErasureRelayService: Service {
             health.joinedGroup()
             intake.withLock { $0.assigned(partitions) }
             // A new assignment starts again from the committed offset, which may be below what was stored before.
-            storedOffsets.withLock { stored in for partition in partitions { stored[partition] = nil } }
+            offsets.forget(partitions)
             metrics.partitionsAssigned(partitions)
             await shares.refresh()
             for lane in lanes { await lane.quotaShareChanged() }
@@ -259,49 +231,9 @@ public final class ErasureRelayService: Service {
             case .start(let message, let ticket):
                 requests.addTask { try await self.process(message, ticket: ticket) }
             case .storeOffset(let partition, let offset):
-                store(partition, offset)
+                offsets.store(partition, offset)
             case .pauseAll, .resumeAll, .hold, .release:
-                control(action)
-            }
-        }
-    }
-
-    private func control(_ action: Intake.Action) {
-        do {
-            switch action {
-            case .pauseAll:
-                try consumer.pauseAll()
-                metrics.partitionsPaused(consumer.assignment.count)
-                logger.debug("In-flight limit reached; partitions paused")
-            case .resumeAll:
-                try consumer.resumeAll()
-                metrics.partitionsPaused(0)
-            case .hold(let partition):
-                try consumer.hold(partition)
-                logger.debug(
-                    "Parked request read before its time; holding its partition",
-                    metadata: [LoggingKeys.partition: "\(partition)"]
-                )
-            case .release(let partition):
-                try consumer.release(partition)
-            case .start, .storeOffset:
-                break
-            }
-        } catch {
-            logger.warning("Changing what the consumer fetches failed", metadata: [LoggingKeys.error: "\(error)"])
-        }
-    }
-
-    private func store(_ partition: TopicPartition, _ offset: Int64) {
-        storedOffsets.withLock { stored in
-            guard offset > stored[partition] ?? .min else { return }
-            do {
-                try consumer.storeOffsets([partition: offset])
-                stored[partition] = offset
-                commits?.stored(partition, offset: offset)
-            } catch {
-                // The partition was revoked meanwhile; its new owner reads the message again.
-                logger.debug("Offset not stored", metadata: [LoggingKeys.error: "\(error)"])
+                fetching.apply(action)
             }
         }
     }
@@ -320,7 +252,7 @@ public final class ErasureRelayService: Service {
         }
         guard done else { return }
         let (actions, hasRoom) = intake.withLock { ($0.finished(ticket), $0.hasRoom) }
-        for case .storeOffset(let partition, let offset) in actions { store(partition, offset) }
+        for case .storeOffset(let partition, let offset) in actions { offsets.store(partition, offset) }
         // Outside the intake's lock: the waiting loop checks for room while holding the signal's lock.
         if hasRoom { room.signal() }
     }
