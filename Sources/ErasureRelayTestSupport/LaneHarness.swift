@@ -41,3 +41,10 @@ extension VendorSettings {
         return settings
     }
 }
+
+extension ErasureRequest {
+    /// A GDPR request for `subject`, submitted now, with no deadline of its own.
+    public static func testing(_ subject: Subject, id: String = "r") -> ErasureRequest {
+        ErasureRequest(requestID: id, regulation: .gdpr, submittedAt: .now(), subject: subject)
+    }
+}

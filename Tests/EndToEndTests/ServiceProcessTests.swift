@@ -1,0 +1,144 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import Kafka
+import Logging
+import Testing
+import VendorSandbox
+
+@Suite("The service as its own process", .serialized, .timeLimit(.minutes(3)))
+struct ServiceProcessTests {
+    let logger = Logger(label: "process")
+
+    @Test func checkConfigNamesTheKeyAtFaultAndPrintsTheEffectiveConfigurationWithSecretsMasked() async throws {
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+
+        try """
+        vendors:
+          braze: { api_key: braze-secret-value, batch: { max_size: 80 } }
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let rejected = try ChildProcess(erasureRelayExecutable(), ["check-config", "--config", configPath])
+        #expect(try await rejected.waitForExit() != 0)
+        #expect(
+            rejected.standardError.contains(
+                "configuration key 'vendors.braze.batch.max_size': must be between 1 and 50, not 80"
+            )
+        )
+        // A configuration mistake is not a usage mistake: usage text would bury the one line that matters.
+        #expect(!rejected.standardError.contains("Usage:"))
+        #expect(!rejected.standardError.contains("braze-secret-value"))
+
+        try """
+        kafka: { bootstrap_servers: "broker-1:9092" }
+        vendors:
+          braze: { api_key: braze-secret-value, batch: { max_size: 40 } }
+        parking: { signing_key: signing-key-value-0123456789abcdef }
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let accepted = try ChildProcess(erasureRelayExecutable(), ["check-config", "--config", configPath])
+        #expect(try await accepted.waitForExit() == 0)
+        #expect(accepted.standardOutput.contains("batch: { max_size: 40"))
+        #expect(!accepted.standardOutput.contains("braze-secret-value"))
+        #expect(!accepted.standardOutput.contains("signing-key-value"))
+    }
+
+    @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
+        let executable = erasureRelayExecutable()
+        let broker = try ChildProcess(executable, ["dev-broker", "--partitions", "2"])
+        let bootstrap = try await broker.firstLine()
+        #expect(bootstrap.hasPrefix("127.0.0.1:"))
+        try await withSandbox(logger: logger) { sandbox async throws in
+            let urls = await sandbox.baseURLs()
+            let configPath = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "erasure-relay-\(UUID()).yaml"
+            ).path
+            try """
+            kafka:
+              bootstrap_servers: "${TEST_BOOTSTRAP}"
+              group_id: process-test
+              properties: { session.timeout.ms: "6000", heartbeat.interval.ms: "500" }
+            vendors:
+              braze: { base_url: "\(urls[.braze]!)", api_key: "${BRAZE_KEY_FROM_ENV}" }
+              engagelab: { base_url: "\(urls[.engagelab]!)", app_key: sandbox-app-key,
+                           master_secret: sandbox-master-secret }
+            http: { host: 127.0.0.1, port: 0 }
+            parking: { signing_key: "\(testSigningKeys[0].value)" }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: configPath) }
+            var environment = ProcessInfo.processInfo.environment
+            environment["TEST_BOOTSTRAP"] = bootstrap
+            environment["BRAZE_KEY_FROM_ENV"] = "sandbox-braze-key"
+            let relay = try ChildProcess(executable, ["run", "--config", configPath], environment: environment)
+            try await Kcat.produce(
+                bootstrap: bootstrap,
+                topic: "user-erasure",
+                lines: [
+                    requestJSON(
+                        id: "from-kcat",
+                        subject: ["external_id": "u-77", "engagelab_registration_ids": ["reg-77"]]
+                    )
+                ]
+            )
+            let outcomes = try await Kcat.consume(
+                bootstrap: bootstrap,
+                topic: "user-erasure-outcomes",
+                count: 1,
+                timeout: .seconds(90)
+            )
+            let outcome = try #require(try JSONSerialization.jsonObject(with: Data(outcomes[0].utf8)) as? [String: Any])
+            #expect(outcome["request_id"] as? String == "from-kcat")
+            #expect(outcome["status"] as? String == "completed")
+            #expect(
+                (outcome["vendors"] as? [[String: Any]])?.compactMap { $0["vendor"] as? String } == [
+                    "braze", "engagelab",
+                ]
+            )
+            #expect(await sandbox.record(of: .braze).deleted["external_ids"] == ["u-77"])
+            #expect(await sandbox.record(of: .engagelab).deleted["registration_id"] == ["reg-77"])
+            try await relay.waitForOutput(containing: "Outcome published")
+
+            // A message that is not JSON is rejected and dead-lettered; `erasure-relay replay` sends it back through
+            // the retry topic, where the running service reads it again and rejects it again, from the same source.
+            try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", lines: ["not json"])
+            _ = try await Kcat.consume(bootstrap: bootstrap, topic: "user-erasure-dlq", count: 1)
+            let dryRun = try ChildProcess(
+                executable,
+                ["replay", "--config", configPath, "--dry-run"],
+                environment: environment
+            )
+            #expect(try await dryRun.waitForExit(timeout: .seconds(60)) == 0, "\(dryRun.standardError)")
+            #expect(dryRun.standardOutput.hasPrefix("-\tinvalid_json\tuser-erasure-dlq["), "\(dryRun.standardOutput)")
+            #expect(dryRun.standardError.contains("Would replay 1 record(s)"), "\(dryRun.standardError)")
+            let replay = try ChildProcess(
+                executable,
+                ["replay", "--config", configPath, "--code", "invalid_json"],
+                environment: environment
+            )
+            #expect(try await replay.waitForExit(timeout: .seconds(60)) == 0, "\(replay.standardError)")
+            #expect(
+                replay.standardError.contains("Replayed 1 record(s) to user-erasure-retry"),
+                "\(replay.standardError)"
+            )
+            let all = try await Kcat.consume(
+                bootstrap: bootstrap,
+                topic: "user-erasure-outcomes",
+                count: 3,
+                timeout: .seconds(60)
+            )
+            let rejected = try all.dropFirst().map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            }
+            #expect(rejected.map { $0["status"] as? String } == ["rejected", "rejected"])
+            #expect((rejected[0]["source"] as? NSDictionary) == (rejected[1]["source"] as? NSDictionary))
+            #expect((rejected[1]["source"] as? [String: Any])?["topic"] as? String == "user-erasure")
+
+            relay.signal(SIGTERM)
+            #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
+            #expect(!relay.standardOutput.contains("u-77"))
+            #expect(!relay.standardOutput.contains("sandbox-braze-key"))
+        }
+        broker.signal(SIGTERM)
+        #expect(try await broker.waitForExit(timeout: .seconds(20)) == 0)
+    }
+}
