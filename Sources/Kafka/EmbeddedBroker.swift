@@ -68,6 +68,11 @@ public final class EmbeddedBroker: Sendable {
         cluster.setBrokerUp(brokerID)
     }
 
+    /// Delays every answer of broker `brokerID` by `milliseconds`, as a slow or distant broker would; 0 ends it.
+    public func setRoundTripTime(brokerID: Int32, milliseconds: Int) {
+        cluster.setRoundTripTime(brokerID: brokerID, milliseconds: milliseconds)
+    }
+
     /// Stops the cluster. Calling it again does nothing.
     public func shutdown() {
         let alreadyDestroyed = destroyed.withLock { destroyed in

@@ -79,9 +79,10 @@ struct RelayEndToEndTests {
                 topic: "user-erasure-outcomes",
                 count: requests.count
             )
-            #expect(published.count == requests.count)
+            var publishedIDs: [String] = []
             for line in published {
                 let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                publishedIDs.append(object["request_id"] as? String ?? "")
                 #expect(object["source"] as? [String: Any] != nil)
                 for identifier in [
                     "u-1", "one@example.com", "+15550000001", "reg-1", "braze-three", "alias-one", "nope",
@@ -89,6 +90,10 @@ struct RelayEndToEndTests {
                     #expect(!line.contains(identifier), "an outcome holds an identifier")
                 }
             }
+            #expect(
+                publishedIDs.sorted() == collector.all.map { $0.requestID ?? "" }.sorted(),
+                "the topic holds what the relay reported as acknowledged, once each"
+            )
             let deadLetters = try await Kcat.consume(
                 bootstrap: broker.bootstrapServers,
                 topic: "user-erasure-dlq",
@@ -98,31 +103,71 @@ struct RelayEndToEndTests {
         }
     }
 
+    /// Checks the guarantee while it could break: the outcome topic's broker answers slowly, so outcomes stay
+    /// unacknowledged for seconds after their vendor work is done, and the group's commits are sampled meanwhile.
     @Test func offsetsAreCommittedOnlyOnceOutcomesArePublished() async throws {
+        let count = 30
         let collector = OutcomeCollector()
-        let requests = (0..<30).map {
+        let requests = (0..<count).map {
             requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"])
         }
-        try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
+        try await withRelayTestbed(partitions: 1, brokers: 2, logger: logger) { testbed in
+            let broker = testbed.broker
+            var configuration = testbed.configuration
+            // Broker 1 serves the requests and the group; broker 2 leads the outcome topic.
+            for topic in configuration.kafka.topics {
+                let leader: Int32 = topic == configuration.kafka.outcomeTopic ? 2 : 1
+                try broker.setPartitionLeader(topic: topic, partition: 0, brokerID: leader)
+            }
+            broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 1)
+            // One request per call, ten a second: outcomes are acknowledged one after another over seconds.
+            configuration.vendors[.braze]!.batching.maxSize = 1
+            configuration.vendors[.braze]!.rateLimit = .init(requests: 10, windowSeconds: 1)
+            let reader = try KafkaConsumer(
+                configuration: .init(bootstrapServers: broker.bootstrapServers, properties: fastGroupProperties),
+                groupID: configuration.kafka.groupID,
+                logger: logger
+            )
+            let partition = TopicPartition(topic: configuration.kafka.requestTopic, partition: 0)
+            var samplesWhileUnacknowledged = 0
+            var partialCommits: Set<Int64> = []
             try await withRelay(
-                configuration: testbed.configuration,
-                bootstrapServers: testbed.bootstrapServers,
+                configuration: configuration,
+                bootstrapServers: broker.bootstrapServers,
                 logger: logger,
                 collector: collector
             ) {
-                try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", lines: requests)
-                _ = try await collector.wait(for: requests.count)
+                try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: [requests[0]])
+                _ = try await collector.wait(for: 1)
+                // Once the producer is connected, broker 2 answers each request 1.5 s late.
+                broker.setRoundTripTime(brokerID: 2, milliseconds: 1500)
+                try await Kcat.produce(
+                    bootstrap: broker.bootstrapServers,
+                    topic: "user-erasure",
+                    lines: Array(requests.dropFirst())
+                )
+                while collector.all.count < count {
+                    // The commit first, then what is acknowledged: acknowledgements only grow, so a committed offset
+                    // above the first unacknowledged request is a commit that ran ahead of its outcome.
+                    let committed = try await reader.committedOffsets(for: [partition])[partition] ?? -1
+                    let acknowledged = Set(collector.all.map(\.source.offset))
+                    let firstUnacknowledged = (0..<Int64(count)).first { !acknowledged.contains($0) } ?? Int64(count)
+                    #expect(
+                        committed <= firstUnacknowledged,
+                        "offset \(committed) committed while request \(firstUnacknowledged) had no acknowledged outcome"
+                    )
+                    if firstUnacknowledged < count { samplesWhileUnacknowledged += 1 }
+                    if committed > 0 && committed < count { partialCommits.insert(committed) }
+                    // The pace of sampling, not a wait for anything.
+                    try await Task.sleep(for: .milliseconds(50))
+                }
             }
+            #expect(samplesWhileUnacknowledged >= 10, "the commits were never sampled while outcomes were outstanding")
+            #expect(!partialCommits.isEmpty, "the commit never moved while outcomes were outstanding")
             // After a clean shutdown the group's committed offset is past every request.
-            let consumer = try KafkaConsumer(
-                configuration: .init(bootstrapServers: testbed.bootstrapServers, properties: fastGroupProperties),
-                groupID: testbed.configuration.kafka.groupID,
-                logger: logger
-            )
-            let partition = TopicPartition(topic: "user-erasure", partition: 0)
-            #expect(try await consumer.committedOffsets(for: [partition])[partition] == 30)
-            await consumer.close()
+            #expect(try await reader.committedOffsets(for: [partition])[partition] == Int64(count))
+            await reader.close()
         }
-        #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<30).map { "r-\($0)" }))
+        #expect(Set(collector.all.compactMap(\.requestID)) == Set((0..<count).map { "r-\($0)" }))
     }
 }

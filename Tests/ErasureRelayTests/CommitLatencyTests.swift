@@ -1,4 +1,5 @@
 import ErasureRelay
+import ErasureRelayTestSupport
 import Foundation
 import Kafka
 import Prometheus
@@ -13,12 +14,13 @@ struct CommitLatencyTests {
         tracker.stored(partition, offset: 5)
         tracker.stored(partition, offset: 9)
         tracker.committed(succeeded: true, offsets: [partition: 5])
-        #expect(!registry.emitToString().contains("erasure_relay_offset_commit_latency_seconds_count 1"))
+        let latency = "erasure_relay_offset_commit_latency_seconds_count"
+        #expect(PrometheusText.value(of: latency, in: registry.emitToString()) ?? 0 == 0)
         tracker.committed(succeeded: true, offsets: [partition: 9])
         tracker.committed(succeeded: false, offsets: [:])
         let text = registry.emitToString()
-        #expect(text.contains("erasure_relay_offset_commit_latency_seconds_count 1"))
-        #expect(text.contains("erasure_relay_offset_commits_total{result=\"ok\"} 2"))
-        #expect(text.contains("erasure_relay_offset_commits_total{result=\"error\"} 1"))
+        #expect(PrometheusText.value(of: latency, in: text) == 1)
+        #expect(PrometheusText.value(of: #"erasure_relay_offset_commits_total{result="ok"}"#, in: text) == 2)
+        #expect(PrometheusText.value(of: #"erasure_relay_offset_commits_total{result="error"}"#, in: text) == 1)
     }
 }

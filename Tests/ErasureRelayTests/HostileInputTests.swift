@@ -1,11 +1,20 @@
 import ErasureRelay
 import ErasureRelayTestSupport
+import Foundation
 import Testing
 
 @Suite("Hostile input corpus")
 struct HostileInputTests {
-    @Test func theCorpusHasEnoughCases() throws {
-        #expect(try HostileMessage.corpus().count >= 40)
+    @Test func everyFileOfTheCorpusHasExactlyOneExpectation() throws {
+        let corpus = try HostileMessage.corpus()
+        let folder = packageRoot().appendingPathComponent("Tests/Corpus/hostile")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0 != "expectations.tsv" }
+        #expect(corpus.count == 58)
+        #expect(Set(corpus.map(\.name)).count == corpus.count, "a file with two expectations")
+        #expect(
+            Set(files) == Set(corpus.map(\.name)),
+            "a file without an expectation, or an expectation without a file"
+        )
     }
 
     @Test("Each hostile message is rejected with a precise error", arguments: try HostileMessage.corpus())

@@ -41,6 +41,10 @@ struct RDKafkaMockCluster: @unchecked Sendable {
         rd_kafka_mock_broker_set_up(cluster, brokerID)
     }
 
+    func setRoundTripTime(brokerID: Int32, milliseconds: Int) {
+        _ = rd_kafka_mock_broker_set_rtt(cluster, brokerID, Int32(milliseconds))
+    }
+
     func destroy() {
         rd_kafka_mock_cluster_destroy(cluster)
     }
