@@ -1,7 +1,10 @@
 import ErasureRelay
+import Foundation
 import Logging
+import Synchronization
 
-/// Collects every log line, rendered as the service renders them, so tests can scan what a run logged.
+/// Collects every log line, rendered as the service renders them, so tests can scan what a run logged. Every line
+/// also goes through ``TestLogs``' identifier scan.
 public final class LogCapture: Sendable {
     private let lines = Watched<[String]>([])
 
@@ -10,7 +13,10 @@ public final class LogCapture: Sendable {
     /// A logger at `level` writing into this capture.
     public func logger(label: String = "test", level: Logger.Level = .trace) -> Logger {
         Logger(label: label) { label in
-            JSONLogHandler(label: label, level: level) { [self] line in self.lines.update { $0.append(line) } }
+            JSONLogHandler(label: label, level: level) { [self] line in
+                TestLogs.scan(line)
+                self.lines.update { $0.append(line) }
+            }
         }
     }
 
@@ -19,5 +25,55 @@ public final class LogCapture: Sendable {
     /// Waits until a line containing `text` is logged.
     public func wait(forLineContaining text: String, timeout: Duration = .seconds(60)) async throws {
         _ = try await lines.wait(timeout: timeout) { $0.contains { $0.contains(text) } }
+    }
+}
+
+/// The end-to-end tests' logging: every line at trace level, scanned for the identifiers the tests' requests carry.
+///
+/// ``requestJSON(id:regulation:subject:vendors:)`` registers each identifier it writes; a log line holding one, in
+/// plain or percent-encoded form, is kept as a leak, and ``withRelayTestbed(partitions:brokers:sandbox:logger:_:)``
+/// fails once one was found. So the scan covers every path a test drives, the failure paths included.
+public enum TestLogs {
+    private struct State {
+        var identifiers: Set<String> = []
+        var leaks: [String] = []
+    }
+
+    private static let state = Mutex(State())
+
+    /// A trace-level logger whose lines are scanned; lines at `info` and above are also printed, for people.
+    public static func logger(label: String) -> Logger {
+        Logger(label: label) { label in
+            JSONLogHandler(label: label, level: .trace) { line in
+                scan(line)
+                if !line.contains(#""level":"trace""#) && !line.contains(#""level":"debug""#) { print(line) }
+            }
+        }
+    }
+
+    /// Marks `identifiers` as ones no log line may hold.
+    public static func watch(_ identifiers: some Sequence<String>) {
+        state.withLock { $0.identifiers.formUnion(identifiers) }
+    }
+
+    /// The lines that held a watched identifier so far.
+    public static var leaks: [String] { state.withLock { $0.leaks } }
+
+    /// Throws if any line so far held a watched identifier.
+    public static func checkNoLeaks() throws {
+        let leaks = leaks
+        guard leaks.isEmpty else {
+            throw ChildProcessError("\(leaks.count) log lines hold an identifier; the first: \(leaks[0])")
+        }
+    }
+
+    static func scan(_ line: String) {
+        let decoded = line.removingPercentEncoding ?? line
+        let tokens = Set(
+            (line + " " + decoded).split { !($0.isLetter || $0.isNumber || "-_.@+".contains($0)) }.map(String.init)
+        )
+        state.withLock { state in
+            if !state.identifiers.isDisjoint(with: tokens) { state.leaks.append(line) }
+        }
     }
 }

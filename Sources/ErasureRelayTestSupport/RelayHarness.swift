@@ -67,6 +67,7 @@ public func withRelay<Result: Sendable>(
             let result = try await body()
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
+            try TestLogs.checkNoLeaks()
             return result
         } catch {
             await group.triggerGracefulShutdown()
@@ -97,6 +98,12 @@ public func requestJSON(
         "request_id": id, "regulation": regulation, "submitted_at": "2026-11-22T10:00:00Z", "subject": subject,
     ]
     if let vendors { object["vendors"] = vendors }
+    TestLogs.watch(
+        subject.values.flatMap { value -> [String] in
+            if let text = value as? String { return [text] }
+            return value as? [String] ?? []
+        }
+    )
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     return String(decoding: data, as: UTF8.self)
 }
@@ -175,6 +182,8 @@ public func withRelayTestbed<Result: Sendable>(
     configuration.parking.signingKeys = testSigningKeys
     return try await withSandbox(sandboxConfiguration, logger: logger) { sandbox async throws in
         configuration.vendors = await sandbox.relayVendorSettings()
-        return try await body(RelayTestbed(broker: broker, sandbox: sandbox, configuration: configuration))
+        let result = try await body(RelayTestbed(broker: broker, sandbox: sandbox, configuration: configuration))
+        try TestLogs.checkNoLeaks()
+        return result
     }
 }

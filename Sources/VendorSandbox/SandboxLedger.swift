@@ -20,6 +20,8 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
     public var largestBatch = 0
     /// The largest body accepted, in bytes.
     public var largestBody = 0
+    /// Calls that arrived before the wait the stand-in last asked for (`Retry-After`) had passed.
+    public var callsBeforeRetryAfter = 0
 
     enum CodingKeys: String, CodingKey {
         case calls
@@ -31,6 +33,7 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
         case deleted
         case largestBatch = "largest_batch"
         case largestBody = "largest_body"
+        case callsBeforeRetryAfter = "calls_before_retry_after"
     }
 }
 
@@ -41,6 +44,8 @@ actor SandboxLedger {
     private var arrivals: [ContinuousClock.Instant] = []
     private var firstArrival = 0
     private var faults: [SandboxFault] = []
+    /// When the wait the stand-in last asked for ends.
+    private var retryAfterEnds: ContinuousClock.Instant?
 
     init(quota: SandboxConfiguration.Quota) {
         self.quota = quota
@@ -56,6 +61,7 @@ actor SandboxLedger {
     func admit() -> Admission {
         record.calls += 1
         let now = ContinuousClock.now
+        if let retryAfterEnds, now < retryAfterEnds { record.callsBeforeRetryAfter += 1 }
         let windowStart = now.advanced(by: .seconds(-quota.windowSeconds))
         while firstArrival < arrivals.count, arrivals[firstArrival] <= windowStart { firstArrival += 1 }
         if firstArrival > 4096 {
@@ -67,15 +73,23 @@ actor SandboxLedger {
             record.quotaViolations += 1
             let freesAt = arrivals[firstArrival].advanced(by: .seconds(quota.windowSeconds))
             let wait = max(1, Int((freesAt - now).components.seconds) + 1)
+            askedToWait(seconds: wait, from: now)
             return .overQuota(retryAfterSeconds: wait, resetEpochSeconds: Int(Date().timeIntervalSince1970) + wait)
         }
         arrivals.append(now)
         record.peakCallsInWindow = max(record.peakCallsInWindow, inWindow + 1)
         if !faults.isEmpty {
             record.injectedFaults += 1
-            return .fault(faults.removeFirst())
+            let fault = faults.removeFirst()
+            if case .status(_, let retryAfter?) = fault { askedToWait(seconds: retryAfter, from: now) }
+            return .fault(fault)
         }
         return .admitted
+    }
+
+    private func askedToWait(seconds: Int, from now: ContinuousClock.Instant) {
+        let ends = now.advanced(by: .seconds(seconds))
+        retryAfterEnds = max(retryAfterEnds ?? ends, ends)
     }
 
     func malformed() {
@@ -103,6 +117,7 @@ actor SandboxLedger {
 
     func reset() {
         record = SandboxRecord()
+        retryAfterEnds = nil
         arrivals.removeAll()
         firstArrival = 0
         faults.removeAll()

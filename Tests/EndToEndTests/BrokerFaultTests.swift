@@ -9,7 +9,7 @@ import VendorSandbox
 
 @Suite("Broker faults", .serialized, .timeLimit(.minutes(3)))
 struct BrokerFaultTests {
-    let logger = Logger(label: "broker-faults")
+    let logger = TestLogs.logger(label: "broker-faults")
 
     // Kafka protocol API keys and error codes, as the mock cluster's error injection takes them.
     static let produceAPI: Int16 = 0

@@ -9,7 +9,7 @@ import VendorSandbox
 /// a sandbox, or `completed` outcomes for erasures no vendor carried out.
 @Suite("Configuration fallbacks of the service process", .serialized, .timeLimit(.minutes(3)))
 struct ConfigurationFallbackTests {
-    let logger = Logger(label: "fallbacks")
+    let logger = TestLogs.logger(label: "fallbacks")
     let key = testSigningKeys[0].value
 
     /// The environment of a child process with no `ERASURE_RELAY__` variable of the test's own.

@@ -9,7 +9,7 @@ import VendorSandbox
 /// The service as its own process against `erasure-relay dev-broker`, killed and stopped while it works.
 @Suite("Nothing lost across crashes and shutdowns", .serialized, .timeLimit(.minutes(5)))
 struct CrashAndShutdownTests {
-    let logger = Logger(label: "crash")
+    let logger = TestLogs.logger(label: "crash")
     static let maxInFlight = 500
 
     /// How many outcomes the topic holds now, duplicates included.

@@ -8,7 +8,7 @@ import VendorSandbox
 
 @Suite("Hostile input end to end", .serialized, .timeLimit(.minutes(3)))
 struct HostileInputEndToEndTests {
-    let logger = Logger(label: "hostile")
+    let logger = TestLogs.logger(label: "hostile")
 
     @Test func everyHostileMessageIsRejectedCopiedAndTheLineKeepsFlowing() async throws {
         let corpus = try HostileMessage.corpus()

@@ -11,7 +11,7 @@ import VendorSandbox
 /// that did not happen.
 @Suite("A hostile world, end to end", .serialized, .timeLimit(.minutes(3)))
 struct HostileWorldTests {
-    let logger = Logger(label: "hostile-world")
+    let logger = TestLogs.logger(label: "hostile-world")
 
     private func produce(_ requests: [String], to testbed: RelayTestbed) async throws {
         try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", lines: requests)

@@ -15,7 +15,7 @@ struct ObservabilityTests {
     @Test func healthMetricsAndTraceLogsNeverShowIdentifiersOrCredentials() async throws {
         let capture = LogCapture()
         let logger = capture.logger(label: "erasure-relay", level: .trace)
-        let broker = try EmbeddedBroker(logger: Logger(label: "broker"))
+        let broker = try EmbeddedBroker(logger: TestLogs.logger(label: "broker"))
         defer { broker.shutdown() }
         var configuration = RelayConfiguration()
         for topic in configuration.kafka.topics {

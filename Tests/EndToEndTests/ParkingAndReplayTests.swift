@@ -8,7 +8,7 @@ import VendorSandbox
 
 @Suite("Parking, dead letters and replay end to end", .serialized, .timeLimit(.minutes(3)))
 struct ParkingAndReplayTests {
-    let logger = Logger(label: "parking")
+    let logger = TestLogs.logger(label: "parking")
 
     /// Runs the relay on `testbed` for the length of `body`, with Braze and MoEngage bulk delete as its vendors, and
     /// MoEngage down until the test says otherwise. Each lane gives up after two calls.

@@ -18,7 +18,7 @@ import VendorSandbox
     .enabled(if: ProcessInfo.processInfo.environment["ERASURE_RELAY_ALONE"] == "1")
 )
 struct PausedReplicaTests {
-    let logger = Logger(label: "paused-replica")
+    let logger = TestLogs.logger(label: "paused-replica")
 
     @Test func aResumedReplicaNeverSpendsTheQuotaItsPartitionsNewOwnerHolds() async throws {
         let executable = erasureRelayExecutable()

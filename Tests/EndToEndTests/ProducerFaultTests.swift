@@ -11,7 +11,7 @@ import VendorSandbox
 /// healthy nor commit past an outcome the broker did not acknowledge.
 @Suite("Producer faults", .serialized, .timeLimit(.minutes(3)))
 struct ProducerFaultTests {
-    let logger = Logger(label: "producer-faults")
+    let logger = TestLogs.logger(label: "producer-faults")
 
     @Test func aFatalProducerErrorFailsLivenessAndStopsTheRelayWithoutCommittingAheadOfAnOutcome() async throws {
         let collector = OutcomeCollector()

@@ -8,7 +8,7 @@ import VendorSandbox
 
 @Suite("End to end through the embedded broker", .serialized, .timeLimit(.minutes(3)))
 struct RelayEndToEndTests {
-    let logger = Logger(label: "e2e")
+    let logger = TestLogs.logger(label: "e2e")
 
     @Test func requestsBecomeVendorCallsAndOutcomes() async throws {
         let collector = OutcomeCollector()

@@ -8,7 +8,7 @@ import VendorSandbox
 
 @Suite("Quotas across replicas", .serialized, .timeLimit(.minutes(3)))
 struct ReplicaQuotaTests {
-    let logger = Logger(label: "replicas")
+    let logger = TestLogs.logger(label: "replicas")
 
     @Test func twoReplicasShareOneQuotaWithoutExceedingIt() async throws {
         var sandboxConfiguration = SandboxConfiguration()

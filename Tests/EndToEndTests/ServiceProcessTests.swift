@@ -8,7 +8,7 @@ import VendorSandbox
 
 @Suite("The service as its own process", .serialized, .timeLimit(.minutes(3)))
 struct ServiceProcessTests {
-    let logger = Logger(label: "process")
+    let logger = TestLogs.logger(label: "process")
 
     @Test func checkConfigNamesTheKeyAtFaultAndPrintsTheEffectiveConfigurationWithSecretsMasked() async throws {
         let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")

@@ -8,7 +8,7 @@ import VendorSandbox
 
 @Suite("Vendor faults end to end", .serialized, .timeLimit(.minutes(3)))
 struct VendorFaultTests {
-    let logger = Logger(label: "vendor-faults")
+    let logger = TestLogs.logger(label: "vendor-faults")
 
     @Test func burstsStormsHangsResetsAndOutagesEndInTheRightStatusWithinBudget() async throws {
         let count = 30
@@ -117,5 +117,57 @@ struct VendorFaultTests {
                 }
             }
         }
+    }
+
+    /// The relay's quota is the vendor's own, the backlog needs far more calls than it allows, and the vendor answers
+    /// with 5xx bursts and 429s that ask for a wait: not one call may be over the quota or before the wait ends.
+    @Test func faultsNeverPushTheLaneOverItsQuotaOrPastARetryAfter() async throws {
+        let count = 900
+        let quota = SandboxConfiguration.Quota(requests: 600, windowSeconds: 10)
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.quotas[.braze] = quota
+        let requests = (0..<count).map {
+            (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
+        }
+        let collector = OutcomeCollector()
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let sandbox = testbed.sandbox
+            var configuration = testbed.configuration
+            // One identifier per call: 900 calls against 600 every 10 seconds. One call at a time, so that a call
+            // arriving during a requested wait was surely sent after the answer that asked for it.
+            configuration.vendors[.braze]!.rateLimit = .init(requests: quota.requests, windowSeconds: 10)
+            configuration.vendors[.braze]!.batching.maxSize = 1
+            configuration.vendors[.braze]!.maxConcurrency = 1
+            configuration.vendors[.braze]!.retry.initialBackoffMilliseconds = 20
+            configuration.vendors[.braze]!.retry.maxBackoffMilliseconds = 200
+            let injected = 12
+            func injectFaults() async {
+                await sandbox.inject(.status(503), count: 3, into: .braze)
+                await sandbox.inject(.status(429, retryAfterSeconds: 1), count: 1, into: .braze)
+                await sandbox.inject(.status(502), count: 1, into: .braze)
+                await sandbox.inject(.status(429, retryAfterSeconds: 2), count: 1, into: .braze)
+            }
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
+                await injectFaults()
+                try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", keyed: requests)
+                // More faults once the first window's quota is spent and the lane runs at its limit.
+                _ = try await collector.wait(for: quota.requests - 50, timeout: .seconds(60))
+                await injectFaults()
+                _ = try await collector.wait(for: count, timeout: .seconds(90))
+            }
+            let record = await sandbox.record(of: .braze)
+            #expect(record.injectedFaults == injected, "the faults were not all played")
+            #expect(record.quotaViolations == 0)
+            #expect(record.callsBeforeRetryAfter == 0, "a call left before the vendor's Retry-After had passed")
+            #expect(record.peakCallsInWindow <= quota.requests)
+            #expect(record.calls == count + injected, "one call per identifier, and one more per fault")
+            #expect(Set(record.deleted["external_ids"] ?? []) == Set((0..<count).map { "u-\($0)" }))
+        }
+        #expect(collector.all.allSatisfy { $0.status == .completed })
     }
 }
