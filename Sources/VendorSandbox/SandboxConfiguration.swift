@@ -42,7 +42,7 @@ public struct SandboxConfiguration: Sendable {
         .braze: Quota(requests: 20_000, windowSeconds: 60),
         .moengage: Quota(requests: 5000, windowSeconds: 60),
         .moengageGDPR: Quota(requests: 1000, windowSeconds: 60),
-        .engagelab: Quota(requests: 600, windowSeconds: 60),
+        .engagelab: Quota(requests: 500, windowSeconds: 1),
     ]
     /// Latency added to every answer, per vendor, in milliseconds.
     public var latencyMilliseconds: [SandboxVendor: Int] = [:]

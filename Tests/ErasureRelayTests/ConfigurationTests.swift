@@ -41,7 +41,7 @@ struct ConfigurationTests {
         #expect(configuration.vendors[.moengage]?.baseURL == "https://api-02.moengage.com")
         #expect(configuration.vendors[.engagelab]?.baseURL == "https://pushapi-usva.engagelab.com")
         #expect(configuration.vendors[.engagelab]?.maxConcurrency == 2)
-        #expect(configuration.vendors[.engagelab]?.rateLimit == .init(requests: 600, windowSeconds: 60))
+        #expect(configuration.vendors[.engagelab]?.rateLimit == .init(requests: 500, windowSeconds: 1))
         #expect(configuration.vendors[.moengageGDPR]?.batching.maxSize == 1)
         #expect(configuration.vendors[.braze]?.batching.lingerMilliseconds == 50)
         #expect(!configuration.effectiveDescription.contains("brz-secret"))

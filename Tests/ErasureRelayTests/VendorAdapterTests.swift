@@ -6,10 +6,13 @@ import Testing
 @Suite("Vendor adapters")
 struct VendorAdapterTests {
     static let userAgent = "erasure-relay/test"
+    /// When a call is made.
     static let now = Timestamp(rfc3339: "2026-11-22T10:00:00Z")!
+    /// When the request was submitted upstream: another instant, so that a test can tell which one a call carries.
+    static let submitted = Timestamp(rfc3339: "2026-11-20T08:30:00Z")!
 
     static func request(_ subject: Subject) -> ErasureRequest {
-        ErasureRequest(requestID: "r-1", regulation: .gdpr, submittedAt: now, subject: subject)
+        ErasureRequest(requestID: "r-1", regulation: .gdpr, submittedAt: submitted, subject: subject)
     }
 
     static let everyIdentifier = Subject(
@@ -150,6 +153,19 @@ struct VendorAdapterTests {
     }
 
     // MARK: MoEngage GDPR
+
+    /// "submitted_time: This identifies the time when the request was sent": the call's time, not the request's.
+    @Test func moengageGDPRSubmittedTimeIsWhenTheCallIsSent() {
+        let adapter = MoEngageGDPRAdapter(
+            appID: "A",
+            apiKey: Secret("k"),
+            usersPerPayload: 10,
+            userAgent: Self.userAgent
+        )
+        let call = adapter.call(for: adapter.items(for: Self.request(Subject(externalID: "u-1"))), now: Self.now)
+        #expect(body(call).contains(#""submitted_time":"2026-11-22T10:00:00Z""#))
+        #expect(!body(call).contains("2026-11-20"))
+    }
 
     @Test func moengageGDPRSendsAllOfAUsersIdentitiesTogether() {
         let adapter = MoEngageGDPRAdapter(
@@ -300,5 +316,20 @@ struct VendorAdapterTests {
         case .rejected(_, let isolate): isolate ? "rejected-isolate" : "rejected"
         case .retriable: "retriable"
         }
+    }
+
+    /// The limits as the vendors' documents state them, written out here rather than read from the code.
+    @Test func defaultsAreTheVendorsDocumentedLimits() {
+        // "There is a max limit of 100kb per request" (and "128 KB" elsewhere on the page): the stricter.
+        #expect(MoEngageGDPRAdapter.defaultMaxPayloadBytes == 100_000)
+        // "The App Push REST API ... 500 requests per second per AppKey".
+        #expect(VendorID.engagelab.documentedRateLimit == .init(requests: 500, windowSeconds: 1))
+        // "You can run 5000 requests per minute", one user each.
+        #expect(VendorID.moengage.documentedRateLimit == .init(requests: 5000, windowSeconds: 60))
+        #expect(VendorID.moengage.maxBatchSize == 1)
+        // Braze: "up to 50 external_ids, user_aliases, braze_ids, email_addresses, or phone_numbers" per request.
+        #expect(VendorID.braze.maxBatchSize == 50)
+        // EngageLab: one registration id per DELETE.
+        #expect(VendorID.engagelab.maxBatchSize == 1)
     }
 }

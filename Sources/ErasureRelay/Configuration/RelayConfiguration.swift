@@ -183,7 +183,8 @@ extension VendorID {
         case .braze: .init(requests: 20_000, windowSeconds: 60)
         case .moengage: .init(requests: 5000, windowSeconds: 60)
         case .moengageGDPR: .init(requests: 1000, windowSeconds: 60)
-        case .engagelab: .init(requests: 600, windowSeconds: 60)
+        // The App Push REST API's limit per AppKey, shared with the account's push traffic.
+        case .engagelab: .init(requests: 500, windowSeconds: 1)
         }
     }
 
