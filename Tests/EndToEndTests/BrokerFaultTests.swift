@@ -18,6 +18,7 @@ struct BrokerFaultTests {
     static let requestTimedOut: Int32 = 7
     static let notCoordinator: Int32 = 16
     static let topicAuthorizationFailed: Int32 = 29
+    static let offsetMetadataTooLarge: Int32 = 12
 
     /// Braze-only requests, each keyed on its own so that they spread over the partitions.
     static let brazeRequests = (0..<600).map {
@@ -72,12 +73,14 @@ struct BrokerFaultTests {
         let requests = Self.brazeRequests
         let count = requests.count
         let collector = OutcomeCollector()
+        let registry = PrometheusCollectorRegistry()
         try await withRelayTestbed(partitions: 4, brokers: 3, logger: logger) { testbed in
             let broker = testbed.broker
             let configuration = testbed.configuration
             try await withRelay(
                 configuration: configuration,
                 bootstrapServers: broker.bootstrapServers,
+                metrics: RelayMetrics(factory: PrometheusMetricsFactory(registry: registry)),
                 logger: logger,
                 collector: collector
             ) {
@@ -96,6 +99,10 @@ struct BrokerFaultTests {
                     topic: "user-erasure",
                     keyed: Array(requests[200..<400])
                 )
+                // librdkafka may retry the errors above on its own; these two it hands back to the relay, as a failed
+                // send and a failed commit. Injected once the requests are in, so that only the relay meets them.
+                broker.failNextRequests(apiKey: Self.produceAPI, error: Self.topicAuthorizationFailed, count: 2)
+                broker.failNextRequests(apiKey: Self.offsetCommitAPI, error: Self.offsetMetadataTooLarge, count: 2)
                 _ = try await collector.wait(for: 250)
                 // The group's coordinator moves to another broker.
                 broker.setGroupCoordinator(configuration.kafka.groupID, brokerID: 3)
@@ -125,6 +132,16 @@ struct BrokerFaultTests {
             }
             #expect(committed.values.contains { $0 > 0 }, "nothing was committed at all")
         }
+        // The faults reached the relay, rather than being absorbed by the client's own retries.
+        let metrics = registry.emitToString()
+        let failedCommits = PrometheusText.value(of: #"erasure_relay_offset_commits_total{result="error"}"#, in: metrics)
+        let resentOutcomes = PrometheusText.value(
+            of: #"erasure_relay_publish_retries_total{topic="user-erasure-outcomes"}"#,
+            in: metrics
+        )
+        print("broker faults: \(failedCommits ?? 0) failed commits, \(resentOutcomes ?? 0) outcomes sent again")
+        #expect((failedCommits ?? 0) >= 1, "no injected commit error reached the relay")
+        #expect((resentOutcomes ?? 0) >= 1, "no injected produce error reached the relay")
     }
 
     @Test func aBrokerGoingDownAndComingBackLosesNothing() async throws {
