@@ -134,7 +134,7 @@ public struct RequestDecoder: Sendable {
             throw RequestRejection(
                 code: .invalidField,
                 field: field,
-                message: "must be an RFC 3339 date-time such as 2026-11-22T10:00:00Z"
+                message: "must be an RFC 3339 date-time with its offset, as in YYYY-MM-DDThh:mm:ssZ"
             )
         }
         return timestamp
