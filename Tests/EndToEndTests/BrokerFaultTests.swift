@@ -134,7 +134,10 @@ struct BrokerFaultTests {
         }
         // The faults reached the relay, rather than being absorbed by the client's own retries.
         let metrics = registry.emitToString()
-        let failedCommits = PrometheusText.value(of: #"erasure_relay_offset_commits_total{result="error"}"#, in: metrics)
+        let failedCommits = PrometheusText.value(
+            of: #"erasure_relay_offset_commits_total{result="error"}"#,
+            in: metrics
+        )
         let resentOutcomes = PrometheusText.value(
             of: #"erasure_relay_publish_retries_total{topic="user-erasure-outcomes"}"#,
             in: metrics
