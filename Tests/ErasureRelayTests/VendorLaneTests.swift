@@ -33,11 +33,18 @@ struct VendorLaneTests {
 
     @Test func fiftyOneBrazeIDsMakeTwoCalls() async throws {
         let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
-        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        var settings = VendorSettings.testing(.braze, account: Self.braze)
+        // Only a full batch leaves before the flush below, however slowly the 51 requests arrive.
+        settings.batching.lingerMilliseconds = 600_000
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let items = (0..<51).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
-        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        let results = try await withRunningLanes([lane]) {
+            async let results = eraseAll(lane, items)
+            try await transport.waitForCalls(1)
+            await lane.flush()
+            return await results
+        }
         #expect(results.allSatisfy { $0?.status == .accepted && $0?.attempts == 1 && $0?.identifiers == 1 })
         let sizes = transport.recordedCalls.map { Self.brazeIDs($0)["external_ids"]?.count ?? 0 }.sorted()
         #expect(sizes == [1, 50])
@@ -286,7 +293,7 @@ struct VendorLaneTests {
     }
 
     @Test func neverExceedsMaxConcurrency() async throws {
-        let transport = SlowTransport(latency: .milliseconds(20))
+        let transport = SlowTransport(latency: .zero, gated: true)
         let settings = VendorSettings.testing(
             .engagelab,
             account: .engagelab(appKey: "a", masterSecret: Secret("s")),
@@ -295,7 +302,16 @@ struct VendorLaneTests {
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let items = (0..<30).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["r-\($0)"]))) }
-        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
+        let results = try await withRunningLanes([lane]) {
+            async let results = eraseAll(lane, items)
+            // Calls are held until released: the lane fills its three slots, and 27 identifiers wait for one.
+            try await transport.waitForInFlight(3)
+            transport.release(1)
+            try await transport.waitForCompleted(1)
+            try await transport.waitForInFlight(3)
+            transport.releaseAll()
+            return await results
+        }
         #expect(results.allSatisfy { $0?.status == .accepted })
         #expect(transport.peakConcurrency == 3)
     }
@@ -315,38 +331,87 @@ struct VendorLaneTests {
     }
 }
 
-/// Answers every call with success after `latency`, recording how many calls overlapped.
+/// Answers every call with success after `latency`, recording how many calls overlapped. A gated transport also holds
+/// each call until the test releases it.
 final class SlowTransport: VendorTransport {
-    private let latency: Duration
-    private let state = Mutex<(inFlight: Int, peak: Int, waiters: [CheckedContinuation<Void, Never>])>((0, 0, []))
-
-    init(latency: Duration) {
-        self.latency = latency
+    struct Counts: Sendable {
+        var inFlight = 0
+        var peak = 0
+        var completed = 0
     }
 
-    var peakConcurrency: Int { state.withLock { $0.peak } }
+    private struct Gate {
+        var open: Bool
+        var releases = 0
+        var held: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let latency: Duration
+    private let gate: Mutex<Gate>
+    private let counts = Watched(Counts())
+
+    init(latency: Duration, gated: Bool = false) {
+        self.latency = latency
+        self.gate = Mutex(Gate(open: !gated))
+    }
+
+    var peakConcurrency: Int { counts.value.peak }
 
     func waitForFirstCall() async throws {
-        await withCheckedContinuation { continuation in
-            let started = state.withLock { state in
-                if state.peak > 0 { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if started { continuation.resume() }
+        _ = try await counts.wait(timeout: .seconds(30)) { $0.peak > 0 }
+    }
+
+    func waitForInFlight(_ count: Int) async throws {
+        _ = try await counts.wait(timeout: .seconds(30)) { $0.inFlight >= count }
+    }
+
+    func waitForCompleted(_ count: Int) async throws {
+        _ = try await counts.wait(timeout: .seconds(30)) { $0.completed >= count }
+    }
+
+    /// Lets `count` held calls, or calls yet to come, answer.
+    func release(_ count: Int) {
+        let released = gate.withLock { gate in
+            gate.releases += count
+            let ready = Array(gate.held.prefix(gate.releases))
+            gate.held.removeFirst(ready.count)
+            gate.releases -= ready.count
+            return ready
         }
+        for call in released { call.resume() }
+    }
+
+    func releaseAll() {
+        let released = gate.withLock { gate in
+            gate.open = true
+            defer { gate.held.removeAll() }
+            return gate.held
+        }
+        for call in released { call.resume() }
     }
 
     func send(_ call: VendorCall, baseURL: String, timeout: Duration) async throws -> VendorResponse {
-        let waiters = state.withLock { state in
-            state.inFlight += 1
-            state.peak = max(state.peak, state.inFlight)
-            defer { state.waiters.removeAll() }
-            return state.waiters
+        counts.update { counts in
+            counts.inFlight += 1
+            counts.peak = max(counts.peak, counts.inFlight)
         }
-        for waiter in waiters { waiter.resume() }
-        defer { state.withLock { $0.inFlight -= 1 } }
+        await withCheckedContinuation { continuation in
+            let proceed = gate.withLock { gate in
+                if gate.open { return true }
+                if gate.releases > 0 {
+                    gate.releases -= 1
+                    return true
+                }
+                gate.held.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
         try await Task.sleep(for: latency)
+        counts.update { counts in
+            counts.inFlight -= 1
+            counts.completed += 1
+        }
         return VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
     }
 }
