@@ -4,8 +4,6 @@ import ErasureRelaySandboxBridge
 import Foundation
 import Kafka
 import Logging
-import Metrics
-import Prometheus
 import ServiceLifecycle
 import Synchronization
 import VendorSandbox

@@ -5,10 +5,7 @@ import ErasureRelayTestSupport
 import Foundation
 import Kafka
 import Logging
-import Metrics
-import Prometheus
 import ServiceLifecycle
-import Synchronization
 import VendorSandbox
 
 /// Peak resident memory of the service, run as its own process, working through a backlog.
