@@ -60,6 +60,7 @@ public final class RelayApplication: Service {
         // Statistics feed the consumer-lag and parked-backlog metrics.
         consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"
         let metrics = metrics
+        let logger = logger
         let topics = configuration.kafka
         let commits = CommitLatencyTracker(metrics: metrics)
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
@@ -77,7 +78,14 @@ public final class RelayApplication: Service {
                     shareTracker.revoking(remaining: remaining.map { ($0.topic, $0.partition) })
                 },
                 statistics: { json in metrics.consumerLag(statistics: json, topics: topics) },
-                offsetsCommitted: { succeeded, offsets in commits.committed(succeeded: succeeded, offsets: offsets) }
+                offsetsCommitted: { succeeded, offsets in
+                    if !succeeded {
+                        // Nothing is lost: the stored offsets stay ahead of the committed ones, so librdkafka commits
+                        // them again at its next interval, and at worst the requests are read and sent again.
+                        logger.warning("Offset commit failed; it is retried at the next commit interval")
+                    }
+                    commits.committed(succeeded: succeeded, offsets: offsets)
+                }
             )
         )
         let httpClient = transport == nil ? HTTPVendorTransport.makeClient() : nil

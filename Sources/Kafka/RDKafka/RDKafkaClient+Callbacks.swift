@@ -17,8 +17,12 @@ extension RDKafkaClient {
             rd_kafka_conf_set_offset_commit_cb(conf) { client, error, partitions, _ in
                 guard let context = clientContext(of: client) else { return }
                 let committed = partitions.map { RDKafkaTopicPartitionList.offsets(of: $0, committedOnly: true) } ?? [:]
-                // _NO_OFFSET: nothing was stored since the last commit; not a failure.
-                let succeeded = error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET
+                // _NO_OFFSET: nothing was stored since the last commit; not a failure. A broker may refuse some
+                // partitions of a commit it answers without a top-level error, so each element counts too.
+                let partitionFailed = partitions.map(RDKafkaTopicPartitionList.hasError) ?? false
+                let succeeded =
+                    !partitionFailed
+                    && (error == RD_KAFKA_RESP_ERR_NO_ERROR || error == RD_KAFKA_RESP_ERR__NO_OFFSET)
                 context.offsetsCommitted(succeeded: succeeded, offsets: committed)
             }
         }

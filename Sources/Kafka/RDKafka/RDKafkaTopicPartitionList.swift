@@ -21,6 +21,13 @@ enum RDKafkaTopicPartitionList {
         return offsets
     }
 
+    /// Whether any element carries an error of its own.
+    static func hasError(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> Bool {
+        UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)).contains {
+            $0.err != RD_KAFKA_RESP_ERR_NO_ERROR
+        }
+    }
+
     /// Runs `body` with a list it destroys afterwards, as librdkafka's pitfall list asks of every list it is given.
     static func withList<Result>(
         _ partitions: some Collection<TopicPartition>,
