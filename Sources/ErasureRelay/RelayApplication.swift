@@ -92,6 +92,10 @@ public final class RelayApplication: Service {
         let transport = transport ?? HTTPVendorTransport(client: httpClient!)
         let settings = configuration.vendors.values.sorted { $0.vendor < $1.vendor }
         let adapters = settings.map { $0.makeAdapter() }
+        metrics.prepare(
+            vendors: settings,
+            publishTopics: [topics.outcomeTopic, topics.deadLetterTopic, topics.retryTopic]
+        )
         let lanes = zip(settings, adapters).map { settings, adapter in
             VendorLane(
                 adapter: adapter,

@@ -24,7 +24,6 @@ struct ObservabilityTests {
         configuration.kafka.properties = fastGroupProperties
         configuration.parking.signingKeys = testSigningKeys
         let registry = PrometheusCollectorRegistry()
-        let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))
         let health = RelayHealth()
         let collector = OutcomeCollector()
         let identifiers = [
@@ -46,26 +45,13 @@ struct ObservabilityTests {
         ]
         try await withSandbox(logger: logger) { sandbox async throws in
             configuration.vendors = await sandbox.relayVendorSettings()
-            let relay = RelayApplication(
+            try await Self.withOperatedRelay(
                 configuration: configuration,
-                bootstrapServers: broker.bootstrapServers,
+                broker: broker,
                 health: health,
-                metrics: metrics,
+                registry: registry,
                 logger: logger
-            )
-            let port = Watched<Int?>(nil)
-            let operations = OperationsServer(
-                host: "127.0.0.1",
-                port: 0,
-                health: health,
-                metrics: { registry.emitToBuffer() },
-                logger: logger,
-                onListening: { bound in port.update { $0 = bound } }
-            )
-            let group = ServiceGroup(services: [operations, relay], gracefulShutdownSignals: [], logger: logger)
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { try await group.run() }
-                let base = "http://127.0.0.1:\(try await port.wait(timeout: .seconds(30)) { $0 != nil }!)"
+            ) { base in
                 let http = RawHTTP()
                 #expect(try await http.call(.GET, base + "/healthz").status == 200)
                 try await Kcat.produce(bootstrap: broker.bootstrapServers, topic: "user-erasure", lines: requests)
@@ -81,7 +67,9 @@ struct ObservabilityTests {
                     "erasure_relay_requests_consumed_total": 2.0,
                     #"erasure_relay_outcomes_total{status="completed"}"#: 1,
                     #"erasure_relay_outcomes_total{status="rejected"}"#: 1,
+                    #"erasure_relay_outcomes_total{status="failed"}"#: 0,
                     "erasure_relay_outcome_publish_duration_seconds_count": 2,
+                    "erasure_relay_request_duration_seconds_count": 2,
                 ]
                 for (series, value) in expected {
                     #expect(PrometheusText.value(of: series, in: text) == value, "\(series)")
@@ -93,8 +81,6 @@ struct ObservabilityTests {
                     #expect(text.contains(name), "missing \(name)")
                 }
                 for identifier in identifiers { #expect(!text.contains(identifier)) }
-                await group.triggerGracefulShutdown()
-                try await tasks.waitForAll()
             }
             #expect(!health.isReady)
         }
@@ -111,6 +97,47 @@ struct ObservabilityTests {
             for secret in secrets {
                 #expect(!line.contains(secret), "a log line holds \(secret): \(line)")
             }
+        }
+    }
+
+    /// Runs the relay and its operations server, as the `run` command does, for the length of `body`, which is
+    /// given the server's base URL.
+    static func withOperatedRelay(
+        configuration: RelayConfiguration,
+        broker: EmbeddedBroker,
+        health: RelayHealth = RelayHealth(),
+        registry: PrometheusCollectorRegistry,
+        logger: Logger,
+        _ body: (String) async throws -> Void
+    ) async throws {
+        let relay = RelayApplication(
+            configuration: configuration,
+            bootstrapServers: broker.bootstrapServers,
+            health: health,
+            metrics: RelayMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            logger: logger
+        )
+        let port = Watched<Int?>(nil)
+        let operations = OperationsServer(
+            host: "127.0.0.1",
+            port: 0,
+            health: health,
+            metrics: { registry.emitToBuffer() },
+            logger: logger,
+            onListening: { bound in port.update { $0 = bound } }
+        )
+        let group = ServiceGroup(services: [operations, relay], gracefulShutdownSignals: [], logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body("http://127.0.0.1:\(try await port.wait(timeout: .seconds(30)) { $0 != nil }!)")
+            } catch {
+                await group.triggerGracefulShutdown()
+                try? await tasks.waitForAll()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
         }
     }
 }

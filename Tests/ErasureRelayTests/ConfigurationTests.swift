@@ -118,6 +118,10 @@ struct ConfigurationTests {
             ),
             ("parking: { signing_key_file: /nonexistent/key }", "parking.signing_key_file"),
             (
+                "kafka: { property_files: { sasl.password: /nonexistent/password } }",
+                "kafka.property_files.sasl.password"
+            ),
+            (
                 "vendors: { engagelab: { base_url: 'http://127.attacker.example', app_key: a, master_secret: s } }",
                 "vendors.engagelab.base_url"
             ),
@@ -190,6 +194,26 @@ struct ConfigurationTests {
                 if case .resumeAll = $0 { true } else { false }
             }
         )
+    }
+
+    /// A Kafka secret mounted as a file reaches librdkafka without its trailing newline, is masked where the
+    /// configuration is shown, and may not be given twice.
+    @Test func kafkaPropertiesAreReadFromFiles() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("password-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "s3cret-from-file\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try RelayConfiguration(
+            yaml: "kafka: { properties: { sasl.username: relay }, property_files: { sasl.password: \(path) } }",
+            environment: [:]
+        )
+        #expect(configuration.kafka.properties == ["sasl.username": "relay", "sasl.password": "s3cret-from-file"])
+        #expect(!configuration.effectiveDescription.contains("s3cret-from-file"))
+        #expect(throws: ConfigurationError.self) {
+            try RelayConfiguration(
+                yaml: "kafka: { properties: { sasl.password: x }, property_files: { sasl.password: \(path) } }",
+                environment: [:]
+            )
+        }
     }
 
     @Test func signingKeysAreAListWhoseFirstSigns() throws {

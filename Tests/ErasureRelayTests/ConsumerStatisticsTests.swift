@@ -19,6 +19,21 @@ struct ConsumerStatisticsTests {
         #expect(ConsumerStatistics.lag(json: "not json", topic: "user-erasure").isEmpty)
     }
 
+    /// librdkafka reports -1 for a partition the group never committed; read from the earliest offset, its lag is
+    /// everything it holds, and 0 when it is empty.
+    @Test func countsAPartitionNeverCommittedFromItsEarliestOffset() {
+        let json = """
+            {"topics":{"user-erasure-retry":{"partitions":{
+              "0":{"consumer_lag":-1,"committed_offset":-1001,"lo_offset":0,"hi_offset":0},
+              "1":{"consumer_lag":-1,"committed_offset":-1001,"lo_offset":4,"hi_offset":9},
+              "2":{"consumer_lag":-1,"committed_offset":7,"lo_offset":0,"hi_offset":-1},
+              "3":{"consumer_lag":-1,"committed_offset":-1001,"lo_offset":-1,"hi_offset":-1}}}}}
+            """
+        let lag = ConsumerStatistics.lag(json: json, topic: "user-erasure-retry").sorted { $0.partition < $1.partition }
+        #expect(lag.map(\.partition) == [0, 1])
+        #expect(lag.map(\.lag) == [0, 5])
+    }
+
     @Test func reportsTheRetryTopicsLagAsTheParkedBacklog() {
         let registry = PrometheusCollectorRegistry()
         let metrics = RelayMetrics(factory: PrometheusMetricsFactory(registry: registry))

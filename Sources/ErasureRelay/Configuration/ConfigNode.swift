@@ -171,6 +171,20 @@ final class ConfigNode {
         return values
     }
 
+    /// Every entry of a mapping from a name to a file, such as `kafka.property_files`, with each file's contents in
+    /// place of its path, trimmed of surrounding whitespace as a mounted secret's trailing newline must be.
+    func fileContents() throws(ConfigurationError) -> [String: String] {
+        var contents: [String: String] = [:]
+        for (key, path) in try stringMap() {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+            else {
+                throw ConfigurationError(key: qualified(key), message: "cannot read the file \(path)")
+            }
+            contents[key] = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return contents
+    }
+
     /// Fails on the first key that was never read.
     func rejectUnknownKeys() throws(ConfigurationError) {
         if let unknown = keys.first(where: { !readKeys.contains($0) }) {

@@ -49,6 +49,17 @@ extension RelayConfiguration {
             self.kafka.deadLetterTopic = try kafka.string("dead_letter_topic") ?? self.kafka.deadLetterTopic
             self.kafka.retryTopic = try kafka.string("retry_topic") ?? self.kafka.retryTopic
             self.kafka.properties = try kafka.child("properties")?.stringMap() ?? [:]
+            if let files = try kafka.child("property_files") {
+                for (property, value) in try files.fileContents() {
+                    guard self.kafka.properties[property] == nil else {
+                        throw ConfigurationError(
+                            key: files.qualified(property),
+                            message: "is also in kafka.properties; give it in one place"
+                        )
+                    }
+                    self.kafka.properties[property] = value
+                }
+            }
             try kafka.rejectUnknownKeys()
         }
         if let vendors = try document.child("vendors") {

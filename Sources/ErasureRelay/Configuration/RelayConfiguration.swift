@@ -15,7 +15,9 @@ public struct RelayConfiguration: Sendable {
         /// `kafka.retry_topic`: where a request's unfinished vendor work waits for its next attempt. The service
         /// consumes it as well as the request topic. Default `user-erasure-retry`.
         public var retryTopic: String = "user-erasure-retry"
-        /// `kafka.properties`: librdkafka properties passed through unchanged, for both consumer and producer.
+        /// `kafka.properties`: librdkafka properties passed through unchanged, for both consumer and producer. It
+        /// also holds the properties of `kafka.property_files`, each read from the file named, such as a mounted
+        /// secret for `sasl.password`.
         public var properties: [String: String] = [:]
 
         /// Every topic the service reads or writes.

@@ -3,7 +3,7 @@ import Foundation
 /// The value of a `user-erasure-outcomes` message: what happened to one request, with no identifier values in it.
 public struct Outcome: Sendable, Hashable, Codable {
     /// How the request as a whole ended.
-    public enum Status: String, Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
         /// Every targeted vendor accepted the erasure or had nothing to erase.
         case completed
         /// At least one vendor failed.
@@ -125,7 +125,7 @@ public struct Outcome: Sendable, Hashable, Codable {
 
 /// What one vendor did with one request.
 public struct VendorResult: Sendable, Hashable, Codable {
-    public enum Status: String, Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable, CaseIterable {
         /// The vendor took the erasure (most vendors then delete asynchronously).
         case accepted
         /// The request holds no identifier this vendor understands.

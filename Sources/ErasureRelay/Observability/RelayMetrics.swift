@@ -15,6 +15,53 @@ public struct RelayMetrics: Sendable {
         self.factory = factory
     }
 
+    /// Creates every series whose labels are known before any traffic, at zero, so that rates and alerts see a
+    /// counter from the start rather than a series that appears with its first event; and records each vendor's
+    /// configured quota, against which the dashboard sets its calls.
+    public func prepare(vendors: [VendorSettings], publishTopics: [String]) {
+        for status in Outcome.Status.allCases {
+            Counter(label: "erasure_relay_outcomes_total", dimensions: [("status", status.rawValue)], factory: factory)
+                .increment(by: 0)
+        }
+        Counter(label: "erasure_relay_requests_consumed_total", factory: factory).increment(by: 0)
+        for result in ["ok", "error"] {
+            Counter(label: "erasure_relay_offset_commits_total", dimensions: [("result", result)], factory: factory)
+                .increment(by: 0)
+        }
+        for topic in publishTopics {
+            Counter(label: "erasure_relay_publish_retries_total", dimensions: [("topic", topic)], factory: factory)
+                .increment(by: 0)
+        }
+        for settings in vendors {
+            let vendor = settings.vendor.rawValue
+            for status in VendorResult.Status.allCases {
+                Counter(
+                    label: "erasure_relay_vendor_results_total",
+                    dimensions: [("vendor", vendor), ("status", status.rawValue)],
+                    factory: factory
+                ).increment(by: 0)
+            }
+            for result in CallResult.metricLabels {
+                Counter(
+                    label: "erasure_relay_vendor_calls_total",
+                    dimensions: [("vendor", vendor), ("result", result)],
+                    factory: factory
+                ).increment(by: 0)
+            }
+            for label in ["erasure_relay_parked_total", "erasure_relay_vendor_rate_limited_total"] {
+                Counter(label: label, dimensions: [("vendor", vendor)], factory: factory).increment(by: 0)
+            }
+            let quota = settings.rateLimit
+            Gauge(
+                label: "erasure_relay_vendor_quota_calls_per_second",
+                dimensions: [("vendor", vendor)],
+                factory: factory
+            ).record(Double(quota.requests) / Double(quota.windowSeconds))
+        }
+        Gauge(label: "erasure_relay_requests_in_flight", factory: factory).record(0)
+        Gauge(label: "erasure_relay_oldest_request_age_seconds", factory: factory).record(0)
+    }
+
     // MARK: Requests and outcomes
 
     /// Requests read from the request topic.
@@ -22,10 +69,14 @@ public struct RelayMetrics: Sendable {
         Counter(label: "erasure_relay_requests_consumed_total", factory: factory).increment()
     }
 
-    /// Outcomes published, by request status.
-    public func outcomePublished(_ status: Outcome.Status) {
+    /// An outcome the broker acknowledged, by request status, and how long its request took from being read to
+    /// that acknowledgement.
+    public func outcomePublished(_ status: Outcome.Status, after duration: Duration) {
         Counter(label: "erasure_relay_outcomes_total", dimensions: [("status", status.rawValue)], factory: factory)
             .increment()
+        Timer(label: "erasure_relay_request_duration_seconds", factory: factory).recordNanoseconds(
+            duration.nanoseconds
+        )
     }
 
     /// Vendor results published, by vendor and vendor status.

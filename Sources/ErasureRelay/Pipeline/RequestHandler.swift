@@ -23,6 +23,7 @@ struct RequestHandler: Sendable {
         logger: Logger,
         deadlineKnown: (Timestamp) -> Void
     ) async throws(KafkaError) -> Bool {
+        let readAt = ContinuousClock.now
         let read = Outcome.Source(
             topic: message.topicPartition.topic,
             partition: message.topicPartition.partition,
@@ -40,7 +41,14 @@ struct RequestHandler: Sendable {
                 case .failure(let rejected): rejected.salvage
                 }
             let fresh = RequestProgress(receivedAt: .now(), source: read)
-            return try await reject(message, error, salvage: salvage, progress: fresh, logger: logger)
+            return try await reject(
+                message,
+                error,
+                salvage: salvage,
+                progress: fresh,
+                readAt: readAt,
+                logger: logger
+            )
         }
         switch decoded {
         case .failure(let rejected):
@@ -49,13 +57,14 @@ struct RequestHandler: Sendable {
                 rejected.rejection,
                 salvage: rejected.salvage,
                 progress: progress,
+                readAt: readAt,
                 logger: logger
             )
         case .success(let request):
             var logger = logger
             logger[metadataKey: LoggingKeys.requestID] = "\(request.requestID)"
             deadlineKnown(request.deadline)
-            return try await erase(request, message: message, progress: progress, logger: logger)
+            return try await erase(request, message: message, progress: progress, readAt: readAt, logger: logger)
         }
     }
 
@@ -79,6 +88,7 @@ struct RequestHandler: Sendable {
         salvage: RequestDecoder.Salvage,
         progress: RequestProgress,
         vendors: [VendorResult] = [],
+        readAt: ContinuousClock.Instant,
         logger: Logger
     ) async throws(KafkaError) -> Bool {
         var logger = logger
@@ -109,7 +119,7 @@ struct RequestHandler: Sendable {
             error: Outcome.Rejection(rejection),
             source: progress.source
         )
-        return try await publish(outcome, logger: logger)
+        return try await publish(outcome, readAt: readAt, logger: logger)
     }
 
     /// Calls the vendors still owed an erasure, then completes the request, parks what may still succeed, or fails
@@ -118,6 +128,7 @@ struct RequestHandler: Sendable {
         _ request: ErasureRequest,
         message: KafkaMessage,
         progress: RequestProgress,
+        readAt: ContinuousClock.Instant,
         logger: Logger
     ) async throws(KafkaError) -> Bool {
         guard let latest = await processor.process(request, vendors: progress.pendingVendors) else { return false }
@@ -138,6 +149,7 @@ struct RequestHandler: Sendable {
                 salvage: salvage,
                 progress: progress,
                 vendors: latest,
+                readAt: readAt,
                 logger: logger
             )
         }
@@ -191,7 +203,7 @@ struct RequestHandler: Sendable {
         }
         switch decision {
         case .completed, .park:
-            return try await publish(outcome(.completed), logger: logger)
+            return try await publish(outcome(.completed), readAt: readAt, logger: logger)
         case .failed(let failure, let vendors):
             var record = progress
             record.notBefore = nil
@@ -209,12 +221,16 @@ struct RequestHandler: Sendable {
             )
             guard written == .acknowledged else { return false }
             metrics.deadLettered(code: failure.rawValue)
-            return try await publish(outcome(.failed), logger: logger)
+            return try await publish(outcome(.failed), readAt: readAt, logger: logger)
         }
     }
 
     /// Publishes `outcome`; true once the broker acknowledged it.
-    private func publish(_ outcome: Outcome, logger: Logger) async throws(KafkaError) -> Bool {
+    private func publish(
+        _ outcome: Outcome,
+        readAt: ContinuousClock.Instant,
+        logger: Logger
+    ) async throws(KafkaError) -> Bool {
         let publishStarted = ContinuousClock.now
         let published = try await publisher.publish(
             topic: topics.outcomes,
@@ -224,8 +240,9 @@ struct RequestHandler: Sendable {
             logger: logger
         )
         guard published == .acknowledged else { return false }
-        metrics.outcomeAcknowledged(after: .now - publishStarted)
-        metrics.outcomePublished(outcome.status)
+        let acknowledgedAt = ContinuousClock.now
+        metrics.outcomeAcknowledged(after: acknowledgedAt - publishStarted)
+        metrics.outcomePublished(outcome.status, after: acknowledgedAt - readAt)
         for result in outcome.vendors { metrics.vendorResult(result) }
         logger.info(
             "Outcome published",

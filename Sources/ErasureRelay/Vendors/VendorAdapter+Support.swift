@@ -192,6 +192,9 @@ public enum VendorText {
 }
 
 extension CallResult {
+    /// Every value ``metricLabel(status:)`` returns.
+    static let metricLabels = ["accepted", "rejected", "retriable", "transport_error"]
+
     /// The `result` label of the vendor call metrics; `status` is nil for a call that got no answer.
     func metricLabel(status: Int?) -> String {
         switch (self, status) {

@@ -1,0 +1,79 @@
+import Foundation
+
+/// What one PromQL expression asks of the relay's metrics: which metrics it names, which labels it groups or matches
+/// on, and which label values it matches. Enough PromQL for the shipped alerts and dashboard, not a parser.
+public struct PromQLUsage: Sendable {
+    public let expression: String
+
+    public init(_ expression: String) {
+        self.expression = expression
+    }
+
+    /// The relay metrics the expression names.
+    public var metrics: [String] {
+        var seen: Set<String> = []
+        return expression.matches(of: /erasure_relay_[a-z0-9_]+/).map { String($0.output) }
+            .filter { seen.insert($0).inserted }
+    }
+
+    /// The labels `metric` must carry: those the expression groups by, and those it matches `metric` on.
+    public func labels(of metric: String) -> Set<String> {
+        var labels: Set<String> = []
+        for grouping in expression.matches(of: /\b(?:by|without)\s*\(([^)]*)\)/) {
+            for label in grouping.output.1.split(separator: ",") {
+                labels.insert(label.trimmingCharacters(in: .whitespaces))
+            }
+        }
+        labels.formUnion(matchers(of: metric).map(\.label))
+        return labels
+    }
+
+    /// The `label="value"` matchers the expression applies to `metric`.
+    public func matchers(of metric: String) -> [(label: String, value: String)] {
+        var matchers: [(String, String)] = []
+        for selector in expression.matches(of: /(erasure_relay_[a-z0-9_]+)\{([^}]*)\}/)
+        where selector.output.1 == metric {
+            for matcher in selector.output.2.matches(of: /([a-z_]+)\s*=\s*"([^"]*)"/) {
+                matchers.append((String(matcher.output.1), String(matcher.output.2)))
+            }
+        }
+        return matchers
+    }
+}
+
+/// The alerting rules of a Prometheus rule file, each with its name and its one-line expression.
+public struct AlertRules: Sendable {
+    public let names: [String]
+    public let expressions: [String]
+
+    public init(file: String) throws {
+        var names: [String] = []
+        var expressions: [String] = []
+        for line in try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if let name = trimmed.wholeMatch(of: /- alert:\s*(\S+)/) {
+                names.append(String(name.output.1))
+            } else if let expression = trimmed.wholeMatch(of: /expr:\s*(.+)/) {
+                // A folded or literal block would need a YAML reader; the rule file keeps each expression on a line.
+                guard !["|", ">"].contains(expression.output.1.prefix(1)) else {
+                    throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: file])
+                }
+                expressions.append(String(expression.output.1))
+            }
+        }
+        self.names = names
+        self.expressions = expressions
+    }
+}
+
+/// Every query of a Grafana dashboard's panels.
+public struct DashboardQueries: Sendable {
+    public let expressions: [String]
+
+    public init(file: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        let dashboard = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        let panels = dashboard["panels"] as? [[String: Any]] ?? []
+        expressions = panels.flatMap { ($0["targets"] as? [[String: Any]] ?? []).compactMap { $0["expr"] as? String } }
+    }
+}
