@@ -57,6 +57,7 @@ public final class RelayApplication: Service {
         )
         let producer = try self.producer ?? KafkaProducer(configuration: kafka, logger: logger)
         var consumerKafka = kafka
+        consumerKafka.properties.merge(configuration.kafka.consumerProperties) { _, consumerOnly in consumerOnly }
         // Statistics feed the consumer-lag and parked-backlog metrics.
         consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"
         let metrics = metrics

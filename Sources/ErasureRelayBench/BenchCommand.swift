@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erasure-relay-bench",
         abstract: "Measure throughput, quota use and memory on this machine (see BENCHMARKS.md).",
-        subcommands: [ThroughputBench.self, QuotaBench.self, MemoryBench.self, OutageBench.self]
+        subcommands: [ThroughputBench.self, LatencyBench.self, QuotaBench.self, MemoryBench.self, OutageBench.self]
     )
 }
 

@@ -33,6 +33,17 @@ enum BenchBacklog {
         }
     }
 
+    /// Request `bench-<index>`, with identifiers for `vendors`.
+    static func requestJSON(index: Int, vendors: [VendorID]) -> String {
+        let vendorList = vendors.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
+        return """
+            {"request_id":"bench-\(index)","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z",\
+            "subject":{"external_id":"user-\(index)","moengage_id":"moe-\(index)",\
+            "email":"user\(index)@example.com","engagelab_registration_ids":["reg-\(index)"]},\
+            "vendors":[\(vendorList)]}
+            """
+    }
+
     /// Produces `count` valid requests, each with identifiers for `vendors`, keyed so they spread over partitions.
     static func produce(
         _ count: Int,
@@ -48,23 +59,16 @@ enum BenchBacklog {
             ),
             logger: logger
         )
-        let vendorList = vendors.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await producer.run() }
             for start in stride(from: 0, to: count, by: 2000) {
                 try await withThrowingTaskGroup(of: Void.self) { sends in
                     for index in start..<min(count, start + 2000) {
-                        let value = """
-                            {"request_id":"bench-\(index)","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z",\
-                            "subject":{"external_id":"user-\(index)","moengage_id":"moe-\(index)",\
-                            "email":"user\(index)@example.com","engagelab_registration_ids":["reg-\(index)"]},\
-                            "vendors":[\(vendorList)]}
-                            """
                         sends.addTask {
                             try await producer.send(
                                 topic: topic,
                                 key: Array("bench-\(index)".utf8),
-                                value: Array(value.utf8)
+                                value: Array(requestJSON(index: index, vendors: vendors).utf8)
                             )
                         }
                     }
@@ -100,10 +104,11 @@ enum BenchRun {
         pipeline: RelayConfiguration.Pipeline = .init(),
         parking: RelayConfiguration.Parking = .init(),
         kafkaProperties: [String: String] = [:],
+        consumerProperties: [String: String] = [:],
+        outcomes: OutcomeCounter = OutcomeCounter(),
         logger: Logger,
         adjust: @escaping @Sendable (inout VendorSettings) -> Void
     ) async throws -> Double {
-        let outcomes = OutcomeCounter()
         let group = ServiceGroup(services: [sandbox], gracefulShutdownSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -113,6 +118,7 @@ enum BenchRun {
             configuration.parking = parking
             configuration.parking.signingKeys = [Secret("erasure-relay-bench-signing-key-0123456789")]
             configuration.kafka.properties = kafkaProperties
+            configuration.kafka.consumerProperties = consumerProperties
             configuration.vendors = await sandbox.relayVendorSettings().mapValues { settings in
                 var settings = settings
                 adjust(&settings)
@@ -125,8 +131,8 @@ enum BenchRun {
                 observer: { outcome in
                     outcomes.increment()
                     outcomes.addVendorTime(
-                        outcome.completedAt.millisecondsSinceEpoch
-                            - outcome.receivedAt.millisecondsSinceEpoch
+                        outcome.completedAt.millisecondsSinceEpoch - outcome.receivedAt.millisecondsSinceEpoch,
+                        requestID: outcome.requestID
                     )
                 }
             )
@@ -140,7 +146,7 @@ enum BenchRun {
             }
             let elapsed = (ContinuousClock.now - started) / .seconds(1)
             if ProcessInfo.processInfo.environment["BENCH_DEBUG"] != nil {
-                print("mean ms from read to vendors done: \(outcomes.meanVendorMilliseconds)")
+                print("mean ms from read to vendors done: \(outcomes.meanVendorMilliseconds())")
             }
             await relayGroup.triggerGracefulShutdown()
             await group.triggerGracefulShutdown()
@@ -175,17 +181,19 @@ enum BenchRun {
 
 final class OutcomeCounter: Sendable {
     private let state = Mutex<(count: Int, waiting: [(Int, CheckedContinuation<Void, Never>)])>((0, []))
-    private let vendorMilliseconds = Mutex<(total: Int64, count: Int64)>((0, 0))
+    /// From read to every vendor done, by request id.
+    private let vendorMilliseconds = Mutex<[String: Int64]>([:])
 
-    func addVendorTime(_ milliseconds: Int64) {
-        vendorMilliseconds.withLock {
-            $0.total += milliseconds
-            $0.count += 1
-        }
+    func addVendorTime(_ milliseconds: Int64, requestID: String?) {
+        vendorMilliseconds.withLock { $0[requestID ?? "?"] = milliseconds }
     }
 
-    var meanVendorMilliseconds: Double {
-        vendorMilliseconds.withLock { $0.count == 0 ? 0 : Double($0.total) / Double($0.count) }
+    /// The mean time from read to every vendor done, over `requests` or every request.
+    func meanVendorMilliseconds(of requests: Set<String>? = nil) -> Double {
+        let times = vendorMilliseconds.withLock { times in
+            requests.map { wanted in times.filter { wanted.contains($0.key) }.map(\.value) } ?? Array(times.values)
+        }
+        return times.isEmpty ? 0 : Double(times.reduce(0, +)) / Double(times.count)
     }
 
     func increment() {

@@ -47,6 +47,9 @@ struct RunCommand: AsyncParsableCommand {
                 configuration.parking.signingKeys = [Secret(Self.randomKey())]
             }
             let embeddedBroker = try EmbeddedBroker(logger: logger)
+            configuration.kafka.consumerProperties.merge(EmbeddedBroker.consumerProperties) { configured, _ in
+                configured
+            }
             for topic in configuration.kafka.topics {
                 try embeddedBroker.createTopic(topic, partitions: embeddedPartitions)
             }

@@ -48,3 +48,16 @@ extension ErasureRequest {
         ErasureRequest(requestID: id, regulation: .gdpr, submittedAt: .now(), subject: subject)
     }
 }
+
+extension VendorLane {
+    /// Waits until at least `count` identifiers wait in the lane.
+    public func waitUntilWaiting(_ count: Int, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while waitingItems < count {
+            guard ContinuousClock.now < deadline else {
+                throw ChildProcessError("timed out after \(timeout) waiting for \(count) identifiers in the lane")
+            }
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+}

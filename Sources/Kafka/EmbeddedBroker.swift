@@ -10,6 +10,12 @@ public final class EmbeddedBroker: Sendable {
     /// The `bootstrap.servers` list of the cluster's brokers.
     public let bootstrapServers: String
 
+    /// Client properties for consumers of this cluster. The mock cluster answers a fetch that finds no data only
+    /// when `fetch.wait.max.ms` (500 ms by default) has passed, not when data arrives as a real broker does, so every
+    /// message read from an idle partition would wait up to that long. A real cluster needs no such setting: a short
+    /// wait there only multiplies an idle group's fetch requests.
+    public static let consumerProperties = ["fetch.wait.max.ms": "10"]
+
     private let owner: RDKafkaClient
     private let cluster: RDKafkaMockCluster
     private let destroyed = Mutex(false)

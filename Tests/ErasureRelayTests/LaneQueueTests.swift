@@ -40,6 +40,26 @@ struct LaneQueueTests {
         }
     }
 
+    @Test func whatWaitedWhenTheLaneWasIdleLeavesWithoutLingering() {
+        var queue = LaneQueue()
+        queue.enqueue(item("a", 0))
+        queue.enqueue(item("b", 1))
+        queue.enqueue(item("a", 2, at: .milliseconds(5)))
+        let idleAt = start.advanced(by: .milliseconds(1))
+        let now = start.advanced(by: .milliseconds(10))
+        #expect(requests(queue.next(now: now, limits: limits, flush: false, unlingeredThrough: idleAt)) == [0, 2])
+        #expect(requests(queue.next(now: now, limits: limits, flush: false, unlingeredThrough: idleAt)) == [1])
+        // Queued after the lane was found idle: it lingers.
+        queue.enqueue(item("b", 3, at: .milliseconds(5)))
+        guard
+            case .waitUntil(let instant) = queue.next(now: now, limits: limits, flush: false, unlingeredThrough: idleAt)
+        else {
+            Issue.record("an identifier queued after the idle moment did not linger")
+            return
+        }
+        #expect(instant == start.advanced(by: .milliseconds(55)))
+    }
+
     @Test func aFullBatchOfOneKindDoesNotWaitBehindAPartialBatchOfAnother() {
         var queue = LaneQueue()
         queue.enqueue(item("a", 0))

@@ -31,11 +31,63 @@ struct VendorLaneTests {
         (try? JSONSerialization.jsonObject(with: Data(call.body ?? []))) as? [String: [Any]] ?? [:]
     }
 
+    @Test func anIdleLaneSendsALoneIdentifierAtOnce() async throws {
+        let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
+        // Two calls a second: the second kind's call is spaced half a second after the first, and still does not
+        // wait out the linger.
+        var settings = VendorSettings.testing(.braze, account: Self.braze, requests: 2, windowSeconds: 1)
+        settings.batching.lingerMilliseconds = 600_000
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let result = try await withRunningLanes([lane]) {
+            async let result = lane.erase(adapter.items(for: request(0, Subject(externalID: "u-0", email: "a@b.co"))))
+            // With no call in flight, the ten-minute linger is not waited out: both kinds leave, one call each.
+            try await transport.waitForCalls(2, timeout: .seconds(10))
+            return await result
+        }
+        #expect(result?.status == .accepted)
+        #expect(transport.recordedCalls.count == 2)
+    }
+
+    @Test func aBusyLaneLingersSoThatItsNextBatchFills() async throws {
+        let transport = SlowTransport(latency: .zero, gated: true, answer: #"{"deleted":1,"message":"success"}"#)
+        var settings = VendorSettings.testing(.braze, account: Self.braze, maxConcurrency: 4)
+        settings.batching.lingerMilliseconds = 600_000
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let items = (0..<6).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
+        let results = try await withRunningLanes([lane]) {
+            // On a failure the held calls must end, for the erasures to return and the failure to be reported.
+            async let first = lane.erase(items[0])
+            do { try await transport.waitForInFlight(1) } catch {
+                transport.releaseAll()
+                throw error
+            }
+            async let rest = eraseAll(lane, Array(items.dropFirst()))
+            do { try await lane.waitUntilWaiting(5) } catch {
+                transport.releaseAll()
+                throw error
+            }
+            // Three slots are free, yet nothing more leaves: with a call in flight the batch lingers.
+            #expect(transport.inFlight == 1)
+            transport.releaseAll()
+            // A call started moments ago, so the lane is not idle: the five wait for the linger, cut short here.
+            try await transport.waitForCompleted(1)
+            #expect(await lane.waitingItems == 5)
+            await lane.flush()
+            return await [first] + rest
+        }
+        #expect(results.allSatisfy { $0?.status == .accepted })
+        // The first identifier alone, then the five that gathered behind it in one call.
+        #expect(transport.completed == 2)
+    }
+
     @Test func fiftyOneBrazeIDsMakeTwoCalls() async throws {
         let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
         var settings = VendorSettings.testing(.braze, account: Self.braze)
         // Only a full batch leaves before the flush below, however slowly the 51 requests arrive.
         settings.batching.lingerMilliseconds = 600_000
+        settings.batching.lingerWhenIdle = true
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let items = (0..<51).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
@@ -52,7 +104,9 @@ struct VendorLaneTests {
 
     @Test func mixedKindsNeverShareACall() async throws {
         let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
-        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        var settings = VendorSettings.testing(.braze, account: Self.braze)
+        // The three requests gather in one batch per kind, however the lane's first look falls between them.
+        settings.batching.lingerWhenIdle = true
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let subject = Subject(
@@ -81,6 +135,7 @@ struct VendorLaneTests {
             )
         )
         settings.batching.maxSize = 100
+        settings.batching.lingerWhenIdle = true
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
         let longID = String(repeating: "x", count: 500)
@@ -347,15 +402,19 @@ final class SlowTransport: VendorTransport {
     }
 
     private let latency: Duration
+    private let answer: String
     private let gate: Mutex<Gate>
     private let counts = Watched(Counts())
 
-    init(latency: Duration, gated: Bool = false) {
+    init(latency: Duration, gated: Bool = false, answer: String = #"{"success":true}"#) {
         self.latency = latency
+        self.answer = answer
         self.gate = Mutex(Gate(open: !gated))
     }
 
     var peakConcurrency: Int { counts.value.peak }
+    var inFlight: Int { counts.value.inFlight }
+    var completed: Int { counts.value.completed }
 
     func waitForFirstCall() async throws {
         _ = try await counts.wait(timeout: .seconds(30)) { $0.peak > 0 }
@@ -412,6 +471,6 @@ final class SlowTransport: VendorTransport {
             counts.inFlight -= 1
             counts.completed += 1
         }
-        return VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
+        return VendorResponse(status: 200, body: Array(answer.utf8))
     }
 }

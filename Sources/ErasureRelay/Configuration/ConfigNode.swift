@@ -131,6 +131,15 @@ final class ConfigNode {
         return value
     }
 
+    func bool(_ key: String) throws(ConfigurationError) -> Bool? {
+        guard let text = try string(key) else { return nil }
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "true": return true
+        case "false": return false
+        default: throw ConfigurationError(key: qualified(key), message: "must be true or false, not '\(text)'")
+        }
+    }
+
     func double(_ key: String, in range: ClosedRange<Double>) throws(ConfigurationError) -> Double? {
         guard let text = try string(key) else { return nil }
         guard let value = Double(text.trimmingCharacters(in: .whitespaces)), value.isFinite else {

@@ -18,6 +18,14 @@ extension RelayConfiguration {
             let value = KafkaClientConfiguration.isSecretProperty(key) ? "********" : kafka.properties[key]!
             lines.append("    \(key): \"\(value)\"")
         }
+        if !kafka.consumerProperties.isEmpty {
+            lines.append("  consumer_properties:")
+            for key in kafka.consumerProperties.keys.sorted() {
+                let value =
+                    KafkaClientConfiguration.isSecretProperty(key) ? "********" : kafka.consumerProperties[key]!
+                lines.append("    \(key): \"\(value)\"")
+            }
+        }
         lines.append("vendors:" + (vendors.isEmpty ? " {}" : ""))
         for vendor in vendors.keys.sorted() {
             let settings = vendors[vendor]!
@@ -43,7 +51,8 @@ extension RelayConfiguration {
                     + "reserve: \(settings.rateLimit.reserve) }",
                 "    max_concurrency: \(settings.maxConcurrency)",
                 "    timeout_seconds: \(settings.timeoutSeconds)",
-                "    batch: { max_size: \(settings.batching.maxSize), linger_ms: \(settings.batching.lingerMilliseconds) }",
+                "    batch: { max_size: \(settings.batching.maxSize), linger_ms: \(settings.batching.lingerMilliseconds), "
+                    + "linger_when_idle: \(settings.batching.lingerWhenIdle) }",
                 "    retry: { max_attempts: \(settings.retry.maxAttempts), max_elapsed_seconds: \(settings.retry.maxElapsedSeconds), "
                     + "initial_backoff_ms: \(settings.retry.initialBackoffMilliseconds), max_backoff_ms: \(settings.retry.maxBackoffMilliseconds) }",
             ]

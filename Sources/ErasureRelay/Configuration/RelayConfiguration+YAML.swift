@@ -49,6 +49,7 @@ extension RelayConfiguration {
             self.kafka.deadLetterTopic = try kafka.string("dead_letter_topic") ?? self.kafka.deadLetterTopic
             self.kafka.retryTopic = try kafka.string("retry_topic") ?? self.kafka.retryTopic
             self.kafka.properties = try kafka.child("properties")?.stringMap() ?? [:]
+            self.kafka.consumerProperties = try kafka.child("consumer_properties")?.stringMap() ?? [:]
             if let files = try kafka.child("property_files") {
                 for (property, value) in try files.fileContents() {
                     guard self.kafka.properties[property] == nil else {
@@ -183,6 +184,7 @@ extension VendorSettings {
         if let batch = try node.child("batch") {
             self.batching.maxSize = try batch.int("max_size", in: 1...vendor.maxBatchSize) ?? batching.maxSize
             self.batching.lingerMilliseconds = try batch.int("linger_ms", in: 0...60_000) ?? batching.lingerMilliseconds
+            self.batching.lingerWhenIdle = try batch.bool("linger_when_idle") ?? batching.lingerWhenIdle
             try batch.rejectUnknownKeys()
         }
         if let retryNode = try node.child("retry") {

@@ -19,6 +19,9 @@ public struct RelayConfiguration: Sendable {
         /// also holds the properties of `kafka.property_files`, each read from the file named, such as a mounted
         /// secret for `sasl.password`.
         public var properties: [String: String] = [:]
+        /// `kafka.consumer_properties`: librdkafka properties for the consumer alone, over `kafka.properties`, such
+        /// as `fetch.wait.max.ms`, which the producer would warn about.
+        public var consumerProperties: [String: String] = [:]
 
         /// Every topic the service reads or writes.
         public var topics: [String] { [requestTopic, outcomeTopic, deadLetterTopic, retryTopic] }
@@ -117,6 +120,11 @@ public struct VendorSettings: Sendable {
         public var maxSize: Int
         /// `batch.linger_ms`: how long a batch that is not full waits for more. Default 50.
         public var lingerMilliseconds: Int = 50
+        /// `batch.linger_when_idle`: whether a batch lingers even when the lane is idle. Default false: a lane with no
+        /// call in flight and none started within `linger_ms` sends what it has at once, since at that load the quota
+        /// is not what limits, and a waiting identifier only adds latency; under load calls start more often, and
+        /// batches fill as `linger_ms` lets them.
+        public var lingerWhenIdle = false
 
         public init(maxSize: Int, lingerMilliseconds: Int = 50) {
             self.maxSize = maxSize

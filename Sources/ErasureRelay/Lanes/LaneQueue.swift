@@ -94,8 +94,11 @@ struct LaneQueue: Sendable {
     }
 
     /// The next batch to send at `now`, or when to look again.
-    /// - Parameter flush: send partial batches without waiting for their linger time, as at shutdown.
-    mutating func next(now: Instant, limits: Limits, flush: Bool) -> Decision {
+    /// - Parameters:
+    ///   - flush: send partial batches without waiting for their linger time, as at shutdown.
+    ///   - unlingeredThrough: a partial batch whose oldest identifier was queued by then leaves without lingering,
+    ///     as what waited in a lane found idle does, even if the rate limiter spaces its calls.
+    mutating func next(now: Instant, limits: Limits, flush: Bool, unlingeredThrough: Instant? = nil) -> Decision {
         if let index = isolated.firstIndex(where: { $0[0].notBefore <= now }) {
             let batch = isolated.remove(at: index)
             count -= batch.count
@@ -109,7 +112,8 @@ struct LaneQueue: Sendable {
         for (kind, items) in kinds {
             let (taken, full) = batchSize(of: items, limits: limits)
             let lingerEnds = items[0].enqueuedAt.advanced(by: limits.linger)
-            if full || flush || lingerEnds <= now {
+            let unlingered = unlingeredThrough.map { items[0].enqueuedAt <= $0 } ?? false
+            if full || flush || unlingered || lingerEnds <= now {
                 let batch = Array(items.prefix(taken))
                 ready[kind]!.removeFirst(taken)
                 count -= taken

@@ -38,6 +38,9 @@ public actor VendorLane {
     private var pausedUntil: Instant?
     private var timerAt: Instant?
     private var flushWithoutLinger = false
+    private var lastCallStarted: Instant?
+    /// When the lane was last found idle: what was queued by then leaves without lingering.
+    private var idleSince: Instant?
     private let wakeups: AsyncStream<Void>
     private let wakeupSource: AsyncStream<Void>.Continuation
     /// Requests whose caller stopped waiting (its task was cancelled, as when its partition was revoked). Written
@@ -130,6 +133,9 @@ public actor VendorLane {
         }
     }
 
+    /// Identifiers waiting in the lane, sent or not yet sent, whose calls have not started.
+    public var waitingItems: Int { queue.count }
+
     /// Looks at the quota share again, as after a rebalance.
     public func quotaShareChanged() {
         wakeupSource.yield()
@@ -191,10 +197,20 @@ public actor VendorLane {
 
     /// Starts every call that may start now. Returns when to look again, if something is waiting for time to pass.
     private func dispatch(into group: inout DiscardingTaskGroup) -> Instant? {
+        // Lingering pays only under load. A lane with no call in flight and none started within the linger time is
+        // far below its quota: what is queued leaves without lingering, each kind in a call of its own, however the
+        // rate limiter spaces those calls. Under a steady stream calls start more often than that, and batches fill
+        // as the linger lets them; at most one round of calls per linger time leaves unfilled.
+        let lookedAt = clock.now
+        if callsInFlight == 0, lastCallStarted.map({ lookedAt - $0 >= limits.linger }) ?? true,
+            !settings.batching.lingerWhenIdle
+        {
+            idleSince = lookedAt
+        }
         while callsInFlight < settings.maxConcurrency {
             let now = clock.now
             if let pausedUntil, pausedUntil > now { return pausedUntil }
-            switch queue.next(now: now, limits: limits, flush: flushWithoutLinger) {
+            switch queue.next(now: now, limits: limits, flush: flushWithoutLinger, unlingeredThrough: idleSince) {
             case .idle:
                 return nil
             case .waitUntil(let instant):
@@ -218,6 +234,7 @@ public actor VendorLane {
                 metrics.batchSize(vendor, items: batch.count)
                 metrics.laneQueue(vendor, items: queue.count)
                 callsInFlight += 1
+                lastCallStarted = now
                 let call = adapter.call(for: batch.map(\.item), now: .now())
                 group.addTask { [transport, settings] in
                     let started = ContinuousClock.now
