@@ -29,6 +29,21 @@ struct RetryBudgetTests {
         )
     }
 
+    @Test func aFailedBatchIsRetriedTogetherAfterOneBackoffForItsMostTriedIdentifier() {
+        var random = HighestDraw()
+        let decisions = budget(maxAttempts: 4).decide(
+            batch: [(1, .seconds(1)), (3, .seconds(2)), (2, .seconds(1)), (4, .seconds(3))],
+            vendorWait: .zero,
+            using: &random
+        )
+        #expect(
+            decisions == [
+                .retry(after: .milliseconds(800)), .retry(after: .milliseconds(800)),
+                .retry(after: .milliseconds(800)), .exhausted,
+            ]
+        )
+    }
+
     @Test func theVendorsWaitOutweighsAShorterBackoff() {
         var random = HighestDraw()
         let decision = budget().decide(attempts: 1, elapsed: .seconds(1), vendorWait: .seconds(7), using: &random)

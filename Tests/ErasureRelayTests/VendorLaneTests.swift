@@ -82,6 +82,26 @@ struct VendorLaneTests {
         #expect(transport.completed == 2)
     }
 
+    /// A batch the vendor answers 503 comes back as one call after one backoff, not as one call per identifier.
+    @Test func aFailedBatchIsRetriedAsOneCall() async throws {
+        let transport = RecordingTransport { _, index in
+            index < 3
+                ? VendorResponse(status: 503, body: Array(#"{"message":"unavailable"}"#.utf8))
+                : VendorResponse(status: 201, body: Array(#"{"deleted":16,"message":"success"}"#.utf8))
+        }
+        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let aliases = (0..<16).map { UserAlias(aliasName: "alias-\($0)", aliasLabel: "crm") }
+        let result = try await withRunningLanes([lane]) {
+            await lane.erase(adapter.items(for: request(0, Subject(userAliases: aliases))))
+        }
+        #expect(result?.status == .accepted)
+        #expect(result?.attempts == 4)
+        let sizes = transport.recordedCalls.map { (Self.brazeIDs($0)["user_aliases"] ?? []).count }
+        #expect(sizes == [16, 16, 16, 16])
+    }
+
     @Test func fiftyOneBrazeIDsMakeTwoCalls() async throws {
         let transport = RecordingTransport(status: 201, body: #"{"deleted":1,"message":"success"}"#)
         var settings = VendorSettings.testing(.braze, account: Self.braze)

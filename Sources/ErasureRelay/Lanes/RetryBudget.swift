@@ -36,9 +36,25 @@ struct RetryBudget: Sendable {
         vendorWait: Duration,
         using random: inout some RandomNumberGenerator
     ) -> Decision {
-        if attempts >= maxAttempts || elapsed >= maxElapsed { return .exhausted }
-        if elapsed + vendorWait > maxElapsed { return .park(wait: vendorWait) }
-        return .retry(after: max(backoff.delay(afterAttempt: attempts, using: &random), vendorWait))
+        decide(batch: [(attempts, elapsed)], vendorWait: vendorWait, using: &random)[0]
+    }
+
+    /// The decision for each identifier of a failed call. Those retried share one backoff, drawn for the most-tried
+    /// of them, so that they come back together and make one call again rather than one call each, which would spend
+    /// the account's quota while the vendor struggles.
+    /// - Parameter batch: each identifier's attempts, the failed one included, and the time since its first call.
+    func decide(
+        batch: [(attempts: Int, elapsed: Duration)],
+        vendorWait: Duration,
+        using random: inout some RandomNumberGenerator
+    ) -> [Decision] {
+        let mostAttempts = batch.map(\.attempts).max() ?? 1
+        let delay = max(backoff.delay(afterAttempt: mostAttempts, using: &random), vendorWait)
+        return batch.map { attempts, elapsed in
+            if attempts >= maxAttempts || elapsed >= maxElapsed { return .exhausted }
+            if elapsed + vendorWait > maxElapsed { return .park(wait: vendorWait) }
+            return .retry(after: delay)
+        }
     }
 
     /// Whether a lane-wide pause of `wait` outlasts the budget, so that work waiting for it is parked instead.

@@ -317,14 +317,13 @@ public actor VendorLane {
             }
             var retried: [LaneItem] = []
             var exhausted = false
-            for var item in batch {
-                let elapsed = item.firstAttempt.map { now - $0 } ?? .zero
-                switch retryBudget.decide(
-                    attempts: item.attempts,
-                    elapsed: elapsed,
-                    vendorWait: vendorWait,
-                    using: &random
-                ) {
+            let decisions = retryBudget.decide(
+                batch: batch.map { ($0.attempts, $0.firstAttempt.map { now - $0 } ?? .zero) },
+                vendorWait: vendorWait,
+                using: &random
+            )
+            for (var item, decision) in zip(batch, decisions) {
+                switch decision {
                 case .exhausted:
                     record(
                         item,
