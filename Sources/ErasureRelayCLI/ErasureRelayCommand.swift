@@ -8,7 +8,8 @@ struct ErasureRelayCommand: AsyncParsableCommand {
         abstract: "Relays GDPR/CCPA erasure requests from Kafka to the vendors that hold the user's data.",
         version: erasureRelayVersion,
         subcommands: [
-            RunCommand.self, ReplayCommand.self, DevBrokerCommand.self, SandboxCommand.self, CheckConfigCommand.self,
+            RunCommand.self, ReplayCommand.self, ReportCommand.self, DevBrokerCommand.self, SandboxCommand.self,
+            CheckConfigCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

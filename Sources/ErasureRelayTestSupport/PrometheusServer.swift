@@ -26,23 +26,34 @@ public final class PrometheusServer: Sendable {
             """
         let configurationFile = directory.appendingPathComponent("prometheus.yml")
         try configuration.write(to: configurationFile, atomically: true, encoding: .utf8)
-        let port = try LoopbackPort.unused()
-        self.baseURL = "http://127.0.0.1:\(port)"
         self.directory = directory
-        self.process = try ChildProcess(
-            "/usr/bin/prometheus",
-            [
-                "--config.file=\(configurationFile.path)",
-                "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                "--web.listen-address=127.0.0.1:\(port)",
-                "--log.level=warn",
-            ]
-        )
-        do {
-            try await waitUntilReady()
-        } catch {
-            await stop()
-            throw error
+        // The port is free when asked for, but another test may take it before Prometheus binds it: try another.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try LoopbackPort.unused()
+            let process = try ChildProcess(
+                "/usr/bin/prometheus",
+                [
+                    "--config.file=\(configurationFile.path)",
+                    "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
+                    "--web.listen-address=127.0.0.1:\(port)",
+                    "--log.level=warn",
+                ]
+            )
+            do {
+                try await Self.waitUntilReady(process, baseURL: "http://127.0.0.1:\(port)", http: http)
+                self.process = process
+                self.baseURL = "http://127.0.0.1:\(port)"
+                return
+            } catch {
+                process.signal(SIGKILL)
+                _ = try? await process.waitForExit(timeout: .seconds(10))
+                guard attempt < 3 else {
+                    try? FileManager.default.removeItem(at: directory)
+                    throw error
+                }
+            }
         }
     }
 
@@ -108,7 +119,7 @@ public final class PrometheusServer: Sendable {
         }
     }
 
-    private func waitUntilReady() async throws {
+    private static func waitUntilReady(_ process: ChildProcess, baseURL: String, http: RawHTTP) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline, process.isRunning {
             if let ready = try? await http.call(.GET, baseURL + "/-/ready"), ready.status == 200 { return }
@@ -129,28 +140,5 @@ public enum PrometheusError: Error, CustomStringConvertible {
         case .queryFailed(let expression, let answer): "query \(expression) failed: \(answer)"
         case .noResult(let expression): "query \(expression) never returned a sample"
         }
-    }
-}
-
-/// A loopback TCP port nothing listens on at the moment of asking, for a child process that cannot report the port
-/// it bound.
-public enum LoopbackPort {
-    public static func unused() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw -> Int32 in
-                guard bind(socket, raw, length) == 0 else { return -1 }
-                return getsockname(socket, raw, &length)
-            }
-        }
-        guard bound == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

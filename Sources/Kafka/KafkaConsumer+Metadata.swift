@@ -34,6 +34,19 @@ extension KafkaConsumer {
         }
     }
 
+    /// The first offset of each of `partitions` whose record was written at or after `timestamp` (milliseconds since
+    /// 1970), or -1 (the end) where none was. A broker that cannot look offsets up by time answers -1 too.
+    public func offsets(
+        atOrAfter timestamp: Int64,
+        of partitions: [TopicPartition],
+        timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let milliseconds = timeout.clampedMilliseconds
+        return try await blocking { client throws(KafkaError) in
+            try client.offsets(atOrAfter: timestamp, of: partitions, milliseconds: milliseconds)
+        }
+    }
+
     /// The number of partitions of `topic`, from the cluster's metadata.
     public func partitionCount(topic: String, timeout: Duration = .seconds(10)) async throws(KafkaError) -> Int {
         let milliseconds = timeout.clampedMilliseconds

@@ -29,13 +29,24 @@ public struct KafkaMessage: Sendable {
     public let value: [UInt8]
     /// The headers in the order the producer added them.
     public let headers: [KafkaHeader]
+    /// The record's timestamp, in milliseconds since 1970 (its creation or its append, as the topic keeps it); nil
+    /// when the record has none.
+    public let timestamp: Int64?
 
-    public init(topicPartition: TopicPartition, offset: Int64, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) {
+    public init(
+        topicPartition: TopicPartition,
+        offset: Int64,
+        key: [UInt8]?,
+        value: [UInt8],
+        headers: [KafkaHeader],
+        timestamp: Int64? = nil
+    ) {
         self.topicPartition = topicPartition
         self.offset = offset
         self.key = key
         self.value = value
         self.headers = headers
+        self.timestamp = timestamp
     }
 
     /// The value of the last header called `name`, as text.

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import ErasureRelay
+import ErasureRelayTestSupport
 import NIOCore
 import NIOPosix
 import Testing
@@ -108,11 +109,12 @@ struct HTTPVendorTransportTests {
     }
 
     @Test func aPortWithNothingListeningIsAConnectFailure() async throws {
-        let server = try await MisbehavingServer(.silent)
-        let port = server.port
-        try await server.stop()
+        // Bound and not listening: refused, and no other test's server can take the port meanwhile.
+        let error = try await LoopbackPort.withRefusingPort { port in
+            try await failure(sendingTo: "http://127.0.0.1:\(port)", timeout: .seconds(1))
+        }
         // async-http-client retries a refused connection until the call's deadline, and then reports why.
-        #expect(try await failure(sendingTo: "http://127.0.0.1:\(port)", timeout: .seconds(1)) == .connect)
+        #expect(error == .connect)
     }
 
     @Test func aServerThatNeverAnswersIsATimeout() async throws {

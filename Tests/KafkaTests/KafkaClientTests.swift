@@ -1,4 +1,5 @@
 import ErasureRelayTestSupport
+import Foundation
 import Kafka
 import Logging
 import Testing
@@ -24,6 +25,39 @@ struct KafkaClientTests {
 
     private static func messages(_ events: [KafkaConsumerEvent]) -> [KafkaMessage] {
         events.compactMap { if case .message(let message) = $0 { message } else { nil } }
+    }
+
+    /// Each record carries its timestamp: what a report over the last days filters on.
+    @Test func recordsCarryTheirTime() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("t", partitions: 1)
+        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        func millisecondsNow() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+        var between: Int64 = 0
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            for index in 0..<2 { try await producer.send(topic: "t", key: nil, value: Array("early-\(index)".utf8)) }
+            // The records' time is in milliseconds: let the clock move past the first two.
+            between = millisecondsNow() + 1
+            while millisecondsNow() <= between { await Task.yield() }
+            for index in 0..<2 { try await producer.send(topic: "t", key: nil, value: Array("late-\(index)".utf8)) }
+        }
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        let partition = TopicPartition(topic: "t", partition: 0)
+        // librdkafka 2.0.2's mock cluster cannot look offsets up by time and answers -1 (the end) for any time, as a
+        // real broker does only for a time after the last record; readers by time therefore also check each
+        // record's own timestamp.
+        #expect(try await consumer.offsets(atOrAfter: millisecondsNow() + 60_000, of: [partition])[partition] == -1)
+        try consumer.assign([partition: 0])
+        let messages = Self.messages(await poll(consumer) { Self.messages($0).count == 4 })
+        #expect(
+            messages.allSatisfy { ($0.timestamp ?? 0) > between - 60_000 && ($0.timestamp ?? .max) < between + 60_000 }
+        )
+        #expect(messages[1].timestamp! < between && messages[2].timestamp! >= between)
+        await consumer.close()
     }
 
     @Test func producesAndConsumesWithHeadersAndCommitsOnlyWhatIsStored() async throws {

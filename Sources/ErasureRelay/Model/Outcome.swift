@@ -28,7 +28,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         }
     }
 
-    /// Why a request was rejected.
+    /// Why a request was rejected, or why it failed.
     public struct Rejection: Sendable, Hashable, Codable {
         /// A stable code for the problem, such as `missing_field` (see ``RequestRejection/Code``).
         public var code: String
@@ -36,6 +36,12 @@ public struct Outcome: Sendable, Hashable, Codable {
         public var field: String?
         /// What is wrong, for a person to read. Never quotes the identifier it is about.
         public var message: String
+
+        public init(code: String, field: String?, message: String) {
+            self.code = code
+            self.field = field
+            self.message = message
+        }
 
         public init(_ rejection: RequestRejection) {
             self.code = rejection.code.rawValue
@@ -57,6 +63,9 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var status: Status
     /// `regulation`, when it could be read.
     public var regulation: Regulation?
+    /// `submitted_at`: when upstream submitted the request, from the request; null for a rejected message. The
+    /// legal clock runs from here, so compliance reports measure from it.
+    public var submittedAt: Timestamp?
     /// `received_at`: when the relay first read the request, kept across parks and replays.
     public var receivedAt: Timestamp
     /// `completed_at`: when this outcome was made.
@@ -65,7 +74,7 @@ public struct Outcome: Sendable, Hashable, Codable {
     public var deadline: Timestamp?
     /// `vendors`: one result per vendor the request targeted; empty for a rejected message.
     public var vendors: [VendorResult]
-    /// `error`: why a message was rejected; null otherwise.
+    /// `error`: why a request was rejected or failed; null when it completed.
     public var error: Rejection?
     /// `source`: where the request was read, so that compliance can trace the outcome to its message.
     public var source: Source
@@ -74,6 +83,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         requestID: String?,
         status: Status,
         regulation: Regulation?,
+        submittedAt: Timestamp? = nil,
         receivedAt: Timestamp,
         completedAt: Timestamp,
         deadline: Timestamp?,
@@ -84,6 +94,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         self.requestID = requestID
         self.status = status
         self.regulation = regulation
+        self.submittedAt = submittedAt
         self.receivedAt = receivedAt
         self.completedAt = completedAt
         self.deadline = deadline
@@ -95,6 +106,7 @@ public struct Outcome: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
         case status, regulation
+        case submittedAt = "submitted_at"
         case receivedAt = "received_at"
         case completedAt = "completed_at"
         case deadline, vendors, error, source
@@ -106,6 +118,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         try container.encode(requestID, forKey: .requestID)
         try container.encode(status, forKey: .status)
         try container.encode(regulation, forKey: .regulation)
+        try container.encode(submittedAt, forKey: .submittedAt)
         try container.encode(receivedAt, forKey: .receivedAt)
         try container.encode(completedAt, forKey: .completedAt)
         try container.encode(deadline, forKey: .deadline)

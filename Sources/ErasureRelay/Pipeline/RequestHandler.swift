@@ -159,6 +159,7 @@ struct RequestHandler: Sendable {
                 requestID: request.requestID,
                 status: status,
                 regulation: request.regulation,
+                submittedAt: request.submittedAt,
                 receivedAt: progress.receivedAt,
                 completedAt: .now(),
                 deadline: request.deadline,
@@ -202,8 +203,11 @@ struct RequestHandler: Sendable {
             }
         }
         switch decision {
-        case .completed, .park:
+        case .completed:
             return try await publish(outcome(.completed), readAt: readAt, logger: logger)
+        case .park:
+            // Parking ended above, or became a failure; never report a parked request as done.
+            return false
         case .failed(let failure, let vendors):
             var record = progress
             record.notBefore = nil
@@ -221,7 +225,9 @@ struct RequestHandler: Sendable {
             )
             guard written == .acknowledged else { return false }
             metrics.deadLettered(code: failure.rawValue)
-            return try await publish(outcome(.failed), readAt: readAt, logger: logger)
+            var failed = outcome(.failed)
+            failed.error = Outcome.Rejection(code: failure.rawValue, field: nil, message: failure.message)
+            return try await publish(failed, readAt: readAt, logger: logger)
         }
     }
 

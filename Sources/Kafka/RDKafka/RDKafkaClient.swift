@@ -112,6 +112,23 @@ final class RDKafkaClient: @unchecked Sendable {
         }
     }
 
+    /// The first offset of each of `partitions` whose record's timestamp is at or after `timestamp` (milliseconds
+    /// since 1970); the end offset where no record is that recent.
+    func offsets(
+        atOrAfter timestamp: Int64,
+        of partitions: [TopicPartition],
+        milliseconds: Int32
+    ) throws(KafkaError) -> [TopicPartition: Int64] {
+        let query = Dictionary(uniqueKeysWithValues: partitions.map { ($0, timestamp) })
+        return try RDKafkaTopicPartitionList.withList(partitions, offsets: query) { list throws(KafkaError) in
+            let result = rd_kafka_offsets_for_times(handle, list, milliseconds)
+            if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: .client, responseError: result, context: "offsets for a time")
+            }
+            return RDKafkaTopicPartitionList.offsets(of: list)
+        }
+    }
+
     func watermarks(of partition: TopicPartition, milliseconds: Int32) throws(KafkaError) -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0

@@ -12,13 +12,15 @@ enum RDKafkaMessage {
         let topic = fields.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
         let value = fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) } ?? []
         let key = fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) }
+        let timestamp = rd_kafka_message_timestamp(message, nil)
         return .message(
             KafkaMessage(
                 topicPartition: TopicPartition(topic: topic, partition: fields.partition),
                 offset: fields.offset,
                 key: key,
                 value: value,
-                headers: headers(of: message)
+                headers: headers(of: message),
+                timestamp: timestamp >= 0 ? timestamp : nil
             )
         )
     }

@@ -1,0 +1,126 @@
+import Foundation
+
+extension ComplianceReport {
+    /// How the report is printed.
+    public enum Format: String, Sendable, CaseIterable {
+        case text, csv, json
+    }
+
+    public func rendered(as format: Format) -> String {
+        switch format {
+        case .text: text
+        case .csv: csv
+        case .json: json
+        }
+    }
+
+    /// The report for a person to read.
+    public var text: String {
+        var lines = ["Erasure requests with an outcome from \(since.rfc3339) to \(until.rfc3339)", ""]
+        let header = ["", "requests", "completed", "failed", "rejected", "completed before deadline"]
+        var rows = [("all requests", total)]
+        rows += regulations.keys.sorted().map { ("regulation \($0)", regulations[$0]!) }
+        rows += vendors.keys.sorted().map { ("vendor \($0)", vendors[$0]!) }
+        let table = [header] + rows.map { name, counts in [name] + counts.columns.map(String.init) }
+        let widths = header.indices.map { column in table.map { $0[column].count }.max()! }
+        for row in table {
+            let cells = row.indices.map { column in
+                column == 0
+                    ? row[column].padding(toLength: widths[column], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - row[column].count) + row[column]
+            }
+            lines.append(cells.joined(separator: "  "))
+        }
+        lines.append("")
+        if let p50 = completionSecondsP50, let p95 = completionSecondsP95 {
+            lines.append(
+                "Time from submitted_at to completed_at, completed requests: p50 \(Self.duration(p50)), "
+                    + "p95 \(Self.duration(p95))"
+            )
+        } else {
+            lines.append("No request completed in the period.")
+        }
+        lines.append("")
+        if problems.isEmpty {
+            lines.append("No request failed or was rejected.")
+        } else {
+            lines.append("Failed and rejected requests:")
+            for problem in problems {
+                let id = problem.requestID ?? "(no request id; message \(problem.sourceDescription))"
+                var line = "  \(id)  \(problem.status.rawValue)  \(problem.errorCode ?? "-")"
+                for vendor in problem.vendorErrors.keys.sorted() {
+                    line += "\n      \(vendor): \(problem.vendorErrors[vendor]!)"
+                }
+                lines.append(line)
+            }
+        }
+        lines.append("")
+        lines.append(
+            "Redelivered or replayed outcomes counted once: \(duplicateOutcomes). "
+                + "Records that were not outcomes: \(unreadableRecords)."
+        )
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One table: a row per count (total, regulation, vendor), per percentile, and per failed or rejected request.
+    public var csv: String {
+        let header = [
+            "section", "name", "requests", "completed", "failed", "rejected", "completed_before_deadline", "seconds",
+            "request_id", "status", "error_code", "vendor_errors",
+        ]
+        var rows = [header]
+        func countsRow(_ section: String, _ name: String, _ counts: Counts) -> [String] {
+            [section, name] + counts.columns.map(String.init) + ["", "", "", "", ""]
+        }
+        rows.append(countsRow("total", "all", total))
+        rows += regulations.keys.sorted().map { countsRow("regulation", $0, regulations[$0]!) }
+        rows += vendors.keys.sorted().map { countsRow("vendor", $0, vendors[$0]!) }
+        for (name, value) in [("p50", completionSecondsP50), ("p95", completionSecondsP95)] {
+            rows.append(
+                ["completion_seconds", name, "", "", "", "", "", value.map { String(format: "%.3f", $0) } ?? ""]
+                    + ["", "", "", ""]
+            )
+        }
+        for problem in problems {
+            let vendorErrors = problem.vendorErrors.keys.sorted().map { "\($0): \(problem.vendorErrors[$0]!)" }
+            rows.append(
+                ["problem", problem.sourceDescription, "", "", "", "", "", ""]
+                    + [
+                        problem.requestID ?? "", problem.status.rawValue, problem.errorCode ?? "",
+                        vendorErrors.joined(separator: "; "),
+                    ]
+            )
+        }
+        return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+    }
+
+    public var json: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // Every member is a plain value that always encodes.
+        return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+    }
+
+    private static func csvField(_ field: String) -> String {
+        guard field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return field }
+        return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    private static func duration(_ seconds: Double) -> String {
+        switch seconds {
+        case ..<120: String(format: "%.1f s", seconds)
+        case ..<7200: String(format: "%.1f min", seconds / 60)
+        case ..<172_800: String(format: "%.1f h", seconds / 3600)
+        default: String(format: "%.1f days", seconds / 86400)
+        }
+    }
+}
+
+extension ComplianceReport.Counts {
+    var columns: [Int] { [requests, completed, failed, rejected, completedBeforeDeadline] }
+}
+
+extension ComplianceReport.Problem {
+    /// Where the request was read: `topic/partition/offset`.
+    var sourceDescription: String { "\(source.topic)/\(source.partition)/\(source.offset)" }
+}

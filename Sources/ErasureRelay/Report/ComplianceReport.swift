@@ -1,0 +1,183 @@
+/// What a data-protection officer asks of the outcome topic for a period: how many erasure requests, how many done,
+/// how many done in time, and which failed or were rejected and why.
+///
+/// A pure value built from outcomes. Outcomes hold no identifiers, so neither does the report. A request redelivered
+/// or replayed has several outcomes; it counts once, by request id, as its latest outcome says.
+public struct ComplianceReport: Sendable, Hashable, Encodable {
+    /// Requests by how they ended.
+    public struct Counts: Sendable, Hashable, Encodable {
+        public var requests = 0
+        public var completed = 0
+        public var failed = 0
+        public var rejected = 0
+        /// Completed no later than the request's deadline.
+        public var completedBeforeDeadline = 0
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case requests, completed, failed, rejected
+            case completedBeforeDeadline = "completed_before_deadline"
+        }
+    }
+
+    /// A request that failed or was rejected.
+    public struct Problem: Sendable, Hashable, Encodable {
+        /// Null for a message whose request id could not be read; `source` then says which message it was.
+        public var requestID: String?
+        public var status: Outcome.Status
+        public var regulation: Regulation?
+        public var errorCode: String?
+        /// Each failed vendor's error, by vendor name.
+        public var vendorErrors: [String: String]
+        public var source: Outcome.Source
+
+        enum CodingKeys: String, CodingKey {
+            case requestID = "request_id"
+            case status, regulation, source
+            case errorCode = "error_code"
+            case vendorErrors = "vendor_errors"
+        }
+
+        // Absent values are written as null, as in the outcome itself, rather than left out.
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(requestID, forKey: .requestID)
+            try container.encode(status, forKey: .status)
+            try container.encode(regulation, forKey: .regulation)
+            try container.encode(errorCode, forKey: .errorCode)
+            try container.encode(vendorErrors, forKey: .vendorErrors)
+            try container.encode(source, forKey: .source)
+        }
+    }
+
+    public var since: Timestamp
+    public var until: Timestamp
+    public var total = Counts()
+    /// By regulation (`gdpr`, `ccpa`, or `unknown` for a message whose regulation could not be read).
+    public var regulations: [String: Counts] = [:]
+    /// By vendor: a request counts for each vendor it targeted; `completed` means the vendor took the erasure,
+    /// `failed` that it did not, and `rejected` that the request was rejected.
+    public var vendors: [String: Counts] = [:]
+    /// The median and the 95th percentile of the time from `submitted_at` to `completed_at` of completed requests.
+    public var completionSecondsP50: Double?
+    public var completionSecondsP95: Double?
+    public var problems: [Problem] = []
+    /// Outcomes that stood for a request already counted: redeliveries and replays.
+    public var duplicateOutcomes = 0
+    /// Records on the topic that were not outcomes.
+    public var unreadableRecords = 0
+
+    enum CodingKeys: String, CodingKey {
+        case since, until, total, regulations, vendors, problems
+        case completionSecondsP50 = "completion_seconds_p50"
+        case completionSecondsP95 = "completion_seconds_p95"
+        case duplicateOutcomes = "duplicate_outcomes"
+        case unreadableRecords = "unreadable_records"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(since, forKey: .since)
+        try container.encode(until, forKey: .until)
+        try container.encode(total, forKey: .total)
+        try container.encode(regulations, forKey: .regulations)
+        try container.encode(vendors, forKey: .vendors)
+        try container.encode(completionSecondsP50, forKey: .completionSecondsP50)
+        try container.encode(completionSecondsP95, forKey: .completionSecondsP95)
+        try container.encode(problems, forKey: .problems)
+        try container.encode(duplicateOutcomes, forKey: .duplicateOutcomes)
+        try container.encode(unreadableRecords, forKey: .unreadableRecords)
+    }
+
+    /// - Parameter outcomes: in the order they were read; of two outcomes of one request, the one completed later
+    ///   wins, and of two completed at the same instant, the one read later.
+    public init(outcomes: [Outcome], unreadableRecords: Int = 0, since: Timestamp, until: Timestamp) {
+        self.since = since
+        self.until = until
+        self.unreadableRecords = unreadableRecords
+        var latest: [String: Outcome] = [:]
+        var anonymous: [Outcome] = []
+        for outcome in outcomes {
+            guard let requestID = outcome.requestID else {
+                anonymous.append(outcome)
+                continue
+            }
+            if let seen = latest[requestID] {
+                duplicateOutcomes += 1
+                if seen.completedAt > outcome.completedAt { continue }
+            }
+            latest[requestID] = outcome
+        }
+        let counted = latest.values.sorted {
+            ($0.completedAt, $0.requestID ?? "") < ($1.completedAt, $1.requestID ?? "")
+        }
+        var completionSeconds: [Double] = []
+        for outcome in counted + anonymous {
+            let inTime = outcome.deadline.map { outcome.completedAt <= $0 } ?? false
+            Self.count(outcome.status, inTime: inTime, in: &total)
+            Self.count(
+                outcome.status,
+                inTime: inTime,
+                in: &regulations[outcome.regulation?.rawValue ?? "unknown", default: .init()]
+            )
+            for result in outcome.vendors {
+                var counts = vendors[result.vendor.rawValue, default: .init()]
+                counts.requests += 1
+                switch (outcome.status, result.status) {
+                case (.rejected, _): counts.rejected += 1
+                case (_, .accepted):
+                    counts.completed += 1
+                    if inTime { counts.completedBeforeDeadline += 1 }
+                case (_, .failed): counts.failed += 1
+                case (_, .skipped): break
+                }
+                vendors[result.vendor.rawValue] = counts
+            }
+            switch outcome.status {
+            case .completed:
+                let start = outcome.submittedAt ?? outcome.receivedAt
+                completionSeconds.append(
+                    Double(outcome.completedAt.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000
+                )
+            case .failed, .rejected:
+                problems.append(
+                    Problem(
+                        requestID: outcome.requestID,
+                        status: outcome.status,
+                        regulation: outcome.regulation,
+                        errorCode: outcome.error?.code,
+                        vendorErrors: Dictionary(
+                            outcome.vendors.compactMap { result in
+                                result.status == .failed ? (result.vendor.rawValue, result.error ?? "failed") : nil
+                            },
+                            uniquingKeysWith: { first, _ in first }
+                        ),
+                        source: outcome.source
+                    )
+                )
+            }
+        }
+        completionSeconds.sort()
+        completionSecondsP50 = Self.percentile(0.5, of: completionSeconds)
+        completionSecondsP95 = Self.percentile(0.95, of: completionSeconds)
+    }
+
+    private static func count(_ status: Outcome.Status, inTime: Bool, in counts: inout Counts) {
+        counts.requests += 1
+        switch status {
+        case .completed:
+            counts.completed += 1
+            if inTime { counts.completedBeforeDeadline += 1 }
+        case .failed: counts.failed += 1
+        case .rejected: counts.rejected += 1
+        }
+    }
+
+    /// Nearest rank: the smallest value with at least `fraction` of the values at or below it.
+    private static func percentile(_ fraction: Double, of sorted: [Double]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((Double(sorted.count) * fraction).rounded(.up))
+        return sorted[max(0, min(sorted.count, rank) - 1)]
+    }
+}

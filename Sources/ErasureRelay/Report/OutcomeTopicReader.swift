@@ -1,0 +1,75 @@
+import Foundation
+import Kafka
+import Logging
+
+/// Reads the outcomes written to the outcome topic since a moment, up to the end of the topic at the moment of
+/// asking, without joining or committing for any consumer group.
+public enum OutcomeTopicReader {
+    public struct Read: Sendable {
+        public var outcomes: [Outcome] = []
+        /// Records that could not be read as an outcome.
+        public var unreadable = 0
+    }
+
+    public static func read(
+        kafka: KafkaClientConfiguration,
+        topic: String,
+        since: Timestamp,
+        logger: Logger
+    ) async throws -> Read {
+        var consumerKafka = kafka
+        consumerKafka.properties["enable.auto.commit"] = "false"
+        let consumer = try KafkaConsumer(
+            configuration: consumerKafka,
+            groupID: "erasure-relay-report-\(UUID().uuidString)",
+            logger: logger
+        )
+        let count = try await consumer.partitionCount(topic: topic)
+        let partitions = (0..<count).map { TopicPartition(topic: topic, partition: Int32($0)) }
+        let watermarks = try await consumer.watermarks(for: partitions)
+        // A broker answers -1 where no record is as recent as `since`, and so does one that cannot look offsets up
+        // by time (librdkafka's mock cluster): such a partition is read from its start, and every record's own
+        // timestamp decides.
+        let byTime = try await consumer.offsets(atOrAfter: since.millisecondsSinceEpoch, of: partitions)
+        var ends: [TopicPartition: Int64] = [:]
+        var starts: [TopicPartition: Int64] = [:]
+        for (partition, marks) in watermarks {
+            let start = byTime[partition].flatMap { $0 >= 0 ? max($0, marks.low) : nil } ?? marks.low
+            guard start < marks.high else { continue }
+            starts[partition] = start
+            ends[partition] = marks.high
+        }
+        var read = Read()
+        guard !starts.isEmpty else {
+            await consumer.close()
+            return read
+        }
+        try consumer.assign(starts)
+        let decoder = JSONDecoder()
+        while !ends.isEmpty {
+            try Task.checkCancellation()
+            for event in await consumer.poll(timeout: .milliseconds(500), maxEvents: 500) {
+                switch event {
+                case .message(let message):
+                    guard let end = ends[message.topicPartition] else { continue }
+                    if message.offset + 1 >= end { ends[message.topicPartition] = nil }
+                    guard message.offset < end else { continue }
+                    if let timestamp = message.timestamp, timestamp < since.millisecondsSinceEpoch { continue }
+                    if let outcome = try? decoder.decode(Outcome.self, from: Data(message.value)) {
+                        read.outcomes.append(outcome)
+                    } else {
+                        read.unreadable += 1
+                    }
+                case .error(let error) where error.isFatal:
+                    throw error
+                case .error(let error):
+                    logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
+                case .assigned, .revoked:
+                    break
+                }
+            }
+        }
+        await consumer.close()
+        return read
+    }
+}

@@ -1,0 +1,78 @@
+import ErasureRelay
+import Testing
+
+@Suite("Compliance report from outcomes")
+struct ComplianceReportUnitTests {
+    static let day: Int64 = 86_400_000
+
+    static func outcome(
+        _ id: String?,
+        _ status: Outcome.Status,
+        regulation: Regulation? = .gdpr,
+        submittedDay: Int64 = 0,
+        completedDay: Int64,
+        deadlineDay: Int64? = 30,
+        vendors: [VendorResult] = []
+    ) -> Outcome {
+        Outcome(
+            requestID: id,
+            status: status,
+            regulation: regulation,
+            submittedAt: Timestamp(millisecondsSinceEpoch: submittedDay * day),
+            receivedAt: Timestamp(millisecondsSinceEpoch: submittedDay * day + 1000),
+            completedAt: Timestamp(millisecondsSinceEpoch: completedDay * day),
+            deadline: deadlineDay.map { Timestamp(millisecondsSinceEpoch: $0 * day) },
+            vendors: vendors,
+            error: status == .completed ? nil : .init(code: "retries_exhausted", field: nil, message: "m"),
+            source: .init(topic: "user-erasure", partition: 0, offset: 0)
+        )
+    }
+
+    @Test func theLatestOutcomeOfARequestWinsAndLateCompletionsAreNotInTime() {
+        let failed = VendorResult(vendor: .braze, status: .failed, error: "HTTP 503")
+        let accepted = VendorResult(vendor: .braze, status: .accepted)
+        let report = ComplianceReport(
+            outcomes: [
+                Self.outcome("replayed", .failed, completedDay: 2, vendors: [failed]),
+                Self.outcome("late", .completed, completedDay: 31, vendors: [accepted]),
+                // Read later, completed earlier: the replay's completion above does not lose to a stale failure.
+                Self.outcome("replayed", .completed, completedDay: 3, vendors: [accepted]),
+                Self.outcome("replayed", .failed, completedDay: 1, vendors: [failed]),
+                Self.outcome(nil, .rejected, regulation: nil, completedDay: 1, deadlineDay: nil),
+                Self.outcome(nil, .rejected, regulation: nil, completedDay: 1, deadlineDay: nil),
+            ],
+            since: Timestamp(millisecondsSinceEpoch: 0),
+            until: Timestamp(millisecondsSinceEpoch: 40 * Self.day)
+        )
+        #expect(report.total.requests == 4)
+        #expect(report.total.completed == 2 && report.total.completedBeforeDeadline == 1)
+        #expect(report.total.rejected == 2 && report.total.failed == 0)
+        #expect(report.duplicateOutcomes == 2)
+        #expect(report.regulations["gdpr"]?.requests == 2 && report.regulations["unknown"]?.rejected == 2)
+        #expect(report.vendors["braze"]?.completed == 2 && report.vendors["braze"]?.completedBeforeDeadline == 1)
+        #expect(report.problems.count == 2 && report.problems.allSatisfy { $0.status == .rejected })
+        // Days 3 and 31 from submission: nearest rank.
+        #expect(report.completionSecondsP50 == Double(3 * 86_400))
+        #expect(report.completionSecondsP95 == Double(31 * 86_400))
+    }
+
+    @Test func csvQuotesWhatWouldBreakAColumn() {
+        let report = ComplianceReport(
+            outcomes: [
+                Self.outcome(
+                    "a,b",
+                    .failed,
+                    completedDay: 1,
+                    vendors: [VendorResult(vendor: .braze, status: .failed, error: #"said "no", twice"#)]
+                )
+            ],
+            since: Timestamp(millisecondsSinceEpoch: 0),
+            until: Timestamp(millisecondsSinceEpoch: Self.day)
+        )
+        let lines = report.csv.split(separator: "\n")
+        #expect(lines.first?.split(separator: ",").count == 12)
+        #expect(
+            lines.last == #"problem,user-erasure/0/0,,,,,,,"a,b",failed,retries_exhausted,"braze: said ""no"", twice""#
+        )
+    }
+}
