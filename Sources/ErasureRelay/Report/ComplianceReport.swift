@@ -90,8 +90,12 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         try container.encode(unreadableRecords, forKey: .unreadableRecords)
     }
 
-    /// - Parameter outcomes: in the order they were read; of two outcomes of one request, the one completed later
-    ///   wins, and of two completed at the same instant, the one read later.
+    /// - Parameters:
+    ///   - outcomes: in the order they were read; of two outcomes of one request, the one completed later wins, and
+    ///     of two completed at the same instant, the one read later.
+    ///   - unreadableRecords: records of the period that were not outcomes.
+    ///   - since: the start of the period read.
+    ///   - until: its end.
     public init(outcomes: [Outcome], unreadableRecords: Int = 0, since: Timestamp, until: Timestamp) {
         self.since = since
         self.until = until
