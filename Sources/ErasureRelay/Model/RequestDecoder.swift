@@ -61,10 +61,11 @@ public struct RequestDecoder: Sendable {
         guard String(validating: bytes, as: UTF8.self) != nil else {
             throw RequestRejection(code: .invalidEncoding, field: nil, message: "message is not valid UTF-8")
         }
-        let value: JSONValue
-        do {
-            value = try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
-        } catch {
+        let parse = { (buffer: UnsafeBufferPointer<UInt8>) in
+            Result { () throws(JSONValue.SyntaxError) in try JSONValue.parse(buffer) }
+        }
+        let parsed = bytes.withContiguousStorageIfAvailable(parse) ?? Array(bytes).withUnsafeBufferPointer(parse)
+        guard case .success(let value) = parsed else {
             throw RequestRejection(code: .invalidJSON, field: nil, message: "message is not valid JSON")
         }
         guard case .object(let object) = value else {
@@ -322,7 +323,15 @@ public struct RequestDecoder: Sendable {
     private func rejectControlCharacters(_ text: String, field: String) throws(RequestRejection) {
         // Format characters (bidirectional overrides, zero-width marks) are rejected with control characters: in an
         // identifier they only serve to make two different values look alike.
-        if text.unicodeScalars.contains(where: { [.control, .format].contains($0.properties.generalCategory) }) {
+        let isControlOrFormat = { (scalar: Unicode.Scalar) -> Bool in
+            // Printable ASCII is neither; asking Unicode's tables only for the rest keeps the common case cheap.
+            if (0x20..<0x7F).contains(scalar.value) { return false }
+            switch scalar.properties.generalCategory {
+            case .control, .format: return true
+            default: return false
+            }
+        }
+        if text.unicodeScalars.contains(where: isControlOrFormat) {
             throw RequestRejection(
                 code: .invalidField,
                 field: field,
@@ -336,9 +345,8 @@ public struct RequestDecoder: Sendable {
     private static func looksLikeEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
-        let localSpecials = Set("!#$%&'*+/=?^_`{|}~-.".utf8)
         let localOK =
-            parts[0].utf8.allSatisfy { isASCIIAlphanumeric($0) || localSpecials.contains($0) }
+            parts[0].utf8.allSatisfy { isASCIIAlphanumeric($0) || emailLocalSpecials.contains($0) }
             || parts[0].unicodeScalars.allSatisfy { $0.value > 0x7F || $0.properties.isAlphabetic }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         let domainOK =
@@ -351,6 +359,8 @@ public struct RequestDecoder: Sendable {
             }
         return localOK && domainOK
     }
+
+    private static let emailLocalSpecials = Set("!#$%&'*+/=?^_`{|}~-.".utf8)
 
     private static func isASCIIAlphanumeric(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
