@@ -35,10 +35,6 @@ struct PrometheusScrapeTests {
         let registry = PrometheusCollectorRegistry()
         try await withSandbox(logger: logger) { sandbox async throws in
             configuration.vendors = await sandbox.relayVendorSettings()
-            // One request waits out a two-minute backoff at EngageLab for the whole test, so that the in-flight
-            // series (the oldest request's age, its deadline's slack) have a value while Prometheus looks.
-            configuration.vendors[.engagelab]!.retry.initialBackoffMilliseconds = 120_000
-            configuration.vendors[.engagelab]!.retry.maxBackoffMilliseconds = 120_000
             let collector = OutcomeCollector()
             try await ObservabilityTests.withOperatedRelay(
                 configuration: configuration,
@@ -64,7 +60,10 @@ struct PrometheusScrapeTests {
                     ) {
                         collector.record(try JSONDecoder().decode(Outcome.self, from: Data(line.utf8)))
                     }
-                    await sandbox.inject(.status(503), into: .engagelab)
+                    // One request waits out EngageLab's Retry-After of 100 s for the whole test (a backoff is
+                    // jittered and could end at once), so that the in-flight series (the oldest request's age, its
+                    // deadline's slack) have a value while Prometheus looks.
+                    await sandbox.inject(.status(503, retryAfterSeconds: 100), into: .engagelab)
                     let held = requestJSON(
                         id: "p-held",
                         subject: ["engagelab_registration_ids": ["pr-1"]],

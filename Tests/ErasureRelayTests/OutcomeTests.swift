@@ -37,6 +37,62 @@ struct OutcomeTests {
         #expect(source["offset"] as? Int == 1234)
     }
 
+    /// The outcome's own writer says what `JSONEncoder` would, texts that need escaping included.
+    @Test func writesWhatTheEncoderWouldWrite() throws {
+        let awkward = "quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{7} é 😀 \u{2028}"
+        let outcomes = [
+            Outcome(
+                requestID: awkward,
+                status: .failed,
+                regulation: .ccpa,
+                submittedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_000_123),
+                receivedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_001_000),
+                completedAt: Timestamp(millisecondsSinceEpoch: 1_700_000_002_000),
+                deadline: Timestamp(millisecondsSinceEpoch: 1_800_000_000_000),
+                vendors: [
+                    VendorResult(
+                        vendor: .braze,
+                        status: .accepted,
+                        attempts: 2,
+                        httpStatus: 201,
+                        identifiers: 3,
+                        deleted: 3
+                    ),
+                    VendorResult(
+                        vendor: .engagelab,
+                        status: .failed,
+                        attempts: 8,
+                        httpStatus: nil,
+                        identifiers: 1,
+                        reference: awkward,
+                        error: awkward
+                    ),
+                ],
+                error: .init(code: "retries_exhausted", field: awkward, message: awkward),
+                source: .init(topic: "user-erasure-retry", partition: 11, offset: 9_000_000_000)
+            ),
+            Outcome(
+                requestID: nil,
+                status: .rejected,
+                regulation: nil,
+                receivedAt: Timestamp(millisecondsSinceEpoch: 0),
+                completedAt: Timestamp(millisecondsSinceEpoch: 1),
+                deadline: nil,
+                vendors: [],
+                error: nil,
+                source: .init(topic: "t", partition: 0, offset: 0)
+            ),
+        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for outcome in outcomes {
+            let written = try JSONSerialization.jsonObject(with: Data(outcome.jsonBytes())) as? NSDictionary
+            let encoded = try JSONSerialization.jsonObject(with: try encoder.encode(outcome)) as? NSDictionary
+            #expect(written != nil && written == encoded)
+            #expect(try JSONDecoder().decode(Outcome.self, from: Data(outcome.jsonBytes())) == outcome)
+        }
+    }
+
     @Test func vendorResultsCarryCountsNotIdentifiers() throws {
         let result = VendorResult(
             vendor: .moengageGDPR,

@@ -8,6 +8,17 @@ enum JSONText {
         return result
     }
 
+    /// Appends `text` as a JSON string literal, or `null`.
+    static func appendValue(_ text: String?, to result: inout String) {
+        guard let text else {
+            result += "null"
+            return
+        }
+        result.append("\"")
+        appendEscaped(text, to: &result)
+        result.append("\"")
+    }
+
     /// Appends `text` escaped for the inside of a JSON string literal, without quotes.
     static func appendEscaped(_ text: String, to result: inout String) {
         for scalar in text.unicodeScalars {

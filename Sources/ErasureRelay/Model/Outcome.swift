@@ -127,12 +127,46 @@ public struct Outcome: Sendable, Hashable, Codable {
         try container.encode(source, forKey: .source)
     }
 
-    /// The outcome as the JSON bytes published to the outcome topic.
+    /// The outcome as the JSON bytes published to the outcome topic: the members of ``encode(to:)``, keys sorted.
+    ///
+    /// Written by hand rather than with `JSONEncoder`, which took a tenth of the relay's time at full speed.
     public func jsonBytes() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Every member is a plain value that always encodes.
-        return Array(try! encoder.encode(self))
+        var json = "{\"completed_at\":"
+        json.reserveCapacity(256 + vendors.count * 160)
+        JSONText.appendValue(completedAt.rfc3339, to: &json)
+        json += ",\"deadline\":"
+        JSONText.appendValue(deadline?.rfc3339, to: &json)
+        json += ",\"error\":"
+        if let error {
+            json += "{\"code\":"
+            JSONText.appendValue(error.code, to: &json)
+            json += ",\"field\":"
+            JSONText.appendValue(error.field, to: &json)
+            json += ",\"message\":"
+            JSONText.appendValue(error.message, to: &json)
+            json += "}"
+        } else {
+            json += "null"
+        }
+        json += ",\"received_at\":"
+        JSONText.appendValue(receivedAt.rfc3339, to: &json)
+        json += ",\"regulation\":"
+        JSONText.appendValue(regulation?.rawValue, to: &json)
+        json += ",\"request_id\":"
+        JSONText.appendValue(requestID, to: &json)
+        json += ",\"source\":{\"offset\":\(source.offset),\"partition\":\(source.partition),\"topic\":"
+        JSONText.appendValue(source.topic, to: &json)
+        json += "},\"status\":"
+        JSONText.appendValue(status.rawValue, to: &json)
+        json += ",\"submitted_at\":"
+        JSONText.appendValue(submittedAt?.rfc3339, to: &json)
+        json += ",\"vendors\":["
+        for (index, result) in vendors.enumerated() {
+            if index > 0 { json += "," }
+            result.appendJSON(to: &json)
+        }
+        json += "]}"
+        return Array(json.utf8)
     }
 }
 
@@ -198,6 +232,22 @@ public struct VendorResult: Sendable, Hashable, Codable {
         case vendor, status, attempts
         case httpStatus = "http_status"
         case identifiers, reference, error, deleted
+    }
+
+    /// Appends the result as ``encode(to:)`` writes it, keys sorted.
+    func appendJSON(to json: inout String) {
+        json += "{\"attempts\":\(attempts)"
+        if let deleted { json += ",\"deleted\":\(deleted)" }
+        json += ",\"error\":"
+        JSONText.appendValue(error, to: &json)
+        json += ",\"http_status\":" + (httpStatus.map(String.init) ?? "null")
+        json += ",\"identifiers\":\(identifiers),\"reference\":"
+        JSONText.appendValue(reference, to: &json)
+        json += ",\"status\":"
+        JSONText.appendValue(status.rawValue, to: &json)
+        json += ",\"vendor\":"
+        JSONText.appendValue(vendor.rawValue, to: &json)
+        json += "}"
     }
 
     public func encode(to encoder: any Encoder) throws {
