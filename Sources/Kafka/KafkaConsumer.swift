@@ -31,7 +31,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     private let context: Context
     private let blockingCalls: BlockingCallQueue
     private let closed = Mutex(false)
-    private let logger: Logger
+    let logger: Logger
 
     /// Code that librdkafka's callbacks run on the polling thread. Each must be quick and must not call back into
     /// the consumer's blocking calls.

@@ -141,54 +141,39 @@ public struct DeadLetterReplay: Sendable {
         let producer = try KafkaProducer(configuration: kafka, logger: logger)
         let count = try await consumer.partitionCount(topic: topics.deadLetterTopic)
         let partitions = (0..<count).map { TopicPartition(topic: topics.deadLetterTopic, partition: Int32($0)) }
-        var remaining = try await consumer.watermarks(for: partitions).filter { $0.value.low < $0.value.high }
-        try consumer.assign(remaining.mapValues(\.low))
+        let watermarks = try await consumer.watermarks(for: partitions)
         logger.info(
             "Replaying dead-letter records",
             metadata: [
                 LoggingKeys.topic: "\(topics.deadLetterTopic)",
-                "records": "\(remaining.values.reduce(0) { $0 + $1.high - $1.low })",
+                "records": "\(watermarks.values.reduce(0) { $0 + $1.high - $1.low })",
             ]
         )
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await producer.run() }
             defer { group.cancelAll() }
             var summary = Summary()
-            while !remaining.isEmpty {
-                try Task.checkCancellation()
-                for event in await consumer.poll(timeout: .milliseconds(500), maxEvents: 100) {
-                    switch event {
-                    case .message(let message):
-                        guard let end = remaining[message.topicPartition]?.high else { continue }
-                        if message.offset + 1 >= end { remaining[message.topicPartition] = nil }
-                        let record = read(message, now: .now())
-                        guard selects(record) else {
-                            summary.skipped += 1
-                            continue
-                        }
-                        guard case .success(let headers) = record.replay else {
-                            summary.unreadable += 1
-                            report(record)
-                            continue
-                        }
-                        if !dryRun {
-                            try await producer.send(
-                                topic: topics.retryTopic,
-                                key: message.key,
-                                value: message.value,
-                                headers: headers
-                            )
-                        }
-                        summary.replayed += 1
-                        report(record)
-                    case .error(let error) where error.isFatal:
-                        throw error
-                    case .error(let error):
-                        logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
-                    case .assigned, .revoked:
-                        break
-                    }
+            try await consumer.read(from: watermarks.mapValues(\.low), to: watermarks.mapValues(\.high)) { message in
+                let record = read(message, now: .now())
+                guard selects(record) else {
+                    summary.skipped += 1
+                    return
                 }
+                guard case .success(let headers) = record.replay else {
+                    summary.unreadable += 1
+                    report(record)
+                    return
+                }
+                if !dryRun {
+                    try await producer.send(
+                        topic: topics.retryTopic,
+                        key: message.key,
+                        value: message.value,
+                        headers: headers
+                    )
+                }
+                summary.replayed += 1
+                report(record)
             }
             await consumer.close()
             return summary

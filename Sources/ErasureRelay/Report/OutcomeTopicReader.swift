@@ -31,42 +31,19 @@ public enum OutcomeTopicReader {
         // by time (librdkafka's mock cluster): such a partition is read from its start, and every record's own
         // timestamp decides.
         let byTime = try await consumer.offsets(atOrAfter: since.millisecondsSinceEpoch, of: partitions)
-        var ends: [TopicPartition: Int64] = [:]
-        var starts: [TopicPartition: Int64] = [:]
-        for (partition, marks) in watermarks {
-            let start = byTime[partition].flatMap { $0 >= 0 ? max($0, marks.low) : nil } ?? marks.low
-            guard start < marks.high else { continue }
-            starts[partition] = start
-            ends[partition] = marks.high
-        }
+        let starts = Dictionary(
+            uniqueKeysWithValues: watermarks.map { partition, marks in
+                (partition, byTime[partition].flatMap { $0 >= 0 ? max($0, marks.low) : nil } ?? marks.low)
+            }
+        )
         var read = Read()
-        guard !starts.isEmpty else {
-            await consumer.close()
-            return read
-        }
-        try consumer.assign(starts)
         let decoder = JSONDecoder()
-        while !ends.isEmpty {
-            try Task.checkCancellation()
-            for event in await consumer.poll(timeout: .milliseconds(500), maxEvents: 500) {
-                switch event {
-                case .message(let message):
-                    guard let end = ends[message.topicPartition] else { continue }
-                    if message.offset + 1 >= end { ends[message.topicPartition] = nil }
-                    guard message.offset < end else { continue }
-                    if let timestamp = message.timestamp, timestamp < since.millisecondsSinceEpoch { continue }
-                    if let outcome = try? decoder.decode(Outcome.self, from: Data(message.value)) {
-                        read.outcomes.append(outcome)
-                    } else {
-                        read.unreadable += 1
-                    }
-                case .error(let error) where error.isFatal:
-                    throw error
-                case .error(let error):
-                    logger.warning("Kafka consumer error", metadata: [LoggingKeys.error: "\(error)"])
-                case .assigned, .revoked:
-                    break
-                }
+        try await consumer.read(from: starts, to: watermarks.mapValues(\.high)) { message in
+            if let timestamp = message.timestamp, timestamp < since.millisecondsSinceEpoch { return }
+            if let outcome = try? decoder.decode(Outcome.self, from: Data(message.value)) {
+                read.outcomes.append(outcome)
+            } else {
+                read.unreadable += 1
             }
         }
         await consumer.close()
