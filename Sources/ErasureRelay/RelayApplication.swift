@@ -70,6 +70,14 @@ public final class RelayApplication: Service {
             weights: [configuration.kafka.requestTopic: 1, configuration.kafka.retryTopic: 0.1],
             share: QuotaShare(initial: 0)
         )
+        // librdkafka's defaults: a member silent for the session timeout is evicted, and it learns of that from a
+        // heartbeat; three heartbeats after running again, a lost assignment has been reported.
+        let sessionTimeout = Int(consumerKafka.properties["session.timeout.ms"] ?? "") ?? 45_000
+        let heartbeat = Int(consumerKafka.properties["heartbeat.interval.ms"] ?? "") ?? 3_000
+        shareTracker.share.holdWhileStale(
+            after: .milliseconds(sessionTimeout),
+            grace: .milliseconds(min(sessionTimeout, max(1_000, 3 * heartbeat)))
+        )
         let consumer = try KafkaConsumer(
             configuration: consumerKafka,
             groupID: configuration.kafka.groupID,

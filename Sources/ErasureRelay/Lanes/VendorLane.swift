@@ -254,8 +254,7 @@ public actor VendorLane {
 
     /// Follows this replica's share of the vendor's quota, which changes as replicas join and leave.
     private func applyQuotaShare() {
-        guard let quotaShare, quotaShare.versioned.version != appliedShareVersion else { return }
-        let (share, version) = quotaShare.versioned
+        guard let (share, version) = quotaShare?.versioned(), version != appliedShareVersion else { return }
         limiter.setShare(share)
         appliedShareVersion = version
     }

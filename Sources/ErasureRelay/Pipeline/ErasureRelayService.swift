@@ -22,6 +22,7 @@ public final class ErasureRelayService: Service {
     private let fetching: FetchControl
     private let room = RoomSignal()
     private let work = RevocableWork()
+    private let shareHeld = Mutex(false)
     private let shares: QuotaShareRefresher
     private let health: RelayHealth
     private let metrics: RelayMetrics
@@ -133,6 +134,7 @@ public final class ErasureRelayService: Service {
                     let events = await consumer.poll(timeout: .milliseconds(100), maxEvents: min(256, max(1, room)))
                     health.polled()
                     for event in events { try await handle(event, requests: &requests) }
+                    await confirmMembership()
                     if ContinuousClock.now - lastGaugeUpdate >= .seconds(1) {
                         updateAgeMetrics()
                         lastGaugeUpdate = .now
@@ -161,6 +163,7 @@ public final class ErasureRelayService: Service {
                 try await handle(event, requests: &requests)
             }
             health.polled()
+            await confirmMembership()
         }
         if started() > 0 {
             logger.warning(
@@ -255,6 +258,21 @@ public final class ErasureRelayService: Service {
         for case .storeOffset(let partition, let offset) in actions { offsets.store(partition, offset) }
         // Outside the intake's lock: the waiting loop checks for room while holding the signal's lock.
         if hasRoom { room.signal() }
+    }
+
+    /// Renews the quota share's lease after a poll whose events were handled, and wakes the lanes when a hold it
+    /// placed on the share ends.
+    private func confirmMembership() async {
+        let share = shares.tracker.share
+        if share.renew() {
+            logger.warning(
+                "The consumer loop did not run for longer than the session timeout; vendor calls wait until the group confirms this member's partitions"
+            )
+            shareHeld.withLock { $0 = true }
+        } else if shareHeld.withLock({ $0 }), !share.isHeld() {
+            shareHeld.withLock { $0 = false }
+            for lane in lanes { await lane.quotaShareChanged() }
+        }
     }
 
     /// Publishes the age of the oldest unfinished request and the least slack before any unfinished deadline.
