@@ -196,7 +196,7 @@ struct QuotaBench: AsyncParsableCommand {
             backlog,
             to: topics.requestTopic,
             broker: broker.bootstrapServers,
-            vendors: VendorID.allCases,
+            vendors: VendorID.builtIn,
             logger: logger
         )
         let sandbox = VendorSandbox(configuration: sandboxConfiguration, logger: logger)

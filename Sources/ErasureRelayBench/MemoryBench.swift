@@ -50,6 +50,8 @@ struct MemoryBench: AsyncParsableCommand {
                     yaml += "    app_id: \"\(app)\"\n    api_key: \"\(key.value)\"\n"
                 case .engagelab(let app, let secret):
                     yaml += "    app_key: \"\(app)\"\n    master_secret: \"\(secret.value)\"\n"
+                case .http:
+                    break
                 }
             }
             try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)

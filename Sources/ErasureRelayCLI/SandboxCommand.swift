@@ -74,6 +74,8 @@ struct SandboxAnnouncement: Service {
                 lines.append("    app_id: \"\(appID)\"\n    api_key: \"\(apiKey.value)\"")
             case .engagelab(let appKey, let masterSecret):
                 lines.append("    app_key: \"\(appKey)\"\n    master_secret: \"\(masterSecret.value)\"")
+            case .http:
+                continue
             }
             lines.append(
                 "    rate_limit: { requests: \(setting.rateLimit.requests), window_seconds: \(setting.rateLimit.windowSeconds) }"

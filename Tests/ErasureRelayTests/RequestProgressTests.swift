@@ -41,7 +41,7 @@ struct RequestProgressTests {
             (RequestProgress.Header.parks, "-1"),
             (RequestProgress.Header.receivedAt, "yesterday"),
             (RequestProgress.Header.sourceOffset, "x"),
-            (RequestProgress.Header.pendingVendors, "braze,mailchimp"),
+            (RequestProgress.Header.pendingVendors, "braze,Mail Chimp"),
             (RequestProgress.Header.results, "{"),
             // Counts that would overflow once added to this pass's, or texts too long for an outcome.
             (

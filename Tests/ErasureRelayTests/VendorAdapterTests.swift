@@ -323,13 +323,19 @@ struct VendorAdapterTests {
         // "There is a max limit of 100kb per request" (and "128 KB" elsewhere on the page): the stricter.
         #expect(MoEngageGDPRAdapter.defaultMaxPayloadBytes == 100_000)
         // "The App Push REST API ... 500 requests per second per AppKey".
-        #expect(VendorID.engagelab.documentedRateLimit == .init(requests: 500, windowSeconds: 1))
+        #expect(
+            BuiltInVendor.named(.engagelab)?.documentedRateLimit
+                == VendorSettings.RateLimit(requests: 500, windowSeconds: 1)
+        )
         // "You can run 5000 requests per minute", one user each.
-        #expect(VendorID.moengage.documentedRateLimit == .init(requests: 5000, windowSeconds: 60))
-        #expect(VendorID.moengage.maxBatchSize == 1)
+        #expect(
+            BuiltInVendor.named(.moengage)?.documentedRateLimit
+                == VendorSettings.RateLimit(requests: 5000, windowSeconds: 60)
+        )
+        #expect(BuiltInVendor.named(.moengage)?.maxBatchSize == 1)
         // Braze: "up to 50 external_ids, user_aliases, braze_ids, email_addresses, or phone_numbers" per request.
-        #expect(VendorID.braze.maxBatchSize == 50)
+        #expect(BuiltInVendor.named(.braze)?.maxBatchSize == 50)
         // EngageLab: one registration id per DELETE.
-        #expect(VendorID.engagelab.maxBatchSize == 1)
+        #expect(BuiltInVendor.named(.engagelab)?.maxBatchSize == 1)
     }
 }

@@ -95,6 +95,80 @@ struct AdaptersAgainstSandboxTests {
         }
     }
 
+    /// The seed vendors written as declared definitions (`examples/vendors/`), run through lanes over real HTTP, are
+    /// taken by the same strict stand-ins as the built-in adapters: every identifier lands where the vendor expects
+    /// it, in batches as large as the definition allows, with no malformed call.
+    @Test(
+        "A declared twin of a seed vendor passes its strict stand-in",
+        arguments: [
+            ("braze.yaml", SandboxVendor.braze),
+            ("moengage.yaml", SandboxVendor.moengage),
+            ("moengage_gdpr.yaml", SandboxVendor.moengageGDPR),
+            ("engagelab.yaml", SandboxVendor.engagelab),
+        ]
+    )
+    func aDeclaredTwinPassesItsStandIn(file: String, standIn: SandboxVendor) async throws {
+        try await withVendorHTTPClient { client in
+            try await withSandbox { sandbox async throws in
+                let url = try #require(await sandbox.baseURLs()[standIn])
+                var (_, settings) = try exampleVendor(file, base: url)
+                settings.batching.lingerMilliseconds = 20
+                let adapter = settings.makeAdapter()
+                let lane = VendorLane(
+                    adapter: adapter,
+                    settings: settings,
+                    transport: HTTPVendorTransport(client: client),
+                    logger: logger
+                )
+                let subjects = (0..<60).map { index in
+                    Subject(
+                        externalID: "u-\(index)",
+                        brazeID: "b-\(index)",
+                        moengageID: "m-\(index)",
+                        email: "p\(index)@example.com",
+                        phone: "+1555000\(String(format: "%04d", index))",
+                        engagelabRegistrationIDs: ["reg/\(index)?#"],
+                        googleAdvertisingID: "gaid-\(index)"
+                    )
+                }
+                let results = try await withRunningLanes([lane]) {
+                    await withTaskGroup(of: VendorResult?.self) { group in
+                        for (index, subject) in subjects.enumerated() {
+                            group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
+                        }
+                        var all: [VendorResult?] = []
+                        for await result in group { all.append(result) }
+                        return all
+                    }
+                }
+                #expect(results.count == 60)
+                #expect(results.allSatisfy { $0?.status == .accepted })
+                let record = await sandbox.record(of: standIn)
+                #expect(record.malformedCalls == 0)
+                #expect(record.quotaViolations == 0)
+                switch standIn {
+                case .braze:
+                    #expect(Set(record.deleted["external_ids"] ?? []) == Set(subjects.map { $0.externalID! }))
+                    #expect(Set(record.deleted["braze_ids"] ?? []) == Set(subjects.map { $0.brazeID! }))
+                    #expect(Set(record.deleted["email_addresses"] ?? []) == Set(subjects.map { $0.email! }))
+                    #expect(Set(record.deleted["phone_numbers"] ?? []) == Set(subjects.map { $0.phone! }))
+                    #expect(record.largestBatch == 50)
+                case .moengage:
+                    #expect(Set(record.deleted["customer_id"] ?? []) == Set(subjects.map { $0.externalID! }))
+                    #expect(Set(record.deleted["moengage_id"] ?? []) == Set(subjects.map { $0.moengageID! }))
+                case .moengageGDPR:
+                    #expect(record.deleted["identities"]?.count == 60 * 4)
+                    #expect(record.largestBatch > 4)
+                case .engagelab:
+                    #expect(
+                        Set(record.deleted["registration_id"] ?? [])
+                            == Set(subjects.map { $0.engagelabRegistrationIDs[0] })
+                    )
+                }
+            }
+        }
+    }
+
     @Test func aLaneUnderBacklogUsesItsQuotaWithoutExceedingIt() async throws {
         var configuration = SandboxConfiguration()
         configuration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)

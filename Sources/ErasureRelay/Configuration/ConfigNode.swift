@@ -43,6 +43,22 @@ final class ConfigNode {
         return try ConfigNode(path: qualified(key), node: node, environment: environment)
     }
 
+    /// The YAML under `key` as written, for values read as templates rather than settings.
+    func yaml(_ key: String) -> Node? {
+        readKeys.insert(key)
+        guard let node = mapping[key], node.null == nil else { return nil }
+        return node
+    }
+
+    /// Whether the value under `key` comes from the environment, by `${VAR}` or an `ERASURE_RELAY__` override,
+    /// rather than from text written in the file.
+    func isFromEnvironment(_ key: String) -> Bool {
+        let override = EnvironmentOverrides.variableName(for: qualified(key))
+        if environment.keys.contains(where: { $0.uppercased() == override }) { return true }
+        guard let written = mapping[key]?.scalar?.string else { return false }
+        return written.hasPrefix("${") && written.hasSuffix("}")
+    }
+
     func string(_ key: String) throws(ConfigurationError) -> String? {
         readKeys.insert(key)
         guard let node = mapping[key], node.null == nil else { return nil }

@@ -7,6 +7,11 @@ import Yams
 enum EnvironmentOverrides {
     static let prefix = "ERASURE_RELAY__"
 
+    /// The variable that overrides the key at `path`, such as `ERASURE_RELAY__KAFKA__GROUP_ID`.
+    static func variableName(for path: String) -> String {
+        prefix + path.split(separator: ".").joined(separator: "__").uppercased()
+    }
+
     static func isPresent(in environment: [String: String]) -> Bool {
         environment.keys.contains(where: isOverride)
     }

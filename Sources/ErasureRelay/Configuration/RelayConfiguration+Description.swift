@@ -45,6 +45,8 @@ extension RelayConfiguration {
             case .engagelab(let appKey, let masterSecret):
                 lines.append("    app_key: \"\(appKey)\"")
                 lines.append("    master_secret: \"\(masterSecret)\"")
+            case .http(let definition):
+                lines += definition.describedLines
             }
             lines += [
                 "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds), "
@@ -75,5 +77,26 @@ extension RelayConfiguration {
             "  signing_key: [\(parking.signingKeys.map { "\"\($0)\"" }.joined(separator: ", "))]",
         ]
         return lines.joined(separator: "\n")
+    }
+}
+
+extension HTTPVendorDefinition {
+    /// The definition as `check-config` shows it: secrets masked, the rest summarised.
+    var describedLines: [String] {
+        func map(_ values: [String: String]) -> String {
+            "{ " + values.keys.sorted().map { "\($0): \"\(values[$0]!)\"" }.joined(separator: ", ") + " }"
+        }
+        let path =
+            TemplateText.display(path) + (query.isEmpty ? "" : "?")
+            + query.map { "\($0.name)=\(TemplateText.display($0.value))" }.joined(separator: "&")
+        return [
+            "    kind: http",
+            "    settings: \(map(settings))",
+            "    secrets: \(map(secrets.mapValues { _ in "********" }))",
+            "    request: { method: \(method.rawValue), url: \"\(path)\", per: \(scope.rawValue), "
+                + "content_type: \(contentType.rawValue) }",
+            "    identifiers: \(map(Dictionary(uniqueKeysWithValues: identifiers.map { ($0.field.description, $0.name) })))",
+            "    answers: { rules: \(rules.count), default: \(defaultResult.rawValue) }",
+        ]
     }
 }

@@ -38,7 +38,7 @@ extension RelayConfiguration {
             throw ConfigurationError(
                 key: "vendors",
                 message: "configures no vendor, so no erasure could be carried out; configure at least one of "
-                    + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
+                    + VendorID.builtIn.map(\.rawValue).joined(separator: ", ") + ", or one declared with kind: http"
             )
         }
         guard !parking.signingKeys.isEmpty else {

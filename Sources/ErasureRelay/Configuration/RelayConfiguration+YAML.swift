@@ -65,20 +65,39 @@ extension RelayConfiguration {
         }
         if let vendors = try document.child("vendors") {
             for name in vendors.keys {
-                guard let vendor = VendorID(rawValue: name) else {
-                    throw ConfigurationError(
-                        key: vendors.qualified(name),
-                        message: "is not a known vendor; known vendors: "
-                            + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
-                    )
-                }
                 let node: ConfigNode
                 if let child = try vendors.child(name) {
                     node = child
                 } else {
                     node = try ConfigNode(path: vendors.qualified(name), node: nil, environment: environment)
                 }
-                self.vendors[vendor] = try VendorSettings(vendor: vendor, node: node)
+                let kind = try node.string("kind")
+                guard let vendor = VendorID(rawValue: name) else {
+                    throw ConfigurationError(
+                        key: vendors.qualified(name),
+                        message: "is not a valid vendor name: 1 to \(VendorID.maxNameLength) of a-z, 0-9 and '_'"
+                    )
+                }
+                switch (vendor.isBuiltIn, kind) {
+                case (true, nil):
+                    self.vendors[vendor] = try VendorSettings(vendor: vendor, node: node)
+                case (true, _?):
+                    throw ConfigurationError(
+                        key: node.qualified("kind"),
+                        message: "is for declared vendors; \(name) is a built-in vendor's name, so choose another"
+                    )
+                case (false, "http"):
+                    self.vendors[vendor] = try VendorSettings(declared: vendor, node: node)
+                case (false, let kind?):
+                    throw ConfigurationError(key: node.qualified("kind"), message: "must be http, not '\(kind)'")
+                case (false, nil):
+                    throw ConfigurationError(
+                        key: vendors.qualified(name),
+                        message: "is not a built-in vendor ("
+                            + VendorID.builtIn.map(\.rawValue).joined(separator: ", ")
+                            + "); declare it with kind: http"
+                    )
+                }
             }
         }
         if let http = try document.child("http") {
@@ -168,9 +187,17 @@ extension VendorSettings {
                 appKey: try node.requiredString("app_key"),
                 masterSecret: try node.requiredSecret("master_secret")
             )
+        default:
+            throw ConfigurationError(key: node.path, message: "is not a built-in vendor")
         }
         let baseURL = try Self.baseURL(vendor: vendor, node: node)
         self.init(vendor: vendor, baseURL: baseURL, account: account)
+        try readLaneSettings(from: node, maxBatchSize: BuiltInVendor.named(vendor)?.maxBatchSize ?? 1)
+    }
+
+    /// The settings every vendor's lane has: quota, concurrency, timeout, batching and retries.
+    mutating func readLaneSettings(from node: ConfigNode, maxBatchSize: Int) throws(ConfigurationError) {
+        let isDeclared = !vendor.isBuiltIn
         if let rateLimit = try node.child("rate_limit") {
             self.rateLimit = RateLimit(
                 requests: try rateLimit.int("requests", in: 1...10_000_000) ?? self.rateLimit.requests,
@@ -182,7 +209,10 @@ extension VendorSettings {
         self.maxConcurrency = try node.int("max_concurrency", in: 1...1024) ?? maxConcurrency
         self.timeoutSeconds = try node.int("timeout_seconds", in: 1...600) ?? timeoutSeconds
         if let batch = try node.child("batch") {
-            self.batching.maxSize = try batch.int("max_size", in: 1...vendor.maxBatchSize) ?? batching.maxSize
+            self.batching.maxSize = try batch.int("max_size", in: 1...maxBatchSize) ?? batching.maxSize
+            if isDeclared {
+                self.batching.maxBytes = try batch.int("max_bytes", in: 64...16_777_216)
+            }
             self.batching.lingerMilliseconds = try batch.int("linger_ms", in: 0...60_000) ?? batching.lingerMilliseconds
             self.batching.lingerWhenIdle = try batch.bool("linger_when_idle") ?? batching.lingerWhenIdle
             try batch.rejectUnknownKeys()
@@ -203,12 +233,7 @@ extension VendorSettings {
     }
 
     private static func baseURL(vendor: VendorID, node: ConfigNode) throws(ConfigurationError) -> String {
-        let hostKey =
-            switch vendor {
-            case .braze: "instance"
-            case .moengage, .moengageGDPR: "data_center"
-            case .engagelab: "region"
-            }
+        let hostKey = BuiltInVendor.named(vendor)?.hostKey ?? "base_url"
         let explicit = try node.string("base_url")
         let named = try node.string(hostKey)
         let url: String
@@ -230,7 +255,10 @@ extension VendorSettings {
                 message: "give either base_url or \(hostKey), not both"
             )
         case (nil, nil):
-            url = VendorHosts.defaultBaseURL(vendor: vendor)
+            guard let defaultURL = VendorHosts.defaultBaseURL(vendor: vendor) else {
+                throw ConfigurationError(key: node.qualified("base_url"), message: "is required")
+            }
+            url = defaultURL
         }
         try validateBaseURL(url, key: node.qualified(explicit != nil ? "base_url" : hostKey))
         return url.hasSuffix("/") ? String(url.dropLast()) : url
@@ -282,54 +310,4 @@ extension VendorSettings {
             )
         }
     }
-}
-
-/// The vendors' documented hosts, by the names their consoles show.
-public enum VendorHosts {
-    public static func baseURL(vendor: VendorID, name: String) -> String? {
-        table(vendor)[name.uppercased()] ?? table(vendor)[name.lowercased()]
-    }
-
-    public static func names(vendor: VendorID) -> [String] {
-        table(vendor).keys.sorted()
-    }
-
-    public static func defaultBaseURL(vendor: VendorID) -> String {
-        switch vendor {
-        case .braze: brazeInstances["US-01"]!
-        case .moengage, .moengageGDPR: moengageDataCenters["01"]!
-        case .engagelab: engagelabRegions["sgp"]!
-        }
-    }
-
-    private static func table(_ vendor: VendorID) -> [String: String] {
-        switch vendor {
-        case .braze: brazeInstances
-        case .moengage, .moengageGDPR: moengageDataCenters
-        case .engagelab: engagelabRegions
-        }
-    }
-
-    private static let brazeInstances: [String: String] = {
-        var table: [String: String] = [:]
-        for number in 1...8 { table["US-0\(number)"] = "https://rest.iad-0\(number).braze.com" }
-        table["US-10"] = "https://rest.us-10.braze.com"
-        table["EU-01"] = "https://rest.fra-01.braze.eu"
-        table["EU-02"] = "https://rest.fra-02.braze.eu"
-        table["AU-01"] = "https://rest.au-01.braze.com"
-        table["ID-01"] = "https://rest.id-01.braze.com"
-        table["JP-01"] = "https://rest.jp-01.braze.com"
-        table["KR-01"] = "https://rest.kr-01.braze.com"
-        return table
-    }()
-
-    private static let moengageDataCenters: [String: String] = Dictionary(
-        uniqueKeysWithValues: ["01", "02", "03", "04", "05", "06", "101"].map { ($0, "https://api-\($0).moengage.com") }
-    )
-
-    private static let engagelabRegions: [String: String] = Dictionary(
-        uniqueKeysWithValues: ["sgp", "hk", "usva", "defra", "jpn", "bra"].map {
-            ($0, "https://pushapi-\($0).engagelab.com")
-        }
-    )
 }

@@ -125,6 +125,9 @@ public struct VendorSettings: Sendable {
         /// is not what limits, and a waiting identifier only adds latency; under load calls start more often, and
         /// batches fill as `linger_ms` lets them.
         public var lingerWhenIdle = false
+        /// `batch.max_bytes`: the largest body a batch call may have, for a declared vendor that limits it. Built-in
+        /// vendors keep their own byte limits (`max_payload_bytes` for moengage_gdpr).
+        public var maxBytes: Int?
 
         public init(maxSize: Int, lingerMilliseconds: Int = 50) {
             self.maxSize = maxSize
@@ -157,6 +160,8 @@ public struct VendorSettings: Sendable {
         case moengageGDPR(appID: String, apiKey: Secret, maxPayloadBytes: Int)
         /// `app_key`, `master_secret`.
         case engagelab(appKey: String, masterSecret: Secret)
+        /// A vendor declared in configuration with `kind: http`.
+        case http(HTTPVendorDefinition)
     }
 
     public var vendor: VendorID
@@ -181,29 +186,9 @@ public struct VendorSettings: Sendable {
         self.vendor = vendor
         self.baseURL = baseURL
         self.account = account
-        self.rateLimit = rateLimit ?? vendor.documentedRateLimit
-        self.batching = batching ?? Batching(maxSize: vendor.maxBatchSize)
-    }
-}
-
-extension VendorID {
-    /// The limits the vendors document: the defaults for `rate_limit`.
-    public var documentedRateLimit: VendorSettings.RateLimit {
-        switch self {
-        case .braze: .init(requests: 20_000, windowSeconds: 60)
-        case .moengage: .init(requests: 5000, windowSeconds: 60)
-        case .moengageGDPR: .init(requests: 1000, windowSeconds: 60)
-        // The App Push REST API's limit per AppKey, shared with the account's push traffic.
-        case .engagelab: .init(requests: 500, windowSeconds: 1)
-        }
-    }
-
-    /// The most identifiers (users, for moengage_gdpr) one call may carry.
-    public var maxBatchSize: Int {
-        switch self {
-        case .braze: 50
-        case .moengage, .engagelab: 1
-        case .moengageGDPR: 100
-        }
+        let builtIn = BuiltInVendor.named(vendor)
+        // A declared vendor has no documented defaults: its configuration must name its quota, and gives its batch.
+        self.rateLimit = rateLimit ?? builtIn?.documentedRateLimit ?? RateLimit(requests: 1, windowSeconds: 1)
+        self.batching = batching ?? Batching(maxSize: builtIn?.maxBatchSize ?? 1)
     }
 }

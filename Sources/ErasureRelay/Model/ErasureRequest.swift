@@ -69,6 +69,19 @@ public struct Subject: Sendable, Hashable, CustomStringConvertible {
     public var googleAdvertisingID: String?
     /// `advertising_identifier`: an iOS advertising id (IDFA), for MoEngage GDPR erasure.
     public var advertisingIdentifier: String?
+    /// `custom`: up to ``maxCustomIdentifiers`` further identifiers by name, for vendors declared in configuration
+    /// that name them (`custom.NAME`); no built-in vendor reads them.
+    public var custom: [String: String]
+
+    /// The most entries `custom` may hold.
+    public static let maxCustomIdentifiers = 20
+    /// The longest name in `custom`.
+    public static let maxCustomNameLength = 64
+
+    /// Whether `name` may name a custom identifier: 1 to 64 of `a-z`, `0-9` and `_`.
+    public static func isCustomName(_ name: String) -> Bool {
+        (1...maxCustomNameLength).contains(name.utf8.count) && name.utf8.allSatisfy(VendorID.isNameByte)
+    }
 
     public init(
         externalID: String? = nil,
@@ -79,7 +92,8 @@ public struct Subject: Sendable, Hashable, CustomStringConvertible {
         userAliases: [UserAlias] = [],
         engagelabRegistrationIDs: [String] = [],
         googleAdvertisingID: String? = nil,
-        advertisingIdentifier: String? = nil
+        advertisingIdentifier: String? = nil,
+        custom: [String: String] = [:]
     ) {
         self.externalID = externalID
         self.brazeID = brazeID
@@ -90,12 +104,13 @@ public struct Subject: Sendable, Hashable, CustomStringConvertible {
         self.engagelabRegistrationIDs = engagelabRegistrationIDs
         self.googleAdvertisingID = googleAdvertisingID
         self.advertisingIdentifier = advertisingIdentifier
+        self.custom = custom
     }
 
     /// How many identifier values the subject carries.
     public var identifierCount: Int {
         [externalID, brazeID, moengageID, email, phone, googleAdvertisingID, advertisingIdentifier]
-            .compactMap { $0 }.count + userAliases.count + engagelabRegistrationIDs.count
+            .compactMap { $0 }.count + userAliases.count + engagelabRegistrationIDs.count + custom.count
     }
 
     public var description: String { "Subject(<\(identifierCount) identifiers redacted>)" }
@@ -114,14 +129,66 @@ public struct UserAlias: Sendable, Hashable {
     }
 }
 
-/// A vendor API erasure-relay can call. The raw values are the names used in configuration, requests and outcomes.
-public enum VendorID: String, Sendable, Hashable, CaseIterable, Comparable, Codable {
-    case braze
-    case moengage
-    case moengageGDPR = "moengage_gdpr"
-    case engagelab
+/// A vendor erasure-relay can call: a built-in one, or one declared in configuration (`kind: http`). The raw value
+/// is the name used in configuration, requests, outcomes, progress headers and metrics.
+public struct VendorID: RawRepresentable, Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
+    public let rawValue: String
 
+    /// A vendor name: 1 to 32 of `a-z`, `0-9` and `_`. Nil for anything else.
+    public init?(rawValue: String) {
+        guard (1...Self.maxNameLength).contains(rawValue.utf8.count),
+            rawValue.utf8.allSatisfy({ Self.isNameByte($0) })
+        else { return nil }
+        self.rawValue = rawValue
+    }
+
+    private init(builtIn name: String) {
+        self.rawValue = name
+    }
+
+    public static let braze = VendorID(builtIn: "braze")
+    public static let moengage = VendorID(builtIn: "moengage")
+    public static let moengageGDPR = VendorID(builtIn: "moengage_gdpr")
+    public static let engagelab = VendorID(builtIn: "engagelab")
+
+    /// The vendors erasure-relay ships an adapter for, in the order they are listed everywhere.
+    public static let builtIn: [VendorID] = [.braze, .moengage, .moengageGDPR, .engagelab]
+
+    /// Whether this is one of ``builtIn``.
+    public var isBuiltIn: Bool { Self.builtIn.contains(self) }
+
+    /// The longest vendor name.
+    public static let maxNameLength = 32
+
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: "_")
+    }
+
+    public var description: String { rawValue }
+
+    /// Built-in vendors first, in their own order, then the others by name.
     public static func < (lhs: VendorID, rhs: VendorID) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        switch (builtIn.firstIndex(of: lhs), builtIn.firstIndex(of: rhs)) {
+        case (let left?, let right?): left < right
+        case (_?, nil): true
+        case (nil, _?): false
+        case (nil, nil): lhs.rawValue < rhs.rawValue
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let vendor = VendorID(rawValue: name) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "not a vendor name")
+            )
+        }
+        self = vendor
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
     }
 }

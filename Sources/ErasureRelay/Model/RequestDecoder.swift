@@ -20,9 +20,12 @@ public struct RequestDecoder: Sendable {
     }
 
     public var limits: Limits
+    /// The vendors a request may name in `vendors`: the built-in ones and those declared in configuration.
+    public var knownVendors: [VendorID]
 
-    public init(limits: Limits = Limits()) {
+    public init(limits: Limits = Limits(), knownVendors: [VendorID] = VendorID.builtIn) {
         self.limits = limits
+        self.knownVendors = knownVendors
     }
 
     /// What could be read of a message even when it is rejected: its `request_id` and `regulation`, if valid.
@@ -212,6 +215,7 @@ public struct RequestDecoder: Sendable {
             }
             return id
         }
+        subject.custom = try custom(fields["custom"])
         guard subject.identifierCount > 0 else {
             throw RequestRejection(code: .noIdentifier, field: "subject", message: "must hold at least one identifier")
         }
@@ -236,12 +240,12 @@ public struct RequestDecoder: Sendable {
                     message: "must be a string, not \(entry.typeName)"
                 )
             }
-            guard let vendor = VendorID(rawValue: name) else {
+            guard let vendor = VendorID(rawValue: name), knownVendors.contains(vendor) else {
                 throw RequestRejection(
                     code: .unknownVendor,
                     field: "vendors[\(index)]",
                     message: "is not a known vendor; known vendors: "
-                        + VendorID.allCases.map(\.rawValue).joined(separator: ", ")
+                        + knownVendors.sorted().map(\.rawValue).joined(separator: ", ")
                 )
             }
             if !vendors.contains(vendor) { vendors.append(vendor) }
@@ -254,6 +258,41 @@ public struct RequestDecoder: Sendable {
             )
         }
         return vendors
+    }
+
+    private func custom(_ value: JSONValue?) throws(RequestRejection) -> [String: String] {
+        guard let value, value != .null else { return [:] }
+        guard case .object(let entries) = value else {
+            throw RequestRejection(
+                code: .invalidField,
+                field: "subject.custom",
+                message: "must be an object, not \(value.typeName)"
+            )
+        }
+        guard entries.count <= Subject.maxCustomIdentifiers else {
+            throw RequestRejection(
+                code: .invalidField,
+                field: "subject.custom",
+                message: "must hold at most \(Subject.maxCustomIdentifiers) identifiers, not \(entries.count)"
+            )
+        }
+        var custom: [String: String] = [:]
+        for name in entries.keys.sorted() {
+            // A name is not personal data, but one that is not a valid name could be: it is never quoted.
+            guard Subject.isCustomName(name) else {
+                throw RequestRejection(
+                    code: .invalidField,
+                    field: "subject.custom",
+                    message: "has a name that is not 1 to \(Subject.maxCustomNameLength) of a-z, 0-9 and '_'"
+                )
+            }
+            let field = "subject.custom.\(name)"
+            guard let value = try identifier(entries[name], field: field) else {
+                throw RequestRejection(code: .invalidField, field: field, message: "must be a string, not null")
+            }
+            custom[name] = value
+        }
+        return custom
     }
 
     private func identifier(_ value: JSONValue?, field: String) throws(RequestRejection) -> String? {

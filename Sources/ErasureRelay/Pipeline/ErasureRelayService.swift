@@ -65,7 +65,10 @@ public final class ErasureRelayService: Service {
         self.lanes = lanes
         self.handler = RequestHandler(
             topics: topics,
-            decoder: RequestDecoder(limits: .init(maxMessageBytes: pipeline.maxMessageBytes)),
+            decoder: RequestDecoder(
+                limits: .init(maxMessageBytes: pipeline.maxMessageBytes),
+                knownVendors: Array(Set(VendorID.builtIn + adapters.map(\.vendor)))
+            ),
             processor: RequestProcessor(lanes: lanes, adapters: adapters),
             parking: ParkingPolicy(parking),
             signer: signer,

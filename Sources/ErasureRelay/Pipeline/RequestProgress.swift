@@ -129,7 +129,7 @@ public struct RequestProgress: Sendable, Hashable {
                     throw RequestRejection(
                         code: .invalidHeader,
                         field: Header.pendingVendors,
-                        message: "names a vendor erasure-relay does not know"
+                        message: "holds a name that is not a vendor name"
                     )
                 }
                 vendors.append(vendor)

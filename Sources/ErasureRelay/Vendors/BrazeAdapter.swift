@@ -15,7 +15,7 @@ public struct BrazeAdapter: VendorAdapter {
     public init(apiKey: Secret, emailPrioritization: [String], maxItemsPerCall: Int = 50, userAgent: String) {
         self.apiKey = apiKey
         self.emailPrioritization = emailPrioritization
-        self.maxItemsPerCall = min(max(1, maxItemsPerCall), VendorID.braze.maxBatchSize)
+        self.maxItemsPerCall = min(max(1, maxItemsPerCall), BuiltInVendor.named(.braze)!.maxBatchSize)
         self.userAgent = userAgent
     }
 

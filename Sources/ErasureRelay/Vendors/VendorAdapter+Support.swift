@@ -59,8 +59,8 @@ enum RetryHints {
     /// The longest wait taken from a vendor: a week, the largest `parking.max_delay_seconds`.
     static let maxWaitSeconds: Double = 604_800
 
-    static func retryAfter(_ headers: HTTPHeaders, now: Date = Date()) -> Double? {
-        guard let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces),
+    static func retryAfter(_ headers: HTTPHeaders, name: String = "retry-after", now: Date = Date()) -> Double? {
+        guard let value = headers.first(name: name)?.trimmingCharacters(in: .whitespaces),
             !value.isEmpty, value.utf8.count <= 64
         else { return nil }
         if let seconds = Double(value) { return clamped(seconds) }

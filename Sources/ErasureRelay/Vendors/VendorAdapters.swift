@@ -25,6 +25,13 @@ extension VendorSettings {
             )
         case .engagelab(let appKey, let masterSecret):
             return EngageLabAdapter(appKey: appKey, masterSecret: masterSecret, userAgent: userAgent)
+        case .http(let definition):
+            return DeclaredVendorAdapter(
+                vendor: vendor,
+                definition: definition,
+                batching: batching,
+                userAgent: userAgent
+            )
         }
     }
 }

@@ -1,0 +1,287 @@
+import Crypto
+import NIOHTTP1
+
+/// Calls a vendor as its ``HTTPVendorDefinition`` says.
+///
+/// An item's payload is what its call needs from the request: for a batch, the item's rendered JSON; otherwise the
+/// placeholder values as a JSON object, read back when the call is made.
+public struct DeclaredVendorAdapter: VendorAdapter {
+    public let vendor: VendorID
+    public let maxItemsPerCall: Int
+    public let maxBodyBytes: Int?
+    private let definition: HTTPVendorDefinition
+    private let userAgent: String
+
+    public init(
+        vendor: VendorID,
+        definition: HTTPVendorDefinition,
+        batching: VendorSettings.Batching,
+        userAgent: String
+    ) {
+        self.vendor = vendor
+        self.definition = definition
+        self.maxItemsPerCall = definition.scope == .batch ? max(1, batching.maxSize) : 1
+        self.maxBodyBytes = definition.scope == .batch ? batching.maxBytes : nil
+        self.userAgent = userAgent
+    }
+
+    public func items(for request: ErasureRequest) -> [VendorItem] {
+        switch definition.scope {
+        case .identifier, .batch:
+            return definition.identifiers.flatMap { identifier in
+                identifier.field.values(in: request.subject).map { value in
+                    let sent = Self.prepared(value, for: identifier)
+                    let values = ["identifier": sent, "identifier_name": identifier.name]
+                    var payload: [UInt8] = []
+                    if definition.scope == .batch, let item = identifier.item ?? definition.item {
+                        item.render(values.merging(definition.settings) { $1 }, into: &payload)
+                    } else {
+                        payload = Self.encode(values)
+                    }
+                    return VendorItem(
+                        kind: definition.mixKinds ? "identifiers" : identifier.name,
+                        payload: payload,
+                        values: Self.scrubbed(value, sent),
+                        identifierCount: 1
+                    )
+                }
+            }
+        case .subject:
+            var values: [String: String] = [:]
+            var originals: [String] = []
+            for identifier in definition.identifiers {
+                guard let value = identifier.field.values(in: request.subject).first else { continue }
+                let sent = Self.prepared(value, for: identifier)
+                values[identifier.name] = sent
+                originals += Self.scrubbed(value, sent)
+            }
+            // Every identifier the URL names must be there: a call cannot be addressed without it.
+            let urlPlaceholders = definition.path.placeholders + definition.query.flatMap(\.value.placeholders)
+            let names = Set(definition.identifiers.map(\.name))
+            guard !values.isEmpty, urlPlaceholders.allSatisfy({ !names.contains($0) || values[$0] != nil }) else {
+                return []
+            }
+            return [
+                VendorItem(
+                    kind: "subject",
+                    payload: Self.encode(values),
+                    values: originals,
+                    identifierCount: values.count
+                )
+            ]
+        }
+    }
+
+    public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
+        var values = definition.settings
+        for (name, secret) in definition.secrets { values[name] = secret.value }
+        values["now"] = now.rfc3339Seconds
+        var itemsJSON: [UInt8]?
+        if definition.scope == .batch {
+            itemsJSON = JSONText.array(of: items, between: "[", and: "]")
+            // Kinds never mix unless the definition lets them, so the batch's kind is its identifiers' name.
+            if !definition.mixKinds, let kind = items.first?.kind { values["identifier_name"] = kind }
+        } else if let first = items.first {
+            values.merge(Self.decode(first.payload)) { $1 }
+        }
+        var pathAndQuery = definition.path.render(values) { PathSegment.encode(Array($0.utf8)) } ?? ""
+        var query = definition.query.compactMap { name, value in
+            value.render(values, encode: FormEncoding.encode).map { "\(FormEncoding.encode(name))=\($0)" }
+        }
+        var headers: [(String, String)] = []
+        switch definition.auth {
+        case .none:
+            break
+        case .bearer(let secret):
+            headers.append(("Authorization", "Bearer \(values[secret] ?? "")"))
+        case .basic(let username, let password):
+            headers.append(
+                (
+                    "Authorization",
+                    HTTPAuthorization.basic(user: values[username] ?? "", password: values[password] ?? "")
+                )
+            )
+        case .header(let name, let secret):
+            headers.append((name, values[secret] ?? ""))
+        case .query(let name, let secret):
+            query.append("\(FormEncoding.encode(name))=\(FormEncoding.encode(values[secret] ?? ""))")
+        }
+        if !query.isEmpty { pathAndQuery += "?" + query.joined(separator: "&") }
+        for (name, value) in definition.headers {
+            if let rendered = value.render(values) { headers.append((name, rendered)) }
+        }
+        var body: [UInt8]?
+        if let template = definition.body {
+            switch definition.contentType {
+            case .json:
+                var bytes: [UInt8] = []
+                template.render(values, items: itemsJSON, into: &bytes)
+                body = bytes
+                headers.append(("Content-Type", "application/json"))
+            case .form:
+                body = Array(FormEncoding.body(template, values: values).utf8)
+                headers.append(("Content-Type", "application/x-www-form-urlencoded"))
+            }
+        }
+        headers.append(("User-Agent", userAgent))
+        return VendorCall(method: definition.method, pathAndQuery: pathAndQuery, headers: headers, body: body)
+    }
+
+    public func classify(_ response: VendorResponse) -> CallResult {
+        let json = response.body.withUnsafeBufferPointer { try? JSONValue.parse($0, maxDepth: 64) }
+        let text = String(decoding: response.body.prefix(VendorText.maxScannedLength), as: UTF8.self)
+        for (index, rule) in definition.rules.enumerated() where Self.matches(rule, response, json: json, body: text) {
+            return result(rule.result, rule: rule, response, json: json, reason: "answers.rules[\(index)]")
+        }
+        // A throttled or failing vendor is worth another try unless a rule says otherwise.
+        if let transient = RetryHints.transient(response) { return transient }
+        return result(definition.defaultResult, rule: nil, response, json: json, reason: "answers.default")
+    }
+
+    private func result(
+        _ answer: HTTPVendorDefinition.AnswerClass,
+        rule: HTTPVendorDefinition.AnswerRule?,
+        _ response: VendorResponse,
+        json: JSONValue?,
+        reason matched: String
+    ) -> CallResult {
+        let reason = "HTTP \(response.status), \(matched) \(answer.rawValue)"
+        switch answer {
+        case .accepted, .notFound:
+            var reference: String?
+            if let path = definition.referencePath, let json, let value = path.value(in: json) {
+                reference = Self.text(of: value)
+            }
+            return .accepted(reference: reference, deleted: nil, note: answer == .notFound ? VendorText.notFound : nil)
+        case .retriable:
+            return .retriable(reason: reason, retryAfter: RetryHints.retryAfter(response.headers))
+        case .rateLimited:
+            let header = rule?.waitHeader ?? "Retry-After"
+            let wait =
+                switch rule?.waitFormat ?? .seconds {
+                case .seconds: RetryHints.retryAfter(response.headers, name: header)
+                case .epochSeconds: RetryHints.resetAt(response.headers, name: header)
+                }
+            return .retriable(reason: reason, retryAfter: wait)
+        case .permanent:
+            return .rejected(reason: reason, isolateItems: definition.scope == .batch && (rule?.splitBatch ?? true))
+        }
+    }
+
+    private static func matches(
+        _ rule: HTTPVendorDefinition.AnswerRule,
+        _ response: VendorResponse,
+        json: JSONValue?,
+        body: String
+    ) -> Bool {
+        if let status = rule.status, !status.contains(response.status) { return false }
+        if let path = rule.jsonPath {
+            guard let json, let value = path.value(in: json) else { return false }
+            if let expected = rule.equals, text(of: value) != expected { return false }
+        }
+        if let needle = rule.bodyContains, !body.contains(needle) { return false }
+        if let header = rule.hasHeader, !response.headers.contains(name: header) { return false }
+        switch rule.bodyShape {
+        case .json?: if json == nil { return false }
+        case .empty?:
+            if !response.body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return false }
+        case nil: break
+        }
+        return true
+    }
+
+    /// A JSON value as a rule compares it: a string as itself, anything else as its JSON text.
+    private static func text(of value: JSONValue) -> String? {
+        switch value {
+        case .string(let string): string
+        case .number(let number):
+            number == number.rounded() && abs(number) < 1e15 ? String(Int64(number)) : String(number)
+        case .bool(let bool): String(bool)
+        case .null: "null"
+        case .array, .object: nil
+        }
+    }
+
+    /// The value as the vendor takes it: normalised, then hashed.
+    static func prepared(_ value: String, for identifier: HTTPVendorDefinition.Identifier) -> String {
+        var result = value
+        for step in identifier.normalization {
+            switch step {
+            case .trim: result = result.trimmingWhitespace()
+            case .lowercase: result = result.lowercased()
+            }
+        }
+        switch identifier.hash {
+        case .sha256?:
+            return SHA256.hash(data: Array(result.utf8)).map { byte in
+                let hex = String(byte, radix: 16)
+                return byte < 16 ? "0" + hex : hex
+            }.joined()
+        case nil:
+            return result
+        }
+    }
+
+    /// What answers are scrubbed of: the value as given and as sent, since a hash of an identifier is personal data
+    /// too.
+    private static func scrubbed(_ value: String, _ sent: String) -> [String] {
+        value == sent ? [value] : [value, sent]
+    }
+
+    private static func encode(_ values: [String: String]) -> [UInt8] {
+        var json = "{"
+        for (index, key) in values.keys.sorted().enumerated() {
+            if index > 0 { json += "," }
+            json += JSONText.quoted(key) + ":" + JSONText.quoted(values[key]!)
+        }
+        return Array((json + "}").utf8)
+    }
+
+    private static func decode(_ payload: [UInt8]) -> [String: String] {
+        guard case .object(let members)? = payload.withUnsafeBufferPointer({ try? JSONValue.parse($0) }) else {
+            return [:]
+        }
+        return members.compactMapValues { if case .string(let text) = $0 { text } else { nil } }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}
+
+/// `application/x-www-form-urlencoded`, as a query and a form body are written.
+enum FormEncoding {
+    static func encode(_ text: String) -> String {
+        var result = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
+                UInt8(ascii: "*"):
+                result.unicodeScalars.append(UnicodeScalar(byte))
+            case UInt8(ascii: " "):
+                result += "+"
+            default:
+                result += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+            }
+        }
+        return result
+    }
+
+    /// A flat body template's members as form fields; members whose placeholders have no value are left out.
+    static func body(_ template: JSONTemplate, values: [String: String]) -> String {
+        guard case .object(let members) = template else { return "" }
+        return members.compactMap { member in
+            guard let name = member.name.render(values), case .text(let text) = member.value,
+                let value = text.render(values)
+            else { return nil }
+            return "\(encode(name))=\(encode(value))"
+        }.joined(separator: "&")
+    }
+}

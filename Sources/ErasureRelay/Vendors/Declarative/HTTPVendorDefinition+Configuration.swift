@@ -1,0 +1,506 @@
+import NIOHTTP1
+import Yams
+
+extension VendorSettings {
+    /// Reads `vendors.NAME` with `kind: http`. Every mistake is reported as one line naming its key.
+    init(declared vendor: VendorID, node: ConfigNode) throws(ConfigurationError) {
+        _ = try node.string("kind")
+        let definition = try HTTPVendorDefinition(node: node)
+        guard let baseURL = try node.string("base_url") else {
+            throw ConfigurationError(key: node.qualified("base_url"), message: "is required for a vendor of kind http")
+        }
+        try Self.validateBaseURL(baseURL, key: node.qualified("base_url"))
+        guard try node.child("rate_limit") != nil else {
+            throw ConfigurationError(
+                key: node.qualified("rate_limit"),
+                message: "is required for a vendor of kind http: give the quota its API documents"
+            )
+        }
+        self.init(
+            vendor: vendor,
+            baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL,
+            account: .http(definition),
+            batching: Batching(maxSize: 1)
+        )
+        try readLaneSettings(from: node, maxBatchSize: definition.scope == .batch ? 10_000 : 1)
+        if definition.scope == .batch, try node.child("batch")?.contains("max_size") != true {
+            throw ConfigurationError(
+                key: node.qualified("batch.max_size"),
+                message: "is required when request.per is batch: give the most identifiers the API takes in one call"
+            )
+        }
+    }
+}
+
+extension HTTPVendorDefinition {
+    init(node: ConfigNode) throws(ConfigurationError) {
+        settings = try node.child("settings")?.stringMap() ?? [:]
+        secrets = [:]
+        if let secretsNode = try node.child("secrets") {
+            for key in secretsNode.keys {
+                let name = key.hasSuffix("_file") ? String(key.dropLast("_file".count)) : key
+                guard secrets[name] == nil else { continue }
+                if secretsNode.contains(name), !secretsNode.isFromEnvironment(name) {
+                    throw ConfigurationError(
+                        key: secretsNode.qualified(name),
+                        message: "is a secret written in plain text; give it as ${VARIABLE} or \(name)_file"
+                    )
+                }
+                secrets[name] = try secretsNode.requiredSecret(name)
+            }
+            try secretsNode.rejectUnknownKeys()
+        }
+        for name in Array(settings.keys) + Array(secrets.keys) {
+            let key = node.qualified("\(settings[name] != nil ? "settings" : "secrets").\(name)")
+            try Self.validateName(name, key: key)
+            if settings[name] != nil, secrets[name] != nil {
+                throw ConfigurationError(key: key, message: "is both a setting and a secret")
+            }
+        }
+
+        guard let request = try node.child("request") else {
+            throw ConfigurationError(key: node.qualified("request"), message: "is required for a vendor of kind http")
+        }
+        let methodName = try request.requiredString("method").uppercased()
+        guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(methodName) else {
+            throw ConfigurationError(
+                key: request.qualified("method"),
+                message: "must be GET, POST, PUT, PATCH or DELETE, not '\(methodName)'"
+            )
+        }
+        method = HTTPMethod(rawValue: methodName)
+        let url = try request.requiredString("url")
+        guard url.hasPrefix("/") else {
+            throw ConfigurationError(
+                key: request.qualified("url"),
+                message: "must be a path relative to base_url, starting with '/'"
+            )
+        }
+        let pathText = url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = try TemplateText(parsing: String(pathText[0]), key: request.qualified("url"))
+        query = []
+        if pathText.count == 2 {
+            for pair in pathText[1].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query.append(
+                    (
+                        String(parts[0]),
+                        try TemplateText(
+                            parsing: parts.count == 2 ? String(parts[1]) : "",
+                            key: request.qualified("url")
+                        )
+                    )
+                )
+            }
+        }
+        scope = try Self.choice(request, "per", default: .identifier)
+        mixKinds = try request.bool("mix_kinds") ?? false
+        contentType = try Self.choice(request, "content_type", default: .json)
+        headers = []
+        if let headerNode = request.yaml("headers") {
+            guard let mapping = headerNode.mapping else {
+                throw ConfigurationError(
+                    key: request.qualified("headers"),
+                    message: "must be a mapping of names to values"
+                )
+            }
+            for (name, value) in mapping {
+                let key = request.qualified("headers.\(name.string ?? "?")")
+                guard let name = name.string, !name.isEmpty, let value = value.scalar?.string else {
+                    throw ConfigurationError(key: key, message: "must be a header name with a single value")
+                }
+                headers.append((name, try TemplateText(parsing: value, key: key)))
+            }
+        }
+        auth = try Self.auth(request)
+        body = try request.yaml("body").map { node throws(ConfigurationError) in
+            try JSONTemplate(yaml: node, key: request.qualified("body"))
+        }
+        item = try request.yaml("item").map { node throws(ConfigurationError) in
+            try JSONTemplate(yaml: node, key: request.qualified("item"))
+        }
+        try request.rejectUnknownKeys()
+
+        identifiers = try Self.identifiers(node)
+        let answers = try Self.answers(node)
+        rules = answers.rules
+        defaultResult = answers.default
+        referencePath = answers.reference
+        try validatePlaceholders(request: request)
+    }
+
+    private static func validateName(_ name: String, key: String) throws(ConfigurationError) {
+        guard TemplateText.isPlaceholderName(name), name.utf8.count <= 64 else {
+            throw ConfigurationError(key: key, message: "must be named with 1 to 64 of A-Z, a-z, 0-9 and '_'")
+        }
+        guard !reservedNames.contains(name) else {
+            throw ConfigurationError(key: key, message: "uses the reserved name \(name)")
+        }
+    }
+
+    private static func choice<Choice: RawRepresentable & CaseIterable>(
+        _ node: ConfigNode,
+        _ key: String,
+        default: Choice
+    ) throws(ConfigurationError) -> Choice where Choice.RawValue == String {
+        guard let text = try node.string(key) else { return `default` }
+        guard let choice = Choice(rawValue: text) else {
+            throw ConfigurationError(
+                key: node.qualified(key),
+                message: "must be one of \(Choice.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'"
+            )
+        }
+        return choice
+    }
+
+    private static func auth(_ request: ConfigNode) throws(ConfigurationError) -> Auth {
+        guard let node = try request.child("auth") else { return .none }
+        var chosen: [Auth] = []
+        if let secret = try node.string("bearer") { chosen.append(.bearer(secret: secret)) }
+        if let basic = try node.child("basic") {
+            chosen.append(
+                .basic(username: try basic.requiredString("username"), password: try basic.requiredString("password"))
+            )
+            try basic.rejectUnknownKeys()
+        }
+        for kind in ["header", "query"] {
+            if let keyNode = try node.child(kind) {
+                let name = try keyNode.requiredString("name")
+                let secret = try keyNode.requiredString("secret")
+                chosen.append(
+                    kind == "header" ? .header(name: name, secret: secret) : .query(name: name, secret: secret)
+                )
+                try keyNode.rejectUnknownKeys()
+            }
+        }
+        try node.rejectUnknownKeys()
+        guard chosen.count == 1 else {
+            throw ConfigurationError(
+                key: request.qualified("auth"),
+                message: "must give exactly one of bearer, basic, header, query"
+            )
+        }
+        return chosen[0]
+    }
+
+    private static func identifiers(_ node: ConfigNode) throws(ConfigurationError) -> [Identifier] {
+        guard let identifiersNode = try node.child("identifiers"), !identifiersNode.isEmpty else {
+            throw ConfigurationError(
+                key: node.qualified("identifiers"),
+                message: "is required: map the request fields the vendor takes to the names it knows them by"
+            )
+        }
+        var identifiers: [Identifier] = []
+        // In the order written: a subject's identifiers appear in its calls in this order.
+        let written = node.yaml("identifiers")?.mapping?.keys.compactMap(\.string) ?? identifiersNode.keys
+        for fieldName in written {
+            let key = identifiersNode.qualified(fieldName)
+            guard let field = SubjectField(name: fieldName) else {
+                throw ConfigurationError(
+                    key: key,
+                    message: "is not a request field; use one of "
+                        + SubjectField.named.keys.sorted().joined(separator: ", ") + ", or custom.NAME"
+                )
+            }
+            var identifier = Identifier(field: field, name: fieldName, normalization: [], hash: nil, item: nil)
+            if identifiersNode.yaml(fieldName)?.mapping != nil, let options = try identifiersNode.child(fieldName) {
+                identifier.name = try options.string("as") ?? fieldName.replacingOccurrences(of: "custom.", with: "")
+                for (index, step) in (try options.stringList("normalize") ?? []).enumerated() {
+                    guard let normalization = Normalization(rawValue: step) else {
+                        throw ConfigurationError(
+                            key: "\(options.qualified("normalize"))[\(index)]",
+                            message: "must be trim or lowercase, not '\(step)'"
+                        )
+                    }
+                    identifier.normalization.append(normalization)
+                }
+                identifier.hash = try options.string("hash").map { text throws(ConfigurationError) in
+                    guard let hash = Hash(rawValue: text) else {
+                        throw ConfigurationError(
+                            key: options.qualified("hash"),
+                            message: "must be sha256, not '\(text)'"
+                        )
+                    }
+                    return hash
+                }
+                identifier.item = try options.yaml("item").map { node throws(ConfigurationError) in
+                    try JSONTemplate(yaml: node, key: options.qualified("item"))
+                }
+                try options.rejectUnknownKeys()
+            } else {
+                identifier.name = try identifiersNode.requiredString(fieldName)
+            }
+            try validateName(identifier.name, key: key)
+            guard !identifiers.contains(where: { $0.name == identifier.name }) else {
+                throw ConfigurationError(key: key, message: "gives the name \(identifier.name) a second time")
+            }
+            identifiers.append(identifier)
+        }
+        return identifiers
+    }
+
+    private static func answers(
+        _ node: ConfigNode
+    ) throws(ConfigurationError) -> (rules: [AnswerRule], default: AnswerClass, reference: JSONPath?) {
+        guard let answers = try node.child("answers") else {
+            throw ConfigurationError(
+                key: node.qualified("answers"),
+                message: "is required: give the rules that tell an accepted erasure from a failed one"
+            )
+        }
+        guard let list = answers.yaml("rules")?.sequence, !list.isEmpty else {
+            throw ConfigurationError(key: answers.qualified("rules"), message: "must be a list of at least one rule")
+        }
+        var rules: [AnswerRule] = []
+        for (index, element) in list.enumerated() {
+            let rule = try ConfigNode(path: "\(answers.qualified("rules"))[\(index)]", node: element, environment: [:])
+            var status: ClosedRange<Int>?
+            if let text = try rule.string("status") {
+                let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map {
+                    Int($0.trimmingCharacters(in: .whitespaces))
+                }
+                guard (1...2).contains(bounds.count), let low = bounds.first!, let high = bounds.last!,
+                    100 <= low, low <= high, high <= 599
+                else {
+                    throw ConfigurationError(
+                        key: rule.qualified("status"),
+                        message: "must be a status code or a range such as 200-299, not '\(text)'"
+                    )
+                }
+                status = low...high
+            }
+            let jsonPath = try rule.string("json_path").map { text throws(ConfigurationError) in
+                guard let path = JSONPath(text) else {
+                    throw ConfigurationError(
+                        key: rule.qualified("json_path"),
+                        message: "must be a path such as error.details[0].code"
+                    )
+                }
+                return path
+            }
+            let equals = try rule.string("equals")
+            if equals != nil, jsonPath == nil {
+                throw ConfigurationError(key: rule.qualified("equals"), message: "needs json_path")
+            }
+            let bodyContains = try rule.string("body_contains")
+            let hasHeader = try rule.string("has_header")
+            let bodyShape: BodyShape? = rule.contains("body") ? try choice(rule, "body", default: .json) : nil
+            guard status != nil || jsonPath != nil || bodyContains != nil || hasHeader != nil || bodyShape != nil
+            else {
+                throw ConfigurationError(
+                    key: rule.path,
+                    message: "has nothing to match: give status, json_path, body_contains, has_header or body"
+                )
+            }
+            guard let resultText = try rule.string("result") else {
+                throw ConfigurationError(key: rule.qualified("result"), message: "is required")
+            }
+            guard let result = AnswerClass(rawValue: resultText) else {
+                throw ConfigurationError(
+                    key: rule.qualified("result"),
+                    message: "must be one of \(AnswerClass.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            let waitHeader = try rule.string("wait_header")
+            let waitFormat = try choice(rule, "wait_format", default: WaitFormat.seconds)
+            for key in ["wait_header", "wait_format"] where rule.contains(key) && result != .rateLimited {
+                throw ConfigurationError(key: rule.qualified(key), message: "applies to rate_limited only")
+            }
+            let splitBatch = try rule.bool("split_batch")
+            try rule.rejectUnknownKeys()
+            rules.append(
+                AnswerRule(
+                    status: status,
+                    jsonPath: jsonPath,
+                    equals: equals,
+                    bodyContains: bodyContains,
+                    hasHeader: hasHeader,
+                    bodyShape: bodyShape,
+                    result: result,
+                    waitHeader: waitHeader ?? "Retry-After",
+                    waitFormat: waitFormat,
+                    splitBatch: splitBatch ?? true
+                )
+            )
+        }
+        guard rules.contains(where: { $0.result == .accepted || $0.result == .notFound }) else {
+            throw ConfigurationError(
+                key: answers.qualified("rules"),
+                message: "has no rule with result accepted or not_found, so no erasure could ever complete"
+            )
+        }
+        let defaultResult = try choice(answers, "default", default: AnswerClass.permanent)
+        guard defaultResult != .accepted, defaultResult != .notFound else {
+            throw ConfigurationError(
+                key: answers.qualified("default"),
+                message: "must not be \(defaultResult.rawValue): an answer no rule expects is no proof of erasure"
+            )
+        }
+        let reference = try answers.string("reference").map { text throws(ConfigurationError) in
+            guard let path = JSONPath(text) else {
+                throw ConfigurationError(key: answers.qualified("reference"), message: "must be a path such as data.id")
+            }
+            return path
+        }
+        try answers.rejectUnknownKeys()
+        return (rules, defaultResult, reference)
+    }
+
+    /// Every placeholder must have a value when a call is made, and a batch must have a slot for its items.
+    private func validatePlaceholders(request: ConfigNode) throws(ConfigurationError) {
+        var known = Set(settings.keys).union(secrets.keys).union(["now"])
+        switch scope {
+        case .identifier: known.formUnion(["identifier", "identifier_name"])
+        case .batch: known.formUnion(mixKinds ? [] : ["identifier_name"])
+        case .subject: known.formUnion(identifiers.map(\.name))
+        }
+        let vendorPath = String(request.path.dropLast(".request".count))
+        var uses: [(name: String, key: String)] = []
+        uses += path.placeholders.map { ($0, request.qualified("url")) }
+        uses += query.flatMap { $0.value.placeholders.map { ($0, request.qualified("url")) } }
+        uses += headers.flatMap { header in
+            header.value.placeholders.map { ($0, request.qualified("headers.\(header.name)")) }
+        }
+        uses += body?.placeholders(at: request.qualified("body")) ?? []
+        var itemTemplates = identifiers.compactMap { identifier in
+            identifier.item.map { ("\(vendorPath).identifiers.\(identifier.field).item", $0) }
+        }
+        if scope == .batch {
+            if let item {
+                itemTemplates.append((request.qualified("item"), item))
+            } else if itemTemplates.count < identifiers.count {
+                throw ConfigurationError(
+                    key: request.qualified("item"),
+                    message: "is required when per is batch: the template of one identifier in the batch"
+                )
+            }
+            let slots = body?.placeholders(at: "").filter { $0.name == JSONTemplate.itemsSlot } ?? []
+            guard slots.count == 1, contentType == .json else {
+                throw ConfigurationError(
+                    key: request.qualified("body"),
+                    message: "must be JSON with one {items} slot when per is batch: it holds the batch's items"
+                )
+            }
+        } else if item != nil || !itemTemplates.isEmpty {
+            throw ConfigurationError(
+                key: item != nil ? request.qualified("item") : "\(vendorPath).identifiers",
+                message: "item applies only when per is batch"
+            )
+        }
+        for (key, template) in itemTemplates {
+            for use in template.placeholders(at: key) {
+                guard ["identifier", "identifier_name"].contains(use.name) || settings[use.name] != nil else {
+                    throw ConfigurationError(
+                        key: use.key,
+                        message: "has an unknown placeholder {\(use.name)}; an item knows {identifier}, "
+                            + "{identifier_name} and the vendor's settings"
+                    )
+                }
+            }
+        }
+        for use in uses where use.name != JSONTemplate.itemsSlot || scope != .batch {
+            guard known.contains(use.name) else {
+                throw ConfigurationError(
+                    key: use.key,
+                    message: "has an unknown placeholder {\(use.name)}; known here: "
+                        + known.sorted().map { "{\($0)}" }.joined(separator: ", ")
+                )
+            }
+        }
+        if contentType == .form, let body {
+            guard case .object(let members) = body,
+                members.allSatisfy({ if case .text = $0.value { true } else { false } })
+            else {
+                throw ConfigurationError(
+                    key: request.qualified("body"),
+                    message: "must be a flat mapping of text values when content_type is form"
+                )
+            }
+        }
+        for (name, secret) in [auth].flatMap(\.references) {
+            guard known.contains(secret) || settings[secret] != nil else {
+                throw ConfigurationError(
+                    key: request.qualified("auth.\(name)"),
+                    message: "names \(secret), which is not a setting or secret of this vendor"
+                )
+            }
+            guard secrets[secret] != nil || name == "basic.username" else {
+                throw ConfigurationError(
+                    key: request.qualified("auth.\(name)"),
+                    message: "names \(secret), which must be under secrets, not settings"
+                )
+            }
+        }
+        if scope != .batch, mixKinds {
+            throw ConfigurationError(key: request.qualified("mix_kinds"), message: "applies only when per is batch")
+        }
+    }
+}
+
+extension HTTPVendorDefinition.Auth {
+    /// The settings this auth names, by the key that names each.
+    var references: [(key: String, name: String)] {
+        switch self {
+        case .none: []
+        case .bearer(let secret): [("bearer", secret)]
+        case .basic(let username, let password): [("basic.username", username), ("basic.password", password)]
+        case .header(_, let secret): [("header.secret", secret)]
+        case .query(_, let secret): [("query.secret", secret)]
+        }
+    }
+}
+
+extension JSONTemplate {
+    /// Reads a body template: YAML strings become templates, and numbers, booleans and nulls written plainly stay what
+    /// they are.
+    init(yaml node: Node, key: String) throws(ConfigurationError) {
+        switch node {
+        case .mapping(let mapping):
+            var members: [Member] = []
+            for (name, value) in mapping {
+                guard let nameText = name.string else {
+                    throw ConfigurationError(key: key, message: "must have text keys")
+                }
+                members.append(
+                    Member(
+                        name: try TemplateText(parsing: nameText, key: "\(key).\(nameText)"),
+                        value: try JSONTemplate(yaml: value, key: "\(key).\(nameText)")
+                    )
+                )
+            }
+            self = .object(members)
+        case .sequence(let sequence):
+            var elements: [JSONTemplate] = []
+            for (index, element) in sequence.enumerated() {
+                elements.append(try JSONTemplate(yaml: element, key: "\(key)[\(index)]"))
+            }
+            self = .array(elements)
+        case .scalar(let scalar):
+            if scalar.style == .plain {
+                if node.null != nil {
+                    self = .literal("null")
+                    return
+                }
+                if let bool = node.bool {
+                    self = .literal(String(bool))
+                    return
+                }
+                if node.int != nil || node.float != nil, let number = JSONTemplate.jsonNumber(scalar.string) {
+                    self = .literal(number)
+                    return
+                }
+            }
+            self = .text(try TemplateText(parsing: scalar.string, key: key))
+        case .alias:
+            throw ConfigurationError(key: key, message: "must not use YAML aliases")
+        }
+    }
+
+    /// `text` if it is a JSON number as written.
+    private static func jsonNumber(_ text: String) -> String? {
+        let bytes = Array(text.utf8)
+        let parsed = bytes.withUnsafeBufferPointer { try? JSONValue.parse($0) }
+        if case .number? = parsed { return text }
+        return nil
+    }
+}

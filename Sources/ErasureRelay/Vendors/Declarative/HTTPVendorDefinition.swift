@@ -1,0 +1,246 @@
+import NIOHTTP1
+
+/// A vendor declared in configuration (`vendors.NAME` with `kind: http`): how its calls look, which identifiers it
+/// takes and how its answers read. ``DeclaredVendorAdapter`` makes the calls; the lane batches, meters, retries and
+/// parks them as it does a built-in vendor's.
+public struct HTTPVendorDefinition: Sendable {
+    /// What one call carries.
+    public enum Scope: String, Sendable, CaseIterable {
+        /// One identifier per call: `{identifier}` and `{identifier_name}` in the templates.
+        case identifier
+        /// One request's identifiers per call, each by its name in the templates.
+        case subject
+        /// Identifiers of several requests per call: the body's `{items}` slot holds one `item` per identifier.
+        case batch
+    }
+
+    /// A request identifier the vendor takes.
+    public struct Identifier: Sendable, Hashable {
+        /// Where in the request it is.
+        public var field: SubjectField
+        /// The name the templates know it by, and its batching group.
+        public var name: String
+        /// Applied in order, before hashing.
+        public var normalization: [Normalization]
+        /// Sent as this hash of the (normalised) value, for vendors that take hashed identifiers.
+        public var hash: Hash?
+        /// This identifier's own batch item template, in place of `request.item`.
+        public var item: JSONTemplate?
+    }
+
+    public enum Normalization: String, Sendable, Hashable, CaseIterable {
+        /// Leading and trailing white space removed.
+        case trim
+        /// Lower case.
+        case lowercase
+    }
+
+    public enum Hash: String, Sendable, Hashable, CaseIterable {
+        /// SHA-256, as lower-case hex.
+        case sha256
+    }
+
+    /// How the vendor knows the caller. Each value names a setting or secret.
+    public enum Auth: Sendable, Hashable {
+        case none
+        /// `Authorization: Bearer <secret>`.
+        case bearer(secret: String)
+        /// `Authorization: Basic` of `username:password`.
+        case basic(username: String, password: String)
+        /// The secret in the header named.
+        case header(name: String, secret: String)
+        /// The secret in the query parameter named.
+        case query(name: String, secret: String)
+    }
+
+    public enum ContentType: String, Sendable, Hashable, CaseIterable {
+        case json
+        case form
+    }
+
+    /// What an answer means.
+    public enum AnswerClass: String, Sendable, Hashable, CaseIterable {
+        /// The vendor took the erasure.
+        case accepted
+        /// The vendor holds no such user: accepted, with a note.
+        case notFound = "not_found"
+        /// Worth trying again, after the lane's backoff or a `Retry-After` the vendor sent.
+        case retriable
+        /// Worth trying again after the wait the vendor gives in `wait_header`.
+        case rateLimited = "rate_limited"
+        /// Trying again will not help.
+        case permanent
+    }
+
+    /// What an answer's body is.
+    public enum BodyShape: String, Sendable, Hashable, CaseIterable {
+        case json
+        case empty
+    }
+
+    /// How a vendor says how long to wait.
+    public enum WaitFormat: String, Sendable, Hashable, CaseIterable {
+        /// Seconds to wait, or an HTTP date, as `Retry-After` gives it.
+        case seconds
+        /// The time to wait until, in Unix epoch seconds, as Braze's `X-RateLimit-Reset` gives it.
+        case epochSeconds = "epoch_seconds"
+    }
+
+    /// One rule of `answers.rules`: it matches when every condition given holds.
+    public struct AnswerRule: Sendable, Hashable {
+        /// `status`: a code, or a range such as `200-299`.
+        public var status: ClosedRange<Int>?
+        /// `json_path`: the answer's JSON value there must exist, and equal `equals` when that is given.
+        public var jsonPath: JSONPath?
+        /// `equals`: compared with the value at `json_path` as text (a string, a number, `true`, `false`, `null`).
+        public var equals: String?
+        /// `body_contains`: text the answer's body must contain.
+        public var bodyContains: String?
+        /// `has_header`: a header the answer must carry.
+        public var hasHeader: String?
+        /// `body`: what the answer's body must be, such as JSON for a 404 that is the vendor's own answer and not a
+        /// proxy's page.
+        public var bodyShape: BodyShape?
+        /// `result`.
+        public var result: AnswerClass
+        /// `wait_header`: where a `rate_limited` answer gives its wait, in seconds or as an HTTP date. Default
+        /// `Retry-After`.
+        public var waitHeader: String
+        /// `wait_format`: how `wait_header` gives the wait. Default `seconds`.
+        public var waitFormat: WaitFormat
+        /// `split_batch`: whether a `permanent` answer to a batch is split to find the identifiers at fault, rather
+        /// than failing every request in it. Default true; false suits answers about the account, such as 401.
+        public var splitBatch: Bool
+    }
+
+    public var method: HTTPMethod
+    /// The path of `request.url`, relative to `base_url`.
+    public var path: TemplateText
+    /// The query of `request.url`, by parameter.
+    public var query: [(name: String, value: TemplateText)]
+    public var headers: [(name: String, value: TemplateText)]
+    public var auth: Auth
+    public var contentType: ContentType
+    public var body: JSONTemplate?
+    /// A batch's template for each identifier.
+    public var item: JSONTemplate?
+    public var scope: Scope
+    /// Whether one batch may carry identifiers of several kinds.
+    public var mixKinds: Bool
+    public var identifiers: [Identifier]
+    public var settings: [String: String]
+    public var secrets: [String: Secret]
+    public var rules: [AnswerRule]
+    public var defaultResult: AnswerClass
+    /// Where an accepted answer holds the vendor's reference for the erasure.
+    public var referencePath: JSONPath?
+
+    /// The placeholders no definition may use for its own settings or identifiers.
+    static let reservedNames: Set<String> = ["identifier", "identifier_name", "now", JSONTemplate.itemsSlot]
+
+    /// The same definition with every secret replaced by `********`, for showing calls to a reviewer.
+    public func masked() -> HTTPVendorDefinition {
+        var copy = self
+        copy.secrets = secrets.mapValues { _ in Secret("********") }
+        return copy
+    }
+}
+
+/// A request field a declared vendor can take.
+public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
+    case externalID, brazeID, moengageID, email, phone, googleAdvertisingID, advertisingIdentifier
+    /// Each entry of `engagelab_registration_ids`.
+    case registrationIDs
+    /// `subject.custom.NAME`.
+    case custom(String)
+
+    static let named: [String: SubjectField] = [
+        "external_id": .externalID, "braze_id": .brazeID, "moengage_id": .moengageID, "email": .email,
+        "phone": .phone, "google_advertising_id": .googleAdvertisingID,
+        "advertising_identifier": .advertisingIdentifier, "engagelab_registration_ids": .registrationIDs,
+    ]
+
+    init?(name: String) {
+        if let field = Self.named[name] {
+            self = field
+        } else if name.hasPrefix("custom."), let custom = Optional(String(name.dropFirst("custom.".count))),
+            Subject.isCustomName(custom)
+        {
+            self = .custom(custom)
+        } else {
+            return nil
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .custom(let name): "custom.\(name)"
+        default: Self.named.first { $0.value == self }!.key
+        }
+    }
+
+    /// The values `subject` carries in this field.
+    func values(in subject: Subject) -> [String] {
+        switch self {
+        case .externalID: subject.externalID.map { [$0] } ?? []
+        case .brazeID: subject.brazeID.map { [$0] } ?? []
+        case .moengageID: subject.moengageID.map { [$0] } ?? []
+        case .email: subject.email.map { [$0] } ?? []
+        case .phone: subject.phone.map { [$0] } ?? []
+        case .googleAdvertisingID: subject.googleAdvertisingID.map { [$0] } ?? []
+        case .advertisingIdentifier: subject.advertisingIdentifier.map { [$0] } ?? []
+        case .registrationIDs: subject.engagelabRegistrationIDs
+        case .custom(let name): subject.custom[name].map { [$0] } ?? []
+        }
+    }
+}
+
+/// A path into a JSON answer: names and indexes, written `error.details[0].code`.
+public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
+    enum Step: Sendable, Hashable {
+        case member(String)
+        case index(Int)
+    }
+
+    let steps: [Step]
+    public let description: String
+
+    init?(_ text: String) {
+        var steps: [Step] = []
+        for segment in text.split(separator: ".", omittingEmptySubsequences: false) {
+            var rest = Substring(segment)
+            let name = rest.prefix { $0 != "[" }
+            rest = rest.dropFirst(name.count)
+            if !name.isEmpty { steps.append(.member(String(name))) }
+            while !rest.isEmpty {
+                guard rest.first == "[", let close = rest.firstIndex(of: "]"),
+                    let index = Int(rest[rest.index(after: rest.startIndex)..<close]), index >= 0
+                else { return nil }
+                steps.append(.index(index))
+                rest = rest[rest.index(after: close)...]
+            }
+            if name.isEmpty && segment.first != "[" { return nil }
+        }
+        guard !steps.isEmpty else { return nil }
+        self.steps = steps
+        self.description = text
+    }
+
+    /// The value at this path, if there is one.
+    func value(in json: JSONValue) -> JSONValue? {
+        var current = json
+        for step in steps {
+            switch (step, current) {
+            case (.member(let name), .object(let members)):
+                guard let next = members[name] else { return nil }
+                current = next
+            case (.index(let index), .array(let elements)):
+                guard index < elements.count else { return nil }
+                current = elements[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+}

@@ -1,0 +1,172 @@
+/// Text with `{name}` placeholders, as a declared vendor's URL, headers and body are written. `{{` and `}}` stand for
+/// literal braces.
+public struct TemplateText: Sendable, Hashable {
+    enum Part: Sendable, Hashable {
+        case literal(String)
+        case placeholder(String)
+    }
+
+    let parts: [Part]
+
+    /// The placeholders, in order of appearance.
+    public var placeholders: [String] {
+        parts.compactMap { if case .placeholder(let name) = $0 { name } else { nil } }
+    }
+
+    /// The placeholder when the text is nothing else, which in a JSON body stands for a whole value.
+    var soloPlaceholder: String? {
+        if parts.count == 1, case .placeholder(let name) = parts[0] { name } else { nil }
+    }
+
+    /// Reads `text`; a brace that opens no well-formed placeholder is an error naming `key`.
+    init(parsing text: String, key: String) throws(ConfigurationError) {
+        var parts: [Part] = []
+        var literal = ""
+        var scalars = Substring(text).unicodeScalars[...]
+        while let scalar = scalars.popFirst() {
+            switch scalar {
+            case "{" where scalars.first == "{":
+                scalars.removeFirst()
+                literal.unicodeScalars.append("{")
+            case "}" where scalars.first == "}":
+                scalars.removeFirst()
+                literal.unicodeScalars.append("}")
+            case "{":
+                guard let close = scalars.firstIndex(of: "}") else {
+                    throw ConfigurationError(key: key, message: "has a '{' without its '}' (write {{ for a brace)")
+                }
+                let name = String(String.UnicodeScalarView(scalars[..<close]))
+                guard Self.isPlaceholderName(name) else {
+                    throw ConfigurationError(
+                        key: key,
+                        message: "has a placeholder {\(name)}: names are letters, digits and '_'"
+                    )
+                }
+                if !literal.isEmpty { parts.append(.literal(literal)) }
+                literal = ""
+                parts.append(.placeholder(name))
+                scalars = scalars[scalars.index(after: close)...]
+            case "}":
+                throw ConfigurationError(key: key, message: "has a '}' without its '{' (write }} for a brace)")
+            default:
+                literal.unicodeScalars.append(scalar)
+            }
+        }
+        if !literal.isEmpty { parts.append(.literal(literal)) }
+        self.parts = parts
+    }
+
+    /// Whether `name` can stand between braces: letters, digits and `_`.
+    static func isPlaceholderName(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.utf8.allSatisfy {
+                VendorID.isNameByte($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0)
+            }
+    }
+
+    /// The template as written.
+    static func display(_ text: TemplateText) -> String {
+        text.parts.map { part in
+            switch part {
+            case .literal(let literal):
+                literal.replacingOccurrences(of: "{", with: "{{").replacingOccurrences(of: "}", with: "}}")
+            case .placeholder(let name):
+                "{\(name)}"
+            }
+        }.joined()
+    }
+
+    /// The text with each placeholder's value passed through `encode`; nil when a placeholder has no value, as an
+    /// identifier the request does not carry.
+    func render(_ values: [String: String], encode: (String) -> String = { $0 }) -> String? {
+        var result = ""
+        for part in parts {
+            switch part {
+            case .literal(let text):
+                result += text
+            case .placeholder(let name):
+                guard let value = values[name] else { return nil }
+                result += encode(value)
+            }
+        }
+        return result
+    }
+}
+
+/// A JSON body written as YAML: strings are ``TemplateText``, other scalars are copied, and a member or element whose
+/// placeholders have no value is left out.
+public indirect enum JSONTemplate: Sendable, Hashable {
+    public struct Member: Sendable, Hashable {
+        var name: TemplateText
+        var value: JSONTemplate
+    }
+
+    case object([Member])
+    case array([JSONTemplate])
+    case text(TemplateText)
+    /// A number, `true`, `false` or `null`, as JSON text.
+    case literal(String)
+
+    /// The name of the slot a batch's items go into.
+    static let itemsSlot = "items"
+
+    /// Every placeholder, with the key path it appears under.
+    func placeholders(at key: String) -> [(name: String, key: String)] {
+        switch self {
+        case .object(let members):
+            members.flatMap { member in
+                let memberKey = "\(key).\(member.name.render([:], encode: { $0 }) ?? "{…}")"
+                return member.name.placeholders.map { ($0, key) } + member.value.placeholders(at: memberKey)
+            }
+        case .array(let elements):
+            elements.enumerated().flatMap { index, element in element.placeholders(at: "\(key)[\(index)]") }
+        case .text(let text):
+            text.placeholders.map { ($0, key) }
+        case .literal:
+            []
+        }
+    }
+
+    /// Appends the JSON this template gives with `values`; false, appending nothing, when it is left out.
+    /// - Parameter items: the JSON array standing for the ``itemsSlot`` placeholder.
+    @discardableResult
+    func render(_ values: [String: String], items: [UInt8]? = nil, into output: inout [UInt8]) -> Bool {
+        switch self {
+        case .literal(let json):
+            output += json.utf8
+        case .text(let text):
+            if text.soloPlaceholder == Self.itemsSlot, let items {
+                output += items
+                return true
+            }
+            guard let string = text.render(values) else { return false }
+            output += JSONText.quoted(string).utf8
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            var first = true
+            for member in members {
+                guard let name = member.name.render(values) else { continue }
+                var value: [UInt8] = []
+                guard member.value.render(values, items: items, into: &value) else { continue }
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                output += JSONText.quoted(name).utf8
+                output.append(UInt8(ascii: ":"))
+                output += value
+            }
+            output.append(UInt8(ascii: "}"))
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            var first = true
+            for element in elements {
+                var value: [UInt8] = []
+                guard element.render(values, items: items, into: &value) else { continue }
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
+                output += value
+            }
+            output.append(UInt8(ascii: "]"))
+        }
+        return true
+    }
+}

@@ -1,0 +1,219 @@
+import ErasureRelay
+import ErasureRelayTestSupport
+import Foundation
+import NIOHTTP1
+import Testing
+
+enum DeclaredVendorFixtures {
+    static let builtInConfiguration = """
+        vendors:
+          braze: { api_key: sandbox-braze-key }
+          moengage: { workspace_id: SANDBOXWORKSPACE, api_key: sandbox-moengage-key }
+          moengage_gdpr: { app_id: SANDBOXAPP, api_key: sandbox-gdpr-key }
+          engagelab: { app_key: sandbox-app-key, master_secret: sandbox-master-secret }
+        """
+
+    static func builtIn(_ vendor: VendorID) throws -> any VendorAdapter {
+        try #require(try RelayConfiguration(yaml: builtInConfiguration, environment: [:]).vendors[vendor]).makeAdapter()
+    }
+}
+
+/// The calls a lane would make for `items`: grouped by kind in order of arrival, each call as full as the adapter's
+/// count and byte limits allow.
+func batches(_ adapter: any VendorAdapter, _ items: [VendorItem], now: Timestamp) -> [[VendorItem]] {
+    var kinds: [String] = []
+    var byKind: [String: [VendorItem]] = [:]
+    for item in items {
+        if byKind[item.kind] == nil { kinds.append(item.kind) }
+        byKind[item.kind, default: []].append(item)
+    }
+    var calls: [[VendorItem]] = []
+    for kind in kinds {
+        var current: [VendorItem] = []
+        for item in byKind[kind]! {
+            let candidate = current + [item]
+            let fits =
+                candidate.count <= adapter.maxItemsPerCall
+                && adapter.maxBodyBytes.map { adapter.bodySize(of: candidate, now: now) <= $0 } ?? true
+            if fits || current.isEmpty {
+                current = candidate
+            } else {
+                calls.append(current)
+                current = [item]
+            }
+        }
+        if !current.isEmpty { calls.append(current) }
+    }
+    return calls
+}
+
+/// A call as the comparison sees it: everything but the user agent, headers in a stable order.
+struct ComparedCall: Equatable, CustomStringConvertible {
+    var method: String
+    var pathAndQuery: String
+    var headers: [String]
+    var body: String?
+
+    init(_ call: VendorCall) {
+        method = call.method.rawValue
+        pathAndQuery = call.pathAndQuery
+        headers = call.headers.filter { $0.0.lowercased() != "user-agent" }.map { "\($0.0.lowercased()): \($0.1)" }
+            .sorted()
+        body = call.body.map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    var description: String { "\(method) \(pathAndQuery) \(headers) \(body ?? "-")" }
+}
+
+@Suite("Vendors declared in configuration")
+struct DeclaredVendorTests {
+    private static func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
+        ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
+    }
+
+    private static let subjects: [Subject] = (0..<120).map { index in
+        Subject(
+            externalID: "u-\(index)",
+            brazeID: index % 3 == 0 ? "b-\(index)" : nil,
+            moengageID: index % 4 == 0 ? "m-\(index)" : nil,
+            email: index % 2 == 0 ? "P\(index)@Example.com" : nil,
+            phone: index % 5 == 0 ? "+1555000\(String(format: "%04d", index))" : nil,
+            engagelabRegistrationIDs: index % 6 == 0 ? ["reg-\(index)", "reg-\(index)b"] : [],
+            googleAdvertisingID: index % 7 == 0 ? "gaid-\(index)" : nil,
+            advertisingIdentifier: index % 8 == 0 ? "idfa-\(index)" : nil
+        )
+    }
+
+    @Test(
+        "A seed vendor written as a definition makes its built-in adapter's calls, byte for byte",
+        arguments: [
+            ("braze.yaml", VendorID.braze, 120),
+            ("moengage.yaml", VendorID.moengage, 120),
+            ("engagelab.yaml", VendorID.engagelab, 120),
+            // The declared twin batches identifiers, the built-in one users: one user per call is where they agree.
+            ("moengage_gdpr.yaml", VendorID.moengageGDPR, 1),
+        ]
+    )
+    func seedVendorsMakeTheSameCalls(file: String, builtInVendor: VendorID, requestsPerRun: Int) throws {
+        let declared = try exampleVendor(file).1.makeAdapter()
+        let builtIn = try DeclaredVendorFixtures.builtIn(builtInVendor)
+        let now = Timestamp.now()
+        var compared = 0
+        for start in stride(from: 0, to: Self.subjects.count, by: requestsPerRun) {
+            let requests = (start..<min(start + requestsPerRun, Self.subjects.count)).map {
+                Self.request($0, Self.subjects[$0])
+            }
+            let declaredItems = requests.flatMap(declared.items(for:))
+            let builtInItems = requests.flatMap(builtIn.items(for:))
+            #expect(declaredItems.map(\.values) == builtInItems.map(\.values) || builtInVendor == .moengageGDPR)
+            let declaredCalls = batches(declared, declaredItems, now: now).map {
+                ComparedCall(declared.call(for: $0, now: now))
+            }
+            let builtInCalls = batches(builtIn, builtInItems, now: now).map {
+                ComparedCall(builtIn.call(for: $0, now: now))
+            }
+            #expect(declaredCalls == builtInCalls)
+            compared += builtInCalls.count
+        }
+        #expect(compared >= 7)
+    }
+
+    @Test func brazeBatchesOfFiftyOneMakeTwoCallsAndNeverMixKinds() throws {
+        let declared = try exampleVendor("braze.yaml").1.makeAdapter()
+        let now = Timestamp.now()
+        let ids = (0..<51).flatMap { index in
+            declared.items(for: Self.request(index, Subject(externalID: "u-\(index)", email: "p\(index)@example.com")))
+        }
+        let calls = batches(declared, ids, now: now)
+        #expect(calls.map(\.count) == [50, 1, 50, 1])
+        for call in calls {
+            #expect(Set(call.map(\.kind)).count == 1)
+            let body = String(decoding: declared.call(for: call, now: now).body ?? [], as: UTF8.self)
+            #expect(body.hasPrefix("{\"\(call[0].kind)\":["))
+        }
+    }
+
+    @Test func aMoEngageGDPRPayloadStopsBeforeItsByteLimit() throws {
+        let declared = try exampleVendor("moengage_gdpr.yaml").1.makeAdapter()
+        let now = Timestamp.now()
+        let long = String(repeating: "x", count: 400)
+        let items = (0..<600).flatMap { index in
+            declared.items(for: Self.request(index, Subject(externalID: "\(long)-\(index)")))
+        }
+        let calls = batches(declared, items, now: now)
+        #expect(calls.count > 1)
+        for call in calls {
+            let size = declared.bodySize(of: call, now: now)
+            #expect(size <= 100_000)
+            #expect(size > 90_000 || call == calls.last)
+        }
+    }
+
+    /// What an answer means, as far as the request's vendor status goes.
+    private static func status(_ result: CallResult) -> String {
+        switch result {
+        case .accepted(let reference, _, let note):
+            "accepted \(reference ?? "-") \(note == VendorText.notFound ? "not found" : "")"
+        case .rejected: "failed"
+        case .retriable(_, let wait): "retried after \(wait.map { String(Int($0.rounded())) } ?? "backoff")"
+        }
+    }
+
+    @Test(
+        "Every answer class gives the same vendor status",
+        arguments: [
+            ("braze.yaml", VendorID.braze),
+            ("moengage.yaml", VendorID.moengage),
+            ("moengage_gdpr.yaml", VendorID.moengageGDPR),
+            ("engagelab.yaml", VendorID.engagelab),
+        ]
+    )
+    func answersReadTheSame(file: String, builtInVendor: VendorID) throws {
+        let declared = try exampleVendor(file).1.makeAdapter()
+        let builtIn = try DeclaredVendorFixtures.builtIn(builtInVendor)
+        let inAMinute = String(Int(Date().timeIntervalSince1970) + 60)
+        let answers: [VendorResponse] = [
+            VendorResponse(status: 201, body: Array(#"{"deleted":2,"message":"success"}"#.utf8)),
+            VendorResponse(status: 202, body: Array(#"{"message":"queued"}"#.utf8)),
+            VendorResponse(status: 201, body: Array(#"{"message":"success","errors":["bad id"]}"#.utf8)),
+            VendorResponse(status: 200, body: Array(#"{"status":"success","request_id":"req-9"}"#.utf8)),
+            VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8)),
+            VendorResponse(status: 200, body: Array(#"{"status":"fail"}"#.utf8)),
+            VendorResponse(status: 200, body: Array(#"{"error":{"code":21004}}"#.utf8)),
+            VendorResponse(status: 400, body: Array(#"{"status":"fail","error":{"type":"Not Found"}}"#.utf8)),
+            VendorResponse(status: 400, body: Array(#"{"message":"bad","errors":["x"]}"#.utf8)),
+            VendorResponse(status: 401, body: Array(#"{"message":"no key"}"#.utf8)),
+            VendorResponse(status: 404, body: Array(#"{"error":{"code":404}}"#.utf8)),
+            VendorResponse(status: 404, body: []),
+            VendorResponse(status: 404, body: Array("<html>proxy</html>".utf8)),
+            VendorResponse(status: 413, body: Array(#"{"status":"fail","error":{"type":"Payload too large"}}"#.utf8)),
+            VendorResponse(status: 429, headers: ["Retry-After": "7"]),
+            VendorResponse(status: 429, headers: ["X-RateLimit-Reset": inAMinute]),
+            VendorResponse(status: 429),
+            VendorResponse(status: 500),
+            VendorResponse(status: 503, headers: ["Retry-After": "3"]),
+        ]
+        for answer in answers {
+            let expected = Self.status(builtIn.classify(answer))
+            let got = Self.status(declared.classify(answer))
+            #expect(got == expected, "HTTP \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
+        }
+    }
+
+    @Test func everyExampleDefinitionLoadsAndSaysWhereItComesFrom() throws {
+        let folder = packageRoot().appendingPathComponent("examples/vendors")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 7)
+        for file in files {
+            let (vendor, settings) = try exampleVendor(file)
+            #expect(!vendor.isBuiltIn)
+            guard case .http = settings.account else {
+                Issue.record("\(file) is not a declared vendor")
+                continue
+            }
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            let isSeed = ["braze.yaml", "moengage.yaml", "moengage_gdpr.yaml", "engagelab.yaml"].contains(file)
+            #expect(isSeed || text.contains("not yet run against the real API"), "\(file)")
+        }
+    }
+}
