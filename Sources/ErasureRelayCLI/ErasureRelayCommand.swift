@@ -9,7 +9,7 @@ struct ErasureRelayCommand: AsyncParsableCommand {
         version: erasureRelayVersion,
         subcommands: [
             RunCommand.self, ReplayCommand.self, ReportCommand.self, DevBrokerCommand.self, SandboxCommand.self,
-            CheckConfigCommand.self,
+            CheckConfigCommand.self, VendorsCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

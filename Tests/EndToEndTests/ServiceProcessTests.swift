@@ -43,6 +43,61 @@ struct ServiceProcessTests {
         #expect(!accepted.standardOutput.contains("signing-key-value"))
     }
 
+    /// A reviewer sees what a declared vendor would send before trusting it: every configured vendor's calls for a
+    /// request, credentials masked, and nothing sent (the base URL is a port nothing listens on).
+    @Test func vendorsRenderPrintsEachVendorsCallsWithSecretsMasked() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let configPath = folder.appendingPathComponent("config.yaml").path
+        let requestPath = folder.appendingPathComponent("request.json").path
+        try await LoopbackPort.withRefusingPort { port in
+            try """
+            vendors:
+              braze: { api_key: braze-secret-value }
+              acme:
+                kind: http
+                base_url: "http://127.0.0.1:\(port)"
+                secrets: { token: "${ACME_TOKEN}" }
+                request:
+                  method: DELETE
+                  url: /v2/people/{identifier}
+                  auth: { header: { name: X-Acme-Key, secret: token } }
+                identifiers: { custom.loyalty_id: loyalty }
+                rate_limit: { requests: 5, window_seconds: 1 }
+                answers: { rules: [{ status: 200-299, result: accepted }] }
+            """.write(toFile: configPath, atomically: true, encoding: .utf8)
+            try
+                #"{"request_id":"r-1","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z","subject":{"email":"a@example.com","custom":{"loyalty_id":"L/9"}}}"#
+                .write(toFile: requestPath, atomically: true, encoding: .utf8)
+            let render = try ChildProcess(
+                erasureRelayExecutable(),
+                ["vendors", "render", "--config", configPath, "--request", requestPath],
+                environment: ["ACME_TOKEN": "acme-secret-value"]
+            )
+            #expect(try await render.waitForExit() == 0)
+            let output = render.standardOutput
+            #expect(output.contains("acme: 1 call"))
+            #expect(output.contains("DELETE http://127.0.0.1:\(port)/v2/people/L%2F9"))
+            #expect(output.contains("X-Acme-Key: ********"))
+            #expect(output.contains("braze: 1 call"))
+            #expect(output.contains(#"{"email_addresses":[{"email":"a@example.com""#))
+            #expect(!output.contains("acme-secret-value"))
+            #expect(!output.contains("braze-secret-value"))
+
+            try
+                #"{"request_id":"r-2","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z","subject":{},"vendors":["acme"]}"#
+                .write(toFile: requestPath, atomically: true, encoding: .utf8)
+            let rejected = try ChildProcess(
+                erasureRelayExecutable(),
+                ["vendors", "render", "--config", configPath, "--request", requestPath],
+                environment: ["ACME_TOKEN": "acme-secret-value"]
+            )
+            #expect(try await rejected.waitForExit() != 0)
+            #expect(rejected.standardError.contains("at subject"))
+        }
+    }
+
     @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
         let executable = erasureRelayExecutable()
         let broker = try ChildProcess(executable, ["dev-broker", "--partitions", "2"])

@@ -18,35 +18,6 @@ enum DeclaredVendorFixtures {
     }
 }
 
-/// The calls a lane would make for `items`: grouped by kind in order of arrival, each call as full as the adapter's
-/// count and byte limits allow.
-func batches(_ adapter: any VendorAdapter, _ items: [VendorItem], now: Timestamp) -> [[VendorItem]] {
-    var kinds: [String] = []
-    var byKind: [String: [VendorItem]] = [:]
-    for item in items {
-        if byKind[item.kind] == nil { kinds.append(item.kind) }
-        byKind[item.kind, default: []].append(item)
-    }
-    var calls: [[VendorItem]] = []
-    for kind in kinds {
-        var current: [VendorItem] = []
-        for item in byKind[kind]! {
-            let candidate = current + [item]
-            let fits =
-                candidate.count <= adapter.maxItemsPerCall
-                && adapter.maxBodyBytes.map { adapter.bodySize(of: candidate, now: now) <= $0 } ?? true
-            if fits || current.isEmpty {
-                current = candidate
-            } else {
-                calls.append(current)
-                current = [item]
-            }
-        }
-        if !current.isEmpty { calls.append(current) }
-    }
-    return calls
-}
-
 /// A call as the comparison sees it: everything but the user agent, headers in a stable order.
 struct ComparedCall: Equatable, CustomStringConvertible {
     var method: String
@@ -106,10 +77,10 @@ struct DeclaredVendorTests {
             let declaredItems = requests.flatMap(declared.items(for:))
             let builtInItems = requests.flatMap(builtIn.items(for:))
             #expect(declaredItems.map(\.values) == builtInItems.map(\.values) || builtInVendor == .moengageGDPR)
-            let declaredCalls = batches(declared, declaredItems, now: now).map {
+            let declaredCalls = declared.batches(of: declaredItems, now: now).map {
                 ComparedCall(declared.call(for: $0, now: now))
             }
-            let builtInCalls = batches(builtIn, builtInItems, now: now).map {
+            let builtInCalls = builtIn.batches(of: builtInItems, now: now).map {
                 ComparedCall(builtIn.call(for: $0, now: now))
             }
             #expect(declaredCalls == builtInCalls)
@@ -124,7 +95,7 @@ struct DeclaredVendorTests {
         let ids = (0..<51).flatMap { index in
             declared.items(for: Self.request(index, Subject(externalID: "u-\(index)", email: "p\(index)@example.com")))
         }
-        let calls = batches(declared, ids, now: now)
+        let calls = declared.batches(of: ids, now: now)
         #expect(calls.map(\.count) == [50, 1, 50, 1])
         for call in calls {
             #expect(Set(call.map(\.kind)).count == 1)
@@ -140,7 +111,7 @@ struct DeclaredVendorTests {
         let items = (0..<600).flatMap { index in
             declared.items(for: Self.request(index, Subject(externalID: "\(long)-\(index)")))
         }
-        let calls = batches(declared, items, now: now)
+        let calls = declared.batches(of: items, now: now)
         #expect(calls.count > 1)
         for call in calls {
             let size = declared.bodySize(of: call, now: now)

@@ -132,3 +132,34 @@ extension VendorAdapter {
         call(for: items, now: now).body?.count ?? 0
     }
 }
+
+extension VendorAdapter {
+    /// `items` as calls with nothing else queued: grouped by kind in order of arrival, each call as full as the
+    /// adapter's count and byte limits allow. A lane may also batch them with other requests' items.
+    public func batches(of items: [VendorItem], now: Timestamp) -> [[VendorItem]] {
+        var kinds: [String] = []
+        var byKind: [String: [VendorItem]] = [:]
+        for item in items {
+            if byKind[item.kind] == nil { kinds.append(item.kind) }
+            byKind[item.kind, default: []].append(item)
+        }
+        var batches: [[VendorItem]] = []
+        for kind in kinds {
+            var current: [VendorItem] = []
+            for item in byKind[kind]! {
+                let candidate = current + [item]
+                let fits =
+                    candidate.count <= maxItemsPerCall
+                    && maxBodyBytes.map { bodySize(of: candidate, now: now) <= $0 } ?? true
+                if fits || current.isEmpty {
+                    current = candidate
+                } else {
+                    batches.append(current)
+                    current = [item]
+                }
+            }
+            if !current.isEmpty { batches.append(current) }
+        }
+        return batches
+    }
+}

@@ -35,3 +35,21 @@ extension VendorSettings {
         }
     }
 }
+
+extension VendorSettings {
+    /// The same settings with every credential replaced by `********`, so that calls built from them can be shown.
+    public func maskingSecrets() -> VendorSettings {
+        let mask = Secret("********")
+        var masked = self
+        masked.account =
+            switch account {
+            case .braze(_, let prioritization): .braze(apiKey: mask, emailPrioritization: prioritization)
+            case .moengage(let workspaceID, _): .moengage(workspaceID: workspaceID, apiKey: mask)
+            case .moengageGDPR(let appID, _, let maxPayloadBytes):
+                .moengageGDPR(appID: appID, apiKey: mask, maxPayloadBytes: maxPayloadBytes)
+            case .engagelab(let appKey, _): .engagelab(appKey: appKey, masterSecret: mask)
+            case .http(let definition): .http(definition.masked())
+            }
+        return masked
+    }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import ErasureRelay
+import Foundation
+
+struct VendorsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vendors",
+        abstract: "Inspect the vendors a configuration defines.",
+        subcommands: [RenderCommand.self]
+    )
+
+    struct RenderCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "render",
+            abstract: "Print the HTTP calls a request would produce for each configured vendor; send nothing.",
+            discussion: """
+                Shows what a reviewer needs to check a vendor definition: each call's method, URL, headers and body, \
+                with credentials masked. Each call carries only this request's identifiers; a running lane may \
+                batch them with other requests'.
+                """
+        )
+
+        @Option(name: .long, help: "The YAML configuration file.")
+        var config: String
+
+        @Option(name: .long, help: "A file holding one request, as it would appear on the request topic.")
+        var request: String
+
+        func run() throws {
+            let configuration = try RelayConfiguration(contentsOfFile: config)
+            guard let bytes = FileManager.default.contents(atPath: request) else {
+                throw ValidationError("--request: cannot read \(request)")
+            }
+            let decoder = RequestDecoder(
+                limits: .init(maxMessageBytes: configuration.pipeline.maxMessageBytes),
+                knownVendors: Array(Set(VendorID.builtIn).union(configuration.vendors.keys))
+            )
+            let erasure: ErasureRequest
+            switch decoder.decode(Array(bytes)) {
+            case .success(let decoded):
+                erasure = decoded
+            case .failure(let rejected):
+                let field = rejected.rejection.field.map { " at \($0)" } ?? ""
+                throw ValidationError(
+                    "the request would be rejected (\(rejected.rejection.code.rawValue)\(field)): "
+                        + rejected.rejection.message
+                )
+            }
+            print(Self.render(erasure, configuration: configuration, now: .now()))
+        }
+
+        static func render(_ request: ErasureRequest, configuration: RelayConfiguration, now: Timestamp) -> String {
+            var lines: [String] = []
+            for vendor in (request.vendors ?? configuration.vendors.keys.sorted()) {
+                guard let settings = configuration.vendors[vendor]?.maskingSecrets() else {
+                    lines.append("\(vendor): not configured here; the request's outcome would mark it failed")
+                    continue
+                }
+                let adapter = settings.makeAdapter()
+                let calls = adapter.batches(of: adapter.items(for: request), now: now)
+                guard !calls.isEmpty else {
+                    lines.append("\(vendor): no call; the request has no identifier this vendor takes (skipped)")
+                    continue
+                }
+                lines.append("\(vendor): \(calls.count) call\(calls.count == 1 ? "" : "s")")
+                for items in calls {
+                    let call = adapter.call(for: items, now: now)
+                    lines.append("")
+                    lines.append("  \(call.method.rawValue) \(settings.baseURL)\(call.pathAndQuery)")
+                    for (name, value) in call.headers { lines.append("  \(name): \(value)") }
+                    if let body = call.body {
+                        lines.append("")
+                        lines.append("  " + String(decoding: body, as: UTF8.self))
+                    }
+                }
+                lines.append("")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
