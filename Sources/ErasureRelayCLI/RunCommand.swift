@@ -69,7 +69,11 @@ struct RunCommand: AsyncParsableCommand {
             metrics: { registry.emitToBuffer() },
             logger: logger
         )
-        let sandbox = embedded ? VendorSandbox(logger: logger) : nil
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = configuration.vendors.compactMap { vendor, settings in
+            DeclaredStandIn(vendor: vendor, settings: settings)
+        }
+        let sandbox = embedded ? VendorSandbox(configuration: sandboxConfiguration, logger: logger) : nil
         let relay = EmbeddedDefaults(
             configuration: configuration,
             bootstrapServers: bootstrapServers,
@@ -94,10 +98,11 @@ struct RunCommand: AsyncParsableCommand {
                 message: "is not used with --embedded, which starts its own broker; remove one of the two"
             )
         }
-        if !configuration.vendors.isEmpty {
+        if let builtIn = configuration.vendors.keys.sorted().first(where: \.isBuiltIn) {
             throw ConfigurationError(
                 key: "vendors",
-                message: "are not used with --embedded, which calls the in-process sandbox; remove one of the two"
+                message: "are not used with --embedded, which calls the in-process sandbox; remove one of the two ("
+                    + "\(builtIn) is built in; a vendor declared with kind: http gets a stand-in of its own)"
             )
         }
     }
@@ -121,7 +126,7 @@ struct EmbeddedDefaults: Service {
     func run() async throws {
         var configuration = configuration
         if let sandbox {
-            configuration.vendors = await sandbox.relayVendorSettings()
+            configuration.vendors = await sandbox.relayVendorSettings(declared: configuration.vendors)
             say(
                 "Vendors: the in-process sandbox (\(configuration.vendors.values.map { "\($0.vendor.rawValue) \($0.baseURL)" }.sorted().joined(separator: ", ")))"
             )

@@ -18,7 +18,11 @@ struct SandboxCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on.")
     var host: String = "127.0.0.1"
 
-    @Option(name: .long, help: "First port; the four stand-ins take it and the next three. 0 picks free ports.")
+    @Option(
+        name: .long,
+        help:
+            "First port; the four stand-ins take it and the next three, declared vendors the ports after. 0 picks free ports."
+    )
     var port: Int = 0
 
     @Option(name: .long, help: "A quota, as VENDOR=REQUESTS/SECONDS (e.g. braze=100/1). Repeatable.")
@@ -26,6 +30,12 @@ struct SandboxCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Latency added to every answer, in milliseconds.")
     var latencyMs: Int = 0
+
+    @Option(
+        name: .long,
+        help: "An erasure-relay configuration: each vendor it declares with kind: http gets a stand-in too."
+    )
+    var config: String?
 
     @OptionGroup var logging: LoggingOptions
 
@@ -44,8 +54,24 @@ struct SandboxCommand: AsyncParsableCommand {
             else { throw ValidationError("--quota: '\(entry)' is not VENDOR=REQUESTS/SECONDS") }
             configuration.quotas[vendor] = .init(requests: requests, windowSeconds: seconds)
         }
+        var declared: [VendorID: VendorSettings] = [:]
+        if let config {
+            declared = try RelayConfiguration(contentsOfFile: config).vendors.filter { !$0.key.isBuiltIn }
+            for (offset, vendor) in declared.keys.sorted().enumerated() {
+                guard
+                    let standIn = DeclaredStandIn(
+                        vendor: vendor,
+                        settings: declared[vendor]!,
+                        unknownUserPrefix: configuration.unknownUserPrefix,
+                        port: port == 0 ? 0 : port + SandboxVendor.allCases.count + offset,
+                        latencyMilliseconds: latencyMs
+                    )
+                else { continue }
+                configuration.declared.append(standIn)
+            }
+        }
         let sandbox = VendorSandbox(configuration: configuration, logger: logger)
-        let announce = SandboxAnnouncement(sandbox: sandbox)
+        let announce = SandboxAnnouncement(sandbox: sandbox, declared: declared)
         let group = ServiceGroup(
             services: [sandbox, announce],
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -57,9 +83,10 @@ struct SandboxCommand: AsyncParsableCommand {
 
 struct SandboxAnnouncement: Service {
     let sandbox: VendorSandbox
+    let declared: [VendorID: VendorSettings]
 
     func run() async throws {
-        let settings = await sandbox.relayVendorSettings()
+        let settings = await sandbox.relayVendorSettings(declared: declared)
         var lines = ["vendors:"]
         for vendor in settings.keys.sorted() {
             let setting = settings[vendor]!
@@ -75,6 +102,11 @@ struct SandboxAnnouncement: Service {
             case .engagelab(let appKey, let masterSecret):
                 lines.append("    app_key: \"\(appKey)\"\n    master_secret: \"\(masterSecret.value)\"")
             case .http:
+                // The definition stays in the configuration it came from; only its host changes.
+                lines.removeLast(2)
+                lines.append(
+                    "  # \(vendor.rawValue): declared in --config; set its base_url to \"\(setting.baseURL)\""
+                )
                 continue
             }
             lines.append(

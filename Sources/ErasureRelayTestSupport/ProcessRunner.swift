@@ -74,6 +74,11 @@ public final class ChildProcess: Sendable {
         _ = try await output.wait(timeout: timeout) { String(decoding: $0, as: UTF8.self).contains(text) }
     }
 
+    /// Waits until standard error holds `text`, as the lines the service says to the person at the terminal.
+    public func waitForErrorOutput(containing text: String, timeout: Duration = .seconds(60)) async throws {
+        _ = try await errors.wait(timeout: timeout) { String(decoding: $0, as: UTF8.self).contains(text) }
+    }
+
     /// Waits for the process to exit and returns its status.
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {
         try await exitStatus.wait(timeout: timeout) { $0 != nil }!

@@ -101,6 +101,8 @@ public func requestJSON(
     TestLogs.watch(
         subject.values.flatMap { value -> [String] in
             if let text = value as? String { return [text] }
+            // `custom` holds identifiers by name.
+            if let named = value as? [String: String] { return Array(named.values) }
             return value as? [String] ?? []
         }
     )

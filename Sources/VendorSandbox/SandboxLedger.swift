@@ -96,9 +96,11 @@ actor SandboxLedger {
         record.malformedCalls += 1
     }
 
-    func accepted(kind: String, identifiers: [String], bodyBytes: Int, batchSize: Int) {
+    func accepted(_ deletions: [(kind: String, identifiers: [String])], bodyBytes: Int, batchSize: Int) {
         record.acceptedCalls += 1
-        record.deleted[kind, default: []].append(contentsOf: identifiers)
+        for (kind, identifiers) in deletions {
+            record.deleted[kind, default: []].append(contentsOf: identifiers)
+        }
         record.largestBatch = max(record.largestBatch, batchSize)
         record.largestBody = max(record.largestBody, bodyBytes)
     }

@@ -12,12 +12,14 @@ struct SandboxCall: Sendable {
     var body: [UInt8]
 }
 
-/// A stand-in's answer. `deletion` is set for an accepted call, so that the ledger records what was deleted.
+/// A stand-in's answer. `deletions` is set for an accepted call, so that the ledger records what was deleted.
 struct SandboxAnswer: Sendable {
     var status: Int
     var body: String
     var headers: [(String, String)] = []
-    var deletion: (kind: String, identifiers: [String], batchSize: Int)?
+    var deletions: [(kind: String, identifiers: [String])] = []
+    /// The identifiers (users, for moengage_gdpr) the call deleted at once.
+    var batchSize = 0
     /// Set for a well-formed call about a user or device the vendor does not hold: not a malformed call.
     var unknownUser = false
 
@@ -29,7 +31,8 @@ struct SandboxAnswer: Sendable {
 
 /// One vendor API's rules, as its documentation states them.
 protocol StandIn: Sendable {
-    var vendor: SandboxVendor { get }
+    /// The vendor's name, as erasure-relay's configuration and the sandbox's output give it.
+    var name: String { get }
     func answer(_ call: SandboxCall) -> SandboxAnswer
     /// The answer when the quota is exceeded.
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer
@@ -76,7 +79,7 @@ enum SandboxParsing {
 
 /// Braze `POST /users/delete`.
 struct BrazeStandIn: StandIn {
-    let vendor = SandboxVendor.braze
+    let name = SandboxVendor.braze.rawValue
     let apiKey: String
     private static let kinds = ["external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers"]
 
@@ -142,7 +145,8 @@ struct BrazeStandIn: StandIn {
             }
         }
         var answer = SandboxAnswer.json(201, ["deleted": identifiers.count, "message": "success"])
-        answer.deletion = (kind, identifiers, identifiers.count)
+        answer.deletions = [(kind, identifiers)]
+        answer.batchSize = identifiers.count
         return answer
     }
 
@@ -155,7 +159,7 @@ struct BrazeStandIn: StandIn {
 
 /// MoEngage `POST /v1/customer/delete/bulk?app_id=...`.
 struct MoEngageStandIn: StandIn {
-    let vendor = SandboxVendor.moengage
+    let name = SandboxVendor.moengage.rawValue
     let workspaceID: String
     let apiKey: String
     let unknownUserPrefix: String
@@ -211,14 +215,15 @@ struct MoEngageStandIn: StandIn {
             200,
             ["status": "success", "message": "Your request has been accepted and will be processed soon."]
         )
-        answer.deletion = (type, [value], 1)
+        answer.deletions = [(type, [value])]
+        answer.batchSize = 1
         return answer
     }
 }
 
 /// MoEngage `POST /v1/opengdpr_requests/{app_id}`.
 struct MoEngageGDPRStandIn: StandIn {
-    let vendor = SandboxVendor.moengageGDPR
+    let name = SandboxVendor.moengageGDPR.rawValue
     let appID: String
     let apiKey: String
     /// The page states both "a max limit of 100kb per request" and "128 KB"; the stand-in holds the stricter.
@@ -287,14 +292,15 @@ struct MoEngageGDPRStandIn: StandIn {
                 "request_id": UUID().uuidString.lowercased(),
             ]
         )
-        answer.deletion = ("identities", zip(types, values).map { "\($0):\($1)" }, identities.count)
+        answer.deletions = [("identities", zip(types, values).map { "\($0):\($1)" })]
+        answer.batchSize = identities.count
         return answer
     }
 }
 
 /// EngageLab `DELETE /v4/devices/{registration_id}`.
 struct EngageLabStandIn: StandIn {
-    let vendor = SandboxVendor.engagelab
+    let name = SandboxVendor.engagelab.rawValue
     let appKey: String
     let masterSecret: String
     let unknownUserPrefix: String
@@ -331,7 +337,40 @@ struct EngageLabStandIn: StandIn {
             return answer
         }
         var answer = SandboxAnswer.json(200, ["success": true])
-        answer.deletion = ("registration_id", [registrationID], 1)
+        answer.deletions = [("registration_id", [registrationID])]
+        answer.batchSize = 1
+        return answer
+    }
+}
+
+/// A declared vendor's stand-in, as ``DeclaredStandIn`` describes it.
+struct DeclaredVendorStandIn: StandIn {
+    let declared: DeclaredStandIn
+    var name: String { declared.name }
+
+    func answer(_ call: SandboxCall) -> SandboxAnswer {
+        answer(
+            declared.answer(
+                DeclaredStandIn.Call(
+                    method: call.method,
+                    rawPath: call.rawPath,
+                    rawQuery: call.rawQuery,
+                    headers: call.headers,
+                    body: call.body
+                )
+            )
+        )
+    }
+
+    func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
+        answer(declared.tooManyRequests(retryAfterSeconds, resetEpochSeconds))
+    }
+
+    private func answer(_ reply: DeclaredStandIn.Reply) -> SandboxAnswer {
+        var answer = SandboxAnswer(status: reply.status, body: reply.body, headers: reply.headers)
+        answer.deletions = reply.deleted.map { ($0.name, $0.identifiers) }
+        answer.batchSize = reply.deleted.map(\.identifiers.count).reduce(0, +)
+        answer.unknownUser = reply.unknownUser
         return answer
     }
 }

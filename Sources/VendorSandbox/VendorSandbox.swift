@@ -24,17 +24,17 @@ import Synchronization
 public final class VendorSandbox: Service {
     public let configuration: SandboxConfiguration
     private let logger: Logger
-    private let ledgers: [SandboxVendor: SandboxLedger]
-    private let standIns: [SandboxVendor: any StandIn]
-    private let boundPorts = Mutex<(ports: [SandboxVendor: Int], waiting: [CheckedContinuation<Void, Never>])>(
-        ([:], [])
-    )
+    private let ledgers: [String: SandboxLedger]
+    private let standIns: [String: any StandIn]
+    /// Every stand-in's port, quota and latency, by vendor name.
+    private let listeners: [String: (port: Int, quota: SandboxConfiguration.Quota, latency: Int)]
+    private let boundPorts = Mutex<(ports: [String: Int], waiting: [CheckedContinuation<Void, Never>])>(([:], []))
 
     public init(configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         let credentials = configuration.credentials
-        let standIns: [any StandIn] = [
+        var standIns: [any StandIn] = [
             BrazeStandIn(apiKey: credentials.brazeAPIKey),
             MoEngageStandIn(
                 workspaceID: credentials.moengageWorkspaceID,
@@ -48,32 +48,48 @@ public final class VendorSandbox: Service {
                 unknownUserPrefix: configuration.unknownUserPrefix
             ),
         ]
-        self.standIns = Dictionary(uniqueKeysWithValues: standIns.map { ($0.vendor, $0) })
-        self.ledgers = Dictionary(
-            uniqueKeysWithValues: SandboxVendor.allCases.map { vendor in
-                (
-                    vendor,
-                    SandboxLedger(quota: configuration.quotas[vendor] ?? .init(requests: 1_000_000, windowSeconds: 1))
-                )
-            }
-        )
+        standIns += configuration.declared.map(DeclaredVendorStandIn.init)
+        let unmetered = SandboxConfiguration.Quota(requests: 1_000_000, windowSeconds: 1)
+        var listeners: [String: (port: Int, quota: SandboxConfiguration.Quota, latency: Int)] = [:]
+        for vendor in SandboxVendor.allCases {
+            listeners[vendor.rawValue] = (
+                configuration.ports[vendor] ?? 0, configuration.quotas[vendor] ?? unmetered,
+                configuration.latencyMilliseconds[vendor] ?? 0
+            )
+        }
+        for declared in configuration.declared {
+            listeners[declared.name] = (declared.port, declared.quota, declared.latencyMilliseconds)
+        }
+        self.listeners = listeners
+        // Later stand-ins of the same name replace earlier ones: a declared vendor cannot take a built-in name.
+        self.standIns = Dictionary(standIns.map { ($0.name, $0) }) { _, last in last }
+        self.ledgers = listeners.mapValues { SandboxLedger(quota: $0.quota) }
     }
 
-    /// Serves the four stand-ins until graceful shutdown.
+    /// Serves every stand-in until graceful shutdown.
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
-            for vendor in SandboxVendor.allCases {
-                let application = makeApplication(vendor: vendor)
+            for name in listeners.keys.sorted() {
+                let application = makeApplication(name: name)
                 group.addTask { try await application.run() }
             }
         }
     }
 
-    /// The base URL of each stand-in, once all of them are listening.
+    /// The base URL of each built-in vendor's stand-in, once every stand-in is listening.
     public func baseURLs() async -> [SandboxVendor: String] {
+        var urls: [SandboxVendor: String] = [:]
+        for (name, url) in await baseURLsByName() {
+            if let vendor = SandboxVendor(rawValue: name) { urls[vendor] = url }
+        }
+        return urls
+    }
+
+    /// The base URL of every stand-in, built-in and declared, by vendor name, once all of them are listening.
+    public func baseURLsByName() async -> [String: String] {
         await withCheckedContinuation { continuation in
             let ready = boundPorts.withLock { state in
-                if state.ports.count == SandboxVendor.allCases.count { return true }
+                if state.ports.count == listeners.count { return true }
                 state.waiting.append(continuation)
                 return false
             }
@@ -85,40 +101,49 @@ public final class VendorSandbox: Service {
 
     /// What one stand-in has seen so far.
     public func record(of vendor: SandboxVendor) async -> SandboxRecord {
-        await ledgers[vendor]!.record
+        await record(ofVendorNamed: vendor.rawValue) ?? SandboxRecord()
+    }
+
+    /// What the stand-in of the vendor called `name` has seen so far; nil if there is none.
+    public func record(ofVendorNamed name: String) async -> SandboxRecord? {
+        await ledgers[name]?.record
     }
 
     /// Queues `fault` for the next `count` calls to `vendor`.
     public func inject(_ fault: SandboxFault, count: Int = 1, into vendor: SandboxVendor) async {
-        await ledgers[vendor]!.inject(fault, count: count)
+        await inject(fault, count: count, intoVendorNamed: vendor.rawValue)
+    }
+
+    /// Queues `fault` for the next `count` calls to the vendor called `name`.
+    public func inject(_ fault: SandboxFault, count: Int = 1, intoVendorNamed name: String) async {
+        await ledgers[name]?.inject(fault, count: count)
     }
 
     /// Drops the faults still queued for `vendor`: the vendor recovers.
     public func clearFaults(of vendor: SandboxVendor) async {
-        await ledgers[vendor]!.clearFaults()
+        await ledgers[vendor.rawValue]?.clearFaults()
     }
 
     /// Changes a stand-in's quota.
     public func setQuota(_ quota: SandboxConfiguration.Quota, for vendor: SandboxVendor) async {
-        await ledgers[vendor]!.setQuota(quota)
+        await ledgers[vendor.rawValue]?.setQuota(quota)
     }
 
-    private func listening(_ vendor: SandboxVendor, port: Int) {
+    private func listening(_ name: String, port: Int) {
         let waiting = boundPorts.withLock { state -> [CheckedContinuation<Void, Never>] in
-            state.ports[vendor] = port
-            guard state.ports.count == SandboxVendor.allCases.count else { return [] }
+            state.ports[name] = port
+            guard state.ports.count == listeners.count else { return [] }
             defer { state.waiting.removeAll() }
             return state.waiting
         }
-        logger.info("Vendor sandbox listening", metadata: ["vendor": "\(vendor.rawValue)", "port": "\(port)"])
+        logger.info("Vendor sandbox listening", metadata: ["vendor": "\(name)", "port": "\(port)"])
         for continuation in waiting { continuation.resume() }
     }
 
-    private func makeApplication(vendor: SandboxVendor) -> some ApplicationProtocol {
-        let ledger = ledgers[vendor]!
-        let standIn = standIns[vendor]!
-        let latency = configuration.latencyMilliseconds[vendor] ?? 0
-        let quota = configuration.quotas[vendor] ?? .init(requests: 1_000_000, windowSeconds: 1)
+    private func makeApplication(name: String) -> some ApplicationProtocol {
+        let ledger = ledgers[name]!
+        let standIn = standIns[name]!
+        let (port, quota, latency) = listeners[name]!
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
             let body = Array(buffer: try await request.collectBody(upTo: 4 << 20))
@@ -165,11 +190,11 @@ public final class VendorSandbox: Service {
         return Application(
             responder: responder,
             configuration: .init(
-                address: .hostname(configuration.host, port: configuration.ports[vendor] ?? 0),
-                serverName: "erasure-relay-sandbox-\(vendor.rawValue)"
+                address: .hostname(configuration.host, port: port),
+                serverName: "erasure-relay-sandbox-\(name)"
             ),
             onServerRunning: { [weak self] channel in
-                self?.listening(vendor, port: channel.localAddress?.port ?? 0)
+                self?.listening(name, port: channel.localAddress?.port ?? 0)
             },
             logger: appLogger
         )
@@ -214,13 +239,8 @@ public final class VendorSandbox: Service {
 
     private static func serve(_ call: SandboxCall, standIn: any StandIn, ledger: SandboxLedger) async -> SandboxAnswer {
         let answer = standIn.answer(call)
-        if let deletion = answer.deletion {
-            await ledger.accepted(
-                kind: deletion.kind,
-                identifiers: deletion.identifiers,
-                bodyBytes: call.body.count,
-                batchSize: deletion.batchSize
-            )
+        if !answer.deletions.isEmpty {
+            await ledger.accepted(answer.deletions, bodyBytes: call.body.count, batchSize: answer.batchSize)
         } else if answer.status != 429 && !answer.unknownUser {
             await ledger.malformed()
         }

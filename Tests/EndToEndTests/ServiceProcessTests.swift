@@ -98,6 +98,72 @@ struct ServiceProcessTests {
         }
     }
 
+    /// The embedded default exercises a declared vendor too: the in-process sandbox stands in for it, built from
+    /// its definition, and the relay is pointed there.
+    @Test func theEmbeddedDefaultStandsInForADeclaredVendor() async throws {
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        try """
+        vendors:
+          acme:
+            kind: http
+            base_url: https://api.acme.example
+            secrets: { token: "${ACME_TOKEN}" }
+            request:
+              method: POST
+              url: /v1/forget
+              per: subject
+              auth: { bearer: token }
+              body: { loyalty: "{loyalty}", mail: "{mail}" }
+            identifiers: { custom.loyalty_id: loyalty, email: mail }
+            rate_limit: { requests: 5, window_seconds: 1 }
+            answers:
+              reference: job.id
+              rules: [{ status: 202, json_path: job.state, equals: queued, result: accepted }]
+        http: { host: 127.0.0.1, port: 0 }
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["ACME_TOKEN"] = "acme-token-value"
+        let relay = try ChildProcess(
+            erasureRelayExecutable(),
+            ["run", "--embedded", "--config", configPath],
+            environment: environment
+        )
+        try await relay.waitForErrorOutput(containing: "Embedded Kafka broker: ")
+        let line = try #require(
+            relay.standardError.split(separator: "\n").first { $0.contains("Embedded Kafka broker: ") }
+        )
+        let bootstrap = String(line.split(separator: " ")[3])
+        #expect(relay.standardError.contains("acme http://127.0.0.1:"))
+        try await Kcat.produce(
+            bootstrap: bootstrap,
+            topic: "user-erasure",
+            lines: [
+                requestJSON(
+                    id: "declared-1",
+                    subject: ["email": "a@example.com", "custom": ["loyalty_id": "L-1"]],
+                    vendors: ["acme"]
+                )
+            ]
+        )
+        let outcomes = try await Kcat.consume(
+            bootstrap: bootstrap,
+            topic: "user-erasure-outcomes",
+            count: 1,
+            timeout: .seconds(90)
+        )
+        let outcome = try #require(try JSONSerialization.jsonObject(with: Data(outcomes[0].utf8)) as? [String: Any])
+        #expect(outcome["status"] as? String == "completed")
+        let vendors = try #require(outcome["vendors"] as? [[String: Any]])
+        #expect(vendors.compactMap { $0["vendor"] as? String } == ["acme"])
+        #expect(vendors.first?["identifiers"] as? Int == 2)
+        #expect((vendors.first?["reference"] as? String)?.hasPrefix("sandbox-") == true)
+        #expect(!outcomes[0].contains("L-1") && !outcomes[0].contains("a@example.com"))
+        relay.signal(SIGTERM)
+        #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
+    }
+
     @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
         let executable = erasureRelayExecutable()
         let broker = try ChildProcess(executable, ["dev-broker", "--partitions", "2"])

@@ -1,0 +1,85 @@
+import ErasureRelay
+import Foundation
+import Synchronization
+import VendorSandbox
+
+extension DeclaredStandIn {
+    /// A stand-in for a vendor declared in configuration, built from its definition: it checks method, path, auth,
+    /// content type and body shape, records the identifiers where the definition puts them, meters the configured
+    /// quota, and answers so that the definition's own rules read the answer as intended. Nil for a built-in vendor.
+    /// - Parameter unknownUserPrefix: identifiers starting with it are users the vendor does not hold, answered as
+    ///   `not_found` when the definition has such a rule.
+    public init?(
+        vendor: VendorID,
+        settings: VendorSettings,
+        unknownUserPrefix: String = SandboxConfiguration().unknownUserPrefix,
+        port: Int = 0,
+        latencyMilliseconds: Int = 0
+    ) {
+        guard case .http(let definition) = settings.account else { return nil }
+        let maxItems = definition.scope == .batch ? settings.batching.maxSize : 1
+        let maxBytes = settings.batching.maxBytes
+        let references = Mutex(0)
+        self.init(
+            name: vendor.rawValue,
+            port: port,
+            quota: .init(
+                requests: settings.rateLimit.requests,
+                windowSeconds: Double(settings.rateLimit.windowSeconds)
+            ),
+            latencyMilliseconds: latencyMilliseconds,
+            answer: { call in
+                let received = ReceivedVendorCall(
+                    method: call.method,
+                    rawPath: call.rawPath,
+                    rawQuery: call.rawQuery,
+                    headers: call.headers,
+                    body: call.body
+                )
+                switch definition.check(received, maxItems: maxItems, maxBytes: maxBytes) {
+                case .unauthorized(let reason):
+                    return Reply(status: 401, body: Self.error(reason))
+                case .malformed(let reason):
+                    return Reply(status: 400, body: Self.error(reason))
+                case .deletes(let deletions):
+                    let values = deletions.flatMap(\.values)
+                    if values.allSatisfy({ $0.hasPrefix(unknownUserPrefix) }),
+                        let answer = definition.answer(accepting: true, reference: "sandbox-not-found")
+                    {
+                        return Reply(
+                            status: answer.status,
+                            headers: answer.headers,
+                            body: answer.body,
+                            unknownUser: true
+                        )
+                    }
+                    let number = references.withLock { count in
+                        count += 1
+                        return count
+                    }
+                    guard let answer = definition.answer(accepting: false, reference: "sandbox-\(number)") else {
+                        return Reply(
+                            status: 500,
+                            body: Self.error("no rule of the definition can be met by a stand-in")
+                        )
+                    }
+                    return Reply(
+                        status: answer.status,
+                        headers: answer.headers,
+                        body: answer.body,
+                        deleted: deletions.map { ($0.name, $0.values) }
+                    )
+                }
+            },
+            tooManyRequests: { retryAfter, resetAt in
+                let answer = definition.rateLimitedAnswer(waitSeconds: retryAfter, resetEpochSeconds: resetAt)
+                return Reply(status: answer.status, headers: answer.headers, body: answer.body)
+            }
+        )
+    }
+
+    private static func error(_ reason: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: ["error": reason])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
