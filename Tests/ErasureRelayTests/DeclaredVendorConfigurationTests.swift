@@ -1,4 +1,5 @@
 import ErasureRelay
+import ErasureRelayTestSupport
 import Foundation
 import Testing
 
@@ -328,5 +329,44 @@ struct DeclaredVendorConfigurationTests {
             return
         }
         #expect(rejected.rejection.field == field)
+    }
+}
+
+@Suite("The deployment's configuration")
+struct DeploymentConfigurationTests {
+    /// The ConfigMap in deploy/ is what operators copy: it must load, its declared vendor included, with its
+    /// secrets read from the mounted files it names.
+    @Test func theConfigMapLoadsWithItsDeclaredVendor() throws {
+        let manifest = try String(
+            contentsOf: packageRoot().appendingPathComponent("deploy/kubernetes/configmap.yaml"),
+            encoding: .utf8
+        )
+        let marker = "config.yaml: |\n"
+        let start = try #require(manifest.range(of: marker)).upperBound
+        let indented = manifest[start...].split(separator: "\n", omittingEmptySubsequences: false)
+        let config = indented.map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(
+            separator: "\n"
+        )
+        let secrets = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID())")
+        try FileManager.default.createDirectory(at: secrets, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: secrets) }
+        for match in config.matches(of: /\/run\/secrets\/erasure-relay\/([a-z-]+)/) {
+            let value = match.1 == "parking-signing-keys" ? String(repeating: "k", count: 64) : "secret-\(match.1)"
+            try value.write(to: secrets.appendingPathComponent(String(match.1)), atomically: true, encoding: .utf8)
+        }
+        var environment: [String: String] = [:]
+        for match in config.matches(of: /\$\{([A-Z0-9_]+)\}/) { environment[String(match.1)] = "value" }
+        let configuration = try RelayConfiguration(
+            yaml: config.replacingOccurrences(of: "/run/secrets/erasure-relay/", with: secrets.path + "/"),
+            environment: environment
+        )
+        try configuration.validateForService()
+        let customerio = try #require(configuration.vendors[VendorID(rawValue: "customerio")!])
+        guard case .http(let definition) = customerio.account else {
+            Issue.record("customerio is not a declared vendor")
+            return
+        }
+        #expect(definition.secrets["api_key"]?.value == "secret-customerio-api-key")
+        #expect(configuration.vendors.count == 5)
     }
 }
