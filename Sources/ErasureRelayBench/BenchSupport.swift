@@ -119,7 +119,7 @@ enum BenchRun {
             configuration.parking.signingKeys = [Secret("erasure-relay-bench-signing-key-0123456789")]
             configuration.kafka.properties = kafkaProperties
             configuration.kafka.consumerProperties = consumerProperties
-            configuration.vendors = await sandbox.relayVendorSettings().mapValues { settings in
+            configuration.vendors = try await sandbox.relayVendorSettings().mapValues { settings in
                 var settings = settings
                 adjust(&settings)
                 return settings

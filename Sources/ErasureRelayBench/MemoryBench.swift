@@ -35,24 +35,14 @@ struct MemoryBench: AsyncParsableCommand {
         let group = ServiceGroup(services: [sandbox], gracefulShutdownSignals: [], logger: logger)
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            let settings = await sandbox.relayVendorSettings()
+            let settings = try await sandbox.relayVendorSettings()
             let configPath = NSTemporaryDirectory() + "erasure-relay-bench-\(getpid()).yaml"
             var yaml = "kafka:\n  bootstrap_servers: \"\(bootstrap)\"\n  group_id: bench-memory\n"
             yaml += "parking:\n  signing_key: \"erasure-relay-bench-signing-key-0123456789\"\nvendors:\n"
             for (vendor, setting) in settings.sorted(by: { $0.key < $1.key }) {
                 yaml += "  \(vendor.rawValue):\n    base_url: \"\(setting.baseURL)\"\n"
                 yaml += "    rate_limit: { requests: 10000000, window_seconds: 1 }\n    max_concurrency: 32\n"
-                switch setting.account {
-                case .braze(let key, _): yaml += "    api_key: \"\(key.value)\"\n"
-                case .moengage(let workspace, let key):
-                    yaml += "    workspace_id: \"\(workspace)\"\n    api_key: \"\(key.value)\"\n"
-                case .moengageGDPR(let app, let key, _):
-                    yaml += "    app_id: \"\(app)\"\n    api_key: \"\(key.value)\"\n"
-                case .engagelab(let app, let secret):
-                    yaml += "    app_key: \"\(app)\"\n    master_secret: \"\(secret.value)\"\n"
-                case .http:
-                    break
-                }
+                yaml += setting.account.configurationLines(revealingSecrets: true).map { "    \($0)\n" }.joined()
             }
             try yaml.write(toFile: configPath, atomically: true, encoding: .utf8)
             defer { try? FileManager.default.removeItem(atPath: configPath) }

@@ -126,7 +126,7 @@ struct EmbeddedDefaults: Service {
     func run() async throws {
         var configuration = configuration
         if let sandbox {
-            configuration.vendors = await sandbox.relayVendorSettings(declared: configuration.vendors)
+            configuration.vendors = try await sandbox.relayVendorSettings(declared: configuration.vendors)
             say(
                 "Vendors: the in-process sandbox (\(configuration.vendors.values.map { "\($0.vendor.rawValue) \($0.baseURL)" }.sorted().joined(separator: ", ")))"
             )

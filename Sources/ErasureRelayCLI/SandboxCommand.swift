@@ -86,29 +86,19 @@ struct SandboxAnnouncement: Service {
     let declared: [VendorID: VendorSettings]
 
     func run() async throws {
-        let settings = await sandbox.relayVendorSettings(declared: declared)
+        let settings = try await sandbox.relayVendorSettings(declared: declared)
         var lines = ["vendors:"]
         for vendor in settings.keys.sorted() {
             let setting = settings[vendor]!
             lines.append("  \(vendor.rawValue):")
             lines.append("    base_url: \"\(setting.baseURL)\"")
-            switch setting.account {
-            case .braze(let apiKey, _):
-                lines.append("    api_key: \"\(apiKey.value)\"")
-            case .moengage(let workspaceID, let apiKey):
-                lines.append("    workspace_id: \"\(workspaceID)\"\n    api_key: \"\(apiKey.value)\"")
-            case .moengageGDPR(let appID, let apiKey, _):
-                lines.append("    app_id: \"\(appID)\"\n    api_key: \"\(apiKey.value)\"")
-            case .engagelab(let appKey, let masterSecret):
-                lines.append("    app_key: \"\(appKey)\"\n    master_secret: \"\(masterSecret.value)\"")
-            case .http:
-                // The definition stays in the configuration it came from; only its host changes.
+            guard setting.vendor.isBuiltIn else {
+                // A declared vendor's definition stays in the configuration it came from; only its host changes.
                 lines.removeLast(2)
-                lines.append(
-                    "  # \(vendor.rawValue): declared in --config; set its base_url to \"\(setting.baseURL)\""
-                )
+                lines.append("  # \(vendor.rawValue): declared in --config; set its base_url to \"\(setting.baseURL)\"")
                 continue
             }
+            lines += setting.account.configurationLines(revealingSecrets: true).map { "    " + $0 }
             lines.append(
                 "    rate_limit: { requests: \(setting.rateLimit.requests), window_seconds: \(setting.rateLimit.windowSeconds) }"
             )

@@ -16,7 +16,7 @@ extension DeclaredStandIn {
         port: Int = 0,
         latencyMilliseconds: Int = 0
     ) {
-        guard case .http(let definition) = settings.account else { return nil }
+        guard let definition = settings.account as? HTTPVendorDefinition else { return nil }
         let maxItems = definition.scope == .batch ? settings.batching.maxSize : 1
         let maxBytes = settings.batching.maxBytes
         let references = Mutex(0)

@@ -1,52 +1,43 @@
 import ErasureRelay
+import Foundation
 import VendorSandbox
 
 extension VendorSandbox {
     /// Vendor settings that point erasure-relay at this sandbox's stand-ins, with the sandbox's credentials and
-    /// quotas, once it is listening.
+    /// quotas, once it is listening. They are read as a configuration file is, so each vendor's account comes from
+    /// its own definition.
     ///
     /// - Parameter declared: vendors declared in configuration; those this sandbox has a stand-in for are pointed at
     ///   it and returned with the built-in ones.
+    /// - Throws: ``ConfigurationError`` when the sandbox's credentials are not ones the relay accepts, such as an
+    ///   empty key.
     public func relayVendorSettings(
         declared: [VendorID: VendorSettings] = [:]
-    ) async -> [VendorID: VendorSettings] {
-        let urls = await baseURLs()
-        let declaredURLs = await baseURLsByName()
-        let credentials = configuration.credentials
-        var settings: [VendorID: VendorSettings] = [:]
+    ) async throws(ConfigurationError) -> [VendorID: VendorSettings] {
+        let urls = await baseURLsByName()
+        var yaml = "vendors:\n"
         for vendor in SandboxVendor.allCases {
-            let id = VendorID(rawValue: vendor.rawValue)!
-            let account: VendorSettings.Account =
-                switch vendor {
-                case .braze:
-                    .braze(
-                        apiKey: Secret(credentials.brazeAPIKey),
-                        emailPrioritization: ["identified", "most_recently_updated"]
-                    )
-                case .moengage:
-                    .moengage(workspaceID: credentials.moengageWorkspaceID, apiKey: Secret(credentials.moengageAPIKey))
-                case .moengageGDPR:
-                    .moengageGDPR(
-                        appID: credentials.moengageGDPRAppID,
-                        apiKey: Secret(credentials.moengageGDPRAPIKey),
-                        maxPayloadBytes: MoEngageGDPRAdapter.defaultMaxPayloadBytes
-                    )
-                case .engagelab:
-                    .engagelab(
-                        appKey: credentials.engagelabAppKey,
-                        masterSecret: Secret(credentials.engagelabMasterSecret)
-                    )
-                }
-            let quota = configuration.quotas[vendor].map {
-                VendorSettings.RateLimit(requests: $0.requests, windowSeconds: max(1, Int($0.windowSeconds)))
+            yaml += "  \(vendor.rawValue):\n    base_url: \(Self.quoted(urls[vendor.rawValue] ?? ""))\n"
+            for (key, value) in relayCredentials(of: vendor) {
+                yaml += "    \(key): \(Self.quoted(value))\n"
             }
-            settings[id] = VendorSettings(vendor: id, baseURL: urls[vendor]!, account: account, rateLimit: quota)
+            if let quota = configuration.quotas[vendor] {
+                yaml +=
+                    "    rate_limit: { requests: \(quota.requests), window_seconds: \(max(1, Int(quota.windowSeconds))) }\n"
+            }
         }
+        var settings = try RelayConfiguration(yaml: yaml, environment: [:]).vendors
         for (vendor, var setting) in declared where !vendor.isBuiltIn {
-            guard let url = declaredURLs[vendor.rawValue] else { continue }
+            guard let url = urls[vendor.rawValue] else { continue }
             setting.baseURL = url
             settings[vendor] = setting
         }
         return settings
+    }
+
+    /// `text` as a YAML scalar that reads back unchanged: JSON's double-quoted form, which YAML shares.
+    private static func quoted(_ text: String) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data()
+        return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
     }
 }

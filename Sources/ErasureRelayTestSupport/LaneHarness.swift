@@ -20,7 +20,7 @@ extension VendorSettings {
     public static func testing(
         _ vendor: VendorID,
         baseURL: String = "http://127.0.0.1:1",
-        account: Account,
+        account: any VendorAccount,
         requests: Int = 100_000,
         windowSeconds: Int = 1,
         maxConcurrency: Int = 8,

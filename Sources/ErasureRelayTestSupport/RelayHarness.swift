@@ -183,7 +183,7 @@ public func withRelayTestbed<Result: Sendable>(
     configuration.kafka.properties = fastGroupProperties
     configuration.parking.signingKeys = testSigningKeys
     return try await withSandbox(sandboxConfiguration, logger: logger) { sandbox async throws in
-        configuration.vendors = await sandbox.relayVendorSettings()
+        configuration.vendors = try await sandbox.relayVendorSettings()
         let result = try await body(RelayTestbed(broker: broker, sandbox: sandbox, configuration: configuration))
         try TestLogs.checkNoLeaks()
         return result

@@ -38,10 +38,13 @@ protocol StandIn: Sendable {
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer
     /// Headers every answer carries (Braze's rate-limit headers).
     func commonHeaders(quota: SandboxConfiguration.Quota, resetEpochSeconds: Int) -> [(String, String)]
+    /// The credentials it accepts, as erasure-relay's configuration keys for the vendor name them.
+    var relayCredentials: [(key: String, value: String)] { get }
 }
 
 extension StandIn {
     func commonHeaders(quota: SandboxConfiguration.Quota, resetEpochSeconds: Int) -> [(String, String)] { [] }
+    var relayCredentials: [(key: String, value: String)] { [] }
 }
 
 enum SandboxParsing {
@@ -80,6 +83,7 @@ enum SandboxParsing {
 /// Braze `POST /users/delete`.
 struct BrazeStandIn: StandIn {
     let name = SandboxVendor.braze.rawValue
+    var relayCredentials: [(key: String, value: String)] { [("api_key", apiKey)] }
     let apiKey: String
     private static let kinds = ["external_ids", "user_aliases", "braze_ids", "email_addresses", "phone_numbers"]
 
@@ -160,6 +164,7 @@ struct BrazeStandIn: StandIn {
 /// MoEngage `POST /v1/customer/delete/bulk?app_id=...`.
 struct MoEngageStandIn: StandIn {
     let name = SandboxVendor.moengage.rawValue
+    var relayCredentials: [(key: String, value: String)] { [("workspace_id", workspaceID), ("api_key", apiKey)] }
     let workspaceID: String
     let apiKey: String
     let unknownUserPrefix: String
@@ -224,6 +229,7 @@ struct MoEngageStandIn: StandIn {
 /// MoEngage `POST /v1/opengdpr_requests/{app_id}`.
 struct MoEngageGDPRStandIn: StandIn {
     let name = SandboxVendor.moengageGDPR.rawValue
+    var relayCredentials: [(key: String, value: String)] { [("app_id", appID), ("api_key", apiKey)] }
     let appID: String
     let apiKey: String
     /// The page states both "a max limit of 100kb per request" and "128 KB"; the stand-in holds the stricter.
@@ -301,6 +307,7 @@ struct MoEngageGDPRStandIn: StandIn {
 /// EngageLab `DELETE /v4/devices/{registration_id}`.
 struct EngageLabStandIn: StandIn {
     let name = SandboxVendor.engagelab.rawValue
+    var relayCredentials: [(key: String, value: String)] { [("app_key", appKey), ("master_secret", masterSecret)] }
     let appKey: String
     let masterSecret: String
     let unknownUserPrefix: String

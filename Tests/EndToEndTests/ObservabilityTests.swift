@@ -44,7 +44,7 @@ struct ObservabilityTests {
             requestJSON(id: "obs-2", subject: ["email": "not-an-email-\(identifiers[0])"]),
         ]
         try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
+            configuration.vendors = try await sandbox.relayVendorSettings()
             try await Self.withOperatedRelay(
                 configuration: configuration,
                 broker: broker,

@@ -34,7 +34,7 @@ struct PrometheusScrapeTests {
         configuration.pipeline.drainTimeoutSeconds = 1
         let registry = PrometheusCollectorRegistry()
         try await withSandbox(logger: logger) { sandbox async throws in
-            configuration.vendors = await sandbox.relayVendorSettings()
+            configuration.vendors = try await sandbox.relayVendorSettings()
             let collector = OutcomeCollector()
             try await ObservabilityTests.withOperatedRelay(
                 configuration: configuration,

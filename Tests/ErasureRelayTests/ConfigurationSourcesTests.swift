@@ -25,11 +25,11 @@ struct ConfigurationSourcesTests {
         #expect(configuration.vendors[.braze]?.rateLimit.requests == 250)
         #expect(configuration.http.port == 9191)
         #expect(configuration.kafka.properties["sasl.username"] == "relay")
-        guard case .engagelab(let appKey, let secret) = configuration.vendors[.engagelab]?.account else {
+        guard let account = configuration.vendors[.engagelab]?.account as? EngageLabAccount else {
             Issue.record("engagelab not enabled from the environment")
             return
         }
-        #expect(appKey == "ek" && secret.value == "es")
+        #expect(account.appKey == "ek" && account.masterSecret.value == "es")
     }
 
     @Test func anOverrideOfAnUnknownKeyIsAnError() {
@@ -48,13 +48,13 @@ struct ConfigurationSourcesTests {
             yaml: "vendors: { braze: { api_key_file: \(path) } }",
             environment: [:]
         )
-        guard case .braze(let apiKey, _) = configuration.vendors[.braze]?.account else {
+        guard let account = configuration.vendors[.braze]?.account as? BrazeAccount else {
             Issue.record("braze not configured")
             return
         }
-        #expect(apiKey.value == "brz-from-file")
+        #expect(account.apiKey.value == "brz-from-file")
         #expect(!configuration.effectiveDescription.contains("brz-from-file"))
-        #expect(!"\(apiKey)".contains("brz"))
+        #expect(!"\(account.apiKey)".contains("brz"))
         #expect {
             try RelayConfiguration(yaml: "vendors: { braze: { api_key_file: /nonexistent/key } }", environment: [:])
         } throws: { error in

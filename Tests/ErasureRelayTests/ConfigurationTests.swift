@@ -32,12 +32,12 @@ struct ConfigurationTests {
         #expect(configuration.http.port == 9191)
         #expect(configuration.vendors.count == 4)
         let braze = try #require(configuration.vendors[.braze])
-        guard case .braze(let apiKey, let prioritization) = braze.account else {
+        guard let account = braze.account as? BrazeAccount else {
             Issue.record("not braze")
             return
         }
-        #expect(apiKey.value == "brz-secret")
-        #expect(prioritization == ["identified", "most_recently_updated"])
+        #expect(account.apiKey.value == "brz-secret")
+        #expect(account.emailPrioritization == ["identified", "most_recently_updated"])
         #expect(configuration.vendors[.moengage]?.baseURL == "https://api-02.moengage.com")
         #expect(configuration.vendors[.engagelab]?.baseURL == "https://pushapi-usva.engagelab.com")
         #expect(configuration.vendors[.engagelab]?.maxConcurrency == 2)

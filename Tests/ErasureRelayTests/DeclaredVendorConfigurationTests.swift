@@ -362,7 +362,7 @@ struct DeploymentConfigurationTests {
         )
         try configuration.validateForService()
         let customerio = try #require(configuration.vendors[VendorID(rawValue: "customerio")!])
-        guard case .http(let definition) = customerio.account else {
+        guard let definition = customerio.account as? HTTPVendorDefinition else {
             Issue.record("customerio is not a declared vendor")
             return
         }

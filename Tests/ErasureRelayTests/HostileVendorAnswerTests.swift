@@ -10,8 +10,8 @@ import Testing
 @Suite("Hostile vendor answers", .timeLimit(.minutes(1)))
 struct HostileVendorAnswerTests {
     let logger = Logger(label: "test")
-    static let braze = VendorSettings.Account.braze(apiKey: Secret("k"), emailPrioritization: ["identified"])
-    static let engagelab = VendorSettings.Account.engagelab(appKey: "a", masterSecret: Secret("m"))
+    static let braze = BrazeAccount(apiKey: Secret("k"), emailPrioritization: ["identified"])
+    static let engagelab = EngageLabAccount(appKey: "a", masterSecret: Secret("m"))
 
     static let absurdWaits = [
         "1e21", "1e30", "-5", "-1e30", "nan", "inf", "-inf", "0x1p1023", "99999999999999999999999999999999",

@@ -9,7 +9,7 @@ import Testing
 @Suite("Vendor lanes", .timeLimit(.minutes(1)))
 struct VendorLaneTests {
     let logger = Logger(label: "test")
-    static let braze = VendorSettings.Account.braze(apiKey: Secret("k"), emailPrioritization: ["identified"])
+    static let braze = BrazeAccount(apiKey: Secret("k"), emailPrioritization: ["identified"])
 
     private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
         ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)

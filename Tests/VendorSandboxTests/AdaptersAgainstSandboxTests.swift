@@ -7,274 +7,286 @@ import Synchronization
 import Testing
 import VendorSandbox
 
-@Suite("Adapters and lanes against the sandbox", .timeLimit(.minutes(2)))
-struct AdaptersAgainstSandboxTests {
-    let logger = Logger(label: "test")
+extension AgainstTheSandbox {
+    @Suite("Adapters and lanes against the sandbox", .timeLimit(.minutes(2)))
+    struct AdaptersAgainstSandboxTests {
+        let logger = Logger(label: "test")
 
-    private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
-        ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
-    }
-
-    private func lanes(
-        for sandbox: VendorSandbox,
-        client: HTTPClient,
-        adjust: (inout VendorSettings) -> Void = { _ in }
-    ) async -> [VendorID: VendorLane] {
-        var result: [VendorID: VendorLane] = [:]
-        for (vendor, var settings) in await sandbox.relayVendorSettings() {
-            settings.batching.lingerMilliseconds = 20
-            settings.retry.initialBackoffMilliseconds = 10
-            settings.retry.maxBackoffMilliseconds = 50
-            adjust(&settings)
-            result[vendor] = VendorLane(
-                adapter: settings.makeAdapter(),
-                settings: settings,
-                transport: HTTPVendorTransport(client: client),
-                logger: logger
-            )
+        private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
+            ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
         }
-        return result
-    }
 
-    @Test func everyAdapterDeletesEveryIdentifierItUnderstands() async throws {
-        try await withVendorHTTPClient { client in
-            try await withSandbox { sandbox async throws in
-                let lanes = await lanes(for: sandbox, client: client)
-                let adapters = await sandbox.relayVendorSettings().values.map { $0.makeAdapter() }
-                let processor = RequestProcessor(lanes: Array(lanes.values), adapters: adapters)
-                let subjects = (0..<60).map { index in
-                    Subject(
-                        externalID: "u-\(index)",
-                        brazeID: "b-\(index)",
-                        moengageID: "m-\(index)",
-                        email: "p\(index)@example.com",
-                        phone: "+1555000\(String(format: "%04d", index))",
-                        userAliases: [UserAlias(aliasName: "alias-\(index)", aliasLabel: "crm")],
-                        engagelabRegistrationIDs: ["reg/\(index)?#"],
-                        googleAdvertisingID: "gaid-\(index)"
-                    )
-                }
-                let results = try await withRunningLanes(Array(lanes.values)) {
-                    await withTaskGroup(of: [VendorResult]?.self) { group in
-                        for (index, subject) in subjects.enumerated() {
-                            group.addTask { await processor.process(request(index, subject)) }
-                        }
-                        var all: [[VendorResult]?] = []
-                        for await result in group { all.append(result) }
-                        return all
-                    }
-                }
-                #expect(results.count == 60)
-                for vendorResults in results {
-                    #expect(vendorResults?.map(\.vendor) == [.braze, .moengage, .moengageGDPR, .engagelab])
-                    #expect(vendorResults?.allSatisfy { $0.status == .accepted } == true)
-                }
-                let braze = await sandbox.record(of: .braze)
-                #expect(Set(braze.deleted["external_ids"] ?? []) == Set(subjects.map { $0.externalID! }))
-                #expect(Set(braze.deleted["braze_ids"] ?? []) == Set(subjects.map { $0.brazeID! }))
-                #expect(Set(braze.deleted["email_addresses"] ?? []) == Set(subjects.map { $0.email! }))
-                #expect(Set(braze.deleted["phone_numbers"] ?? []) == Set(subjects.map { $0.phone! }))
-                #expect(braze.deleted["user_aliases"]?.count == 60)
-                #expect(braze.largestBatch == 50)
-                #expect(braze.malformedCalls == 0)
-                let moengage = await sandbox.record(of: .moengage)
-                #expect(Set(moengage.deleted["customer_id"] ?? []) == Set(subjects.map { $0.externalID! }))
-                #expect(Set(moengage.deleted["moengage_id"] ?? []) == Set(subjects.map { $0.moengageID! }))
-                let gdpr = await sandbox.record(of: .moengageGDPR)
-                #expect(gdpr.deleted["identities"]?.count == 60 * 4)
-                #expect(gdpr.largestBatch > 4)
-                let engagelab = await sandbox.record(of: .engagelab)
-                #expect(
-                    Set(engagelab.deleted["registration_id"] ?? [])
-                        == Set(subjects.map { $0.engagelabRegistrationIDs[0] })
-                )
-                for vendor in SandboxVendor.allCases {
-                    #expect(await sandbox.record(of: vendor).malformedCalls == 0)
-                }
-            }
-        }
-    }
-
-    /// The seed vendors written as declared definitions (`examples/vendors/`), run through lanes over real HTTP, are
-    /// taken by the same strict stand-ins as the built-in adapters: every identifier lands where the vendor expects
-    /// it, in batches as large as the definition allows, with no malformed call.
-    @Test(
-        "A declared twin of a seed vendor passes its strict stand-in",
-        arguments: [
-            ("braze.yaml", SandboxVendor.braze),
-            ("moengage.yaml", SandboxVendor.moengage),
-            ("moengage_gdpr.yaml", SandboxVendor.moengageGDPR),
-            ("engagelab.yaml", SandboxVendor.engagelab),
-        ]
-    )
-    func aDeclaredTwinPassesItsStandIn(file: String, standIn: SandboxVendor) async throws {
-        try await withVendorHTTPClient { client in
-            try await withSandbox { sandbox async throws in
-                let url = try #require(await sandbox.baseURLs()[standIn])
-                var (_, settings) = try exampleVendor(file, base: url)
+        private func lanes(
+            for sandbox: VendorSandbox,
+            client: HTTPClient,
+            adjust: (inout VendorSettings) -> Void = { _ in }
+        ) async throws -> [VendorID: VendorLane] {
+            var result: [VendorID: VendorLane] = [:]
+            for (vendor, var settings) in try await sandbox.relayVendorSettings() {
                 settings.batching.lingerMilliseconds = 20
-                let adapter = settings.makeAdapter()
-                let lane = VendorLane(
-                    adapter: adapter,
+                settings.retry.initialBackoffMilliseconds = 10
+                settings.retry.maxBackoffMilliseconds = 50
+                adjust(&settings)
+                result[vendor] = VendorLane(
+                    adapter: settings.makeAdapter(),
                     settings: settings,
                     transport: HTTPVendorTransport(client: client),
                     logger: logger
                 )
-                let subjects = (0..<60).map { index in
-                    Subject(
-                        externalID: "u-\(index)",
-                        brazeID: "b-\(index)",
-                        moengageID: "m-\(index)",
-                        email: "p\(index)@example.com",
-                        phone: "+1555000\(String(format: "%04d", index))",
-                        engagelabRegistrationIDs: ["reg/\(index)?#"],
-                        googleAdvertisingID: "gaid-\(index)"
-                    )
-                }
-                let results = try await withRunningLanes([lane]) {
-                    await withTaskGroup(of: VendorResult?.self) { group in
-                        for (index, subject) in subjects.enumerated() {
-                            group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
-                        }
-                        var all: [VendorResult?] = []
-                        for await result in group { all.append(result) }
-                        return all
+            }
+            return result
+        }
+
+        @Test func everyAdapterDeletesEveryIdentifierItUnderstands() async throws {
+            try await withVendorHTTPClient { client in
+                try await withSandbox { sandbox async throws in
+                    let lanes = try await lanes(for: sandbox, client: client)
+                    let adapters = try await sandbox.relayVendorSettings().values.map { $0.makeAdapter() }
+                    let processor = RequestProcessor(lanes: Array(lanes.values), adapters: adapters)
+                    let subjects = (0..<60).map { index in
+                        Subject(
+                            externalID: "u-\(index)",
+                            brazeID: "b-\(index)",
+                            moengageID: "m-\(index)",
+                            email: "p\(index)@example.com",
+                            phone: "+1555000\(String(format: "%04d", index))",
+                            userAliases: [UserAlias(aliasName: "alias-\(index)", aliasLabel: "crm")],
+                            engagelabRegistrationIDs: ["reg/\(index)?#"],
+                            googleAdvertisingID: "gaid-\(index)"
+                        )
                     }
-                }
-                #expect(results.count == 60)
-                #expect(results.allSatisfy { $0?.status == .accepted })
-                let record = await sandbox.record(of: standIn)
-                #expect(record.malformedCalls == 0)
-                #expect(record.quotaViolations == 0)
-                switch standIn {
-                case .braze:
-                    #expect(Set(record.deleted["external_ids"] ?? []) == Set(subjects.map { $0.externalID! }))
-                    #expect(Set(record.deleted["braze_ids"] ?? []) == Set(subjects.map { $0.brazeID! }))
-                    #expect(Set(record.deleted["email_addresses"] ?? []) == Set(subjects.map { $0.email! }))
-                    #expect(Set(record.deleted["phone_numbers"] ?? []) == Set(subjects.map { $0.phone! }))
-                    #expect(record.largestBatch == 50)
-                case .moengage:
-                    #expect(Set(record.deleted["customer_id"] ?? []) == Set(subjects.map { $0.externalID! }))
-                    #expect(Set(record.deleted["moengage_id"] ?? []) == Set(subjects.map { $0.moengageID! }))
-                case .moengageGDPR:
-                    #expect(record.deleted["identities"]?.count == 60 * 4)
-                    #expect(record.largestBatch > 4)
-                case .engagelab:
+                    let results = try await withRunningLanes(Array(lanes.values)) {
+                        await withTaskGroup(of: [VendorResult]?.self) { group in
+                            for (index, subject) in subjects.enumerated() {
+                                group.addTask { await processor.process(request(index, subject)) }
+                            }
+                            var all: [[VendorResult]?] = []
+                            for await result in group { all.append(result) }
+                            return all
+                        }
+                    }
+                    #expect(results.count == 60)
+                    for vendorResults in results {
+                        #expect(vendorResults?.map(\.vendor) == [.braze, .moengage, .moengageGDPR, .engagelab])
+                        #expect(vendorResults?.allSatisfy { $0.status == .accepted } == true)
+                    }
+                    let braze = await sandbox.record(of: .braze)
+                    #expect(Set(braze.deleted["external_ids"] ?? []) == Set(subjects.map { $0.externalID! }))
+                    #expect(Set(braze.deleted["braze_ids"] ?? []) == Set(subjects.map { $0.brazeID! }))
+                    #expect(Set(braze.deleted["email_addresses"] ?? []) == Set(subjects.map { $0.email! }))
+                    #expect(Set(braze.deleted["phone_numbers"] ?? []) == Set(subjects.map { $0.phone! }))
+                    #expect(braze.deleted["user_aliases"]?.count == 60)
+                    #expect(braze.largestBatch == 50)
+                    #expect(braze.malformedCalls == 0)
+                    let moengage = await sandbox.record(of: .moengage)
+                    #expect(Set(moengage.deleted["customer_id"] ?? []) == Set(subjects.map { $0.externalID! }))
+                    #expect(Set(moengage.deleted["moengage_id"] ?? []) == Set(subjects.map { $0.moengageID! }))
+                    let gdpr = await sandbox.record(of: .moengageGDPR)
+                    #expect(gdpr.deleted["identities"]?.count == 60 * 4)
+                    #expect(gdpr.largestBatch > 4)
+                    let engagelab = await sandbox.record(of: .engagelab)
                     #expect(
-                        Set(record.deleted["registration_id"] ?? [])
+                        Set(engagelab.deleted["registration_id"] ?? [])
                             == Set(subjects.map { $0.engagelabRegistrationIDs[0] })
                     )
+                    for vendor in SandboxVendor.allCases {
+                        #expect(await sandbox.record(of: vendor).malformedCalls == 0)
+                    }
                 }
             }
         }
-    }
 
-    @Test func aLaneUnderBacklogUsesItsQuotaWithoutExceedingIt() async throws {
-        var configuration = SandboxConfiguration()
-        configuration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)
-        try await withVendorHTTPClient { client in
-            try await withSandbox(configuration) { sandbox async throws in
-                let lanes = await lanes(for: sandbox, client: client)
-                let lane = lanes[.engagelab]!
-                let adapter = (await sandbox.relayVendorSettings())[.engagelab]!.makeAdapter()
-                let results = try await withRunningLanes([lane]) {
-                    await withTaskGroup(of: VendorResult?.self) { group in
-                        for index in 0..<150 {
-                            group.addTask {
-                                await lane.erase(
-                                    adapter.items(for: request(index, Subject(engagelabRegistrationIDs: ["r\(index)"])))
-                                )
+        /// The seed vendors written as declared definitions (`examples/vendors/`), run through lanes over real HTTP, are
+        /// taken by the same strict stand-ins as the built-in adapters: every identifier lands where the vendor expects
+        /// it, in batches as large as the definition allows, with no malformed call.
+        @Test(
+            "A declared twin of a seed vendor passes its strict stand-in",
+            arguments: [
+                ("braze.yaml", SandboxVendor.braze),
+                ("moengage.yaml", SandboxVendor.moengage),
+                ("moengage_gdpr.yaml", SandboxVendor.moengageGDPR),
+                ("engagelab.yaml", SandboxVendor.engagelab),
+            ]
+        )
+        func aDeclaredTwinPassesItsStandIn(file: String, standIn: SandboxVendor) async throws {
+            try await withVendorHTTPClient { client in
+                try await withSandbox { sandbox async throws in
+                    let url = try #require(await sandbox.baseURLs()[standIn])
+                    var (_, settings) = try exampleVendor(file, base: url)
+                    settings.batching.lingerMilliseconds = 20
+                    let adapter = settings.makeAdapter()
+                    let lane = VendorLane(
+                        adapter: adapter,
+                        settings: settings,
+                        transport: HTTPVendorTransport(client: client),
+                        logger: logger
+                    )
+                    let subjects = (0..<60).map { index in
+                        Subject(
+                            externalID: "u-\(index)",
+                            brazeID: "b-\(index)",
+                            moengageID: "m-\(index)",
+                            email: "p\(index)@example.com",
+                            phone: "+1555000\(String(format: "%04d", index))",
+                            engagelabRegistrationIDs: ["reg/\(index)?#"],
+                            googleAdvertisingID: "gaid-\(index)"
+                        )
+                    }
+                    let results = try await withRunningLanes([lane]) {
+                        await withTaskGroup(of: VendorResult?.self) { group in
+                            for (index, subject) in subjects.enumerated() {
+                                group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
                             }
+                            var all: [VendorResult?] = []
+                            for await result in group { all.append(result) }
+                            return all
                         }
-                        var all: [VendorResult?] = []
-                        for await result in group { all.append(result) }
-                        return all
+                    }
+                    #expect(results.count == 60)
+                    #expect(results.allSatisfy { $0?.status == .accepted })
+                    let record = await sandbox.record(of: standIn)
+                    #expect(record.malformedCalls == 0)
+                    #expect(record.quotaViolations == 0)
+                    switch standIn {
+                    case .braze:
+                        #expect(Set(record.deleted["external_ids"] ?? []) == Set(subjects.map { $0.externalID! }))
+                        #expect(Set(record.deleted["braze_ids"] ?? []) == Set(subjects.map { $0.brazeID! }))
+                        #expect(Set(record.deleted["email_addresses"] ?? []) == Set(subjects.map { $0.email! }))
+                        #expect(Set(record.deleted["phone_numbers"] ?? []) == Set(subjects.map { $0.phone! }))
+                        #expect(record.largestBatch == 50)
+                    case .moengage:
+                        #expect(Set(record.deleted["customer_id"] ?? []) == Set(subjects.map { $0.externalID! }))
+                        #expect(Set(record.deleted["moengage_id"] ?? []) == Set(subjects.map { $0.moengageID! }))
+                    case .moengageGDPR:
+                        #expect(record.deleted["identities"]?.count == 60 * 4)
+                        #expect(record.largestBatch > 4)
+                    case .engagelab:
+                        #expect(
+                            Set(record.deleted["registration_id"] ?? [])
+                                == Set(subjects.map { $0.engagelabRegistrationIDs[0] })
+                        )
                     }
                 }
-                #expect(results.allSatisfy { $0?.status == .accepted && $0?.attempts == 1 })
-                let record = await sandbox.record(of: .engagelab)
-                #expect(record.quotaViolations == 0)
-                #expect(record.acceptedCalls == 150)
-                #expect(record.peakCallsInWindow <= 50)
-                #expect(record.peakCallsInWindow >= 48)
             }
         }
-    }
 
-    /// Requests target a vendor that is down and a healthy one at once, as the relay fans them out: the healthy
-    /// vendor's erasures must all land within a bound while the other is still being retried.
-    @Test func aVendorThatIsDownDoesNotHoldUpTheOthers() async throws {
-        let count = 40
-        let bound = Duration.seconds(3)
-        try await withVendorHTTPClient { client in
-            try await withSandbox { sandbox async throws in
-                await sandbox.inject(.status(503, retryAfterSeconds: nil), count: 100_000, into: .braze)
-                let lanes = await lanes(for: sandbox, client: client) { settings in
-                    settings.retry.maxAttempts = 1000
-                    settings.retry.maxElapsedSeconds = 600
-                    settings.retry.initialBackoffMilliseconds = 200
-                    settings.retry.maxBackoffMilliseconds = 200
-                }
-                let settings = await sandbox.relayVendorSettings()
-                let processor = RequestProcessor(
-                    lanes: [lanes[.braze]!, lanes[.engagelab]!],
-                    adapters: [settings[.braze]!.makeAdapter(), settings[.engagelab]!.makeAdapter()]
-                )
-                let finished = Recorded<String>()
-                try await withRunningLanes([lanes[.braze]!, lanes[.engagelab]!]) {
-                    try await withThrowingTaskGroup(of: Void.self) { requests in
-                        let started = ContinuousClock.now
-                        for index in 0..<count {
-                            requests.addTask {
-                                let subject = Subject(externalID: "u-\(index)", engagelabRegistrationIDs: ["r\(index)"])
-                                _ = await processor.process(request(index, subject))
-                                finished.append("r-\(index)")
+        @Test func aLaneUnderBacklogUsesItsQuotaWithoutExceedingIt() async throws {
+            var configuration = SandboxConfiguration()
+            configuration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)
+            try await withVendorHTTPClient { client in
+                try await withSandbox(configuration) { sandbox async throws in
+                    let lanes = try await lanes(for: sandbox, client: client)
+                    let lane = lanes[.engagelab]!
+                    let adapter = (try await sandbox.relayVendorSettings())[.engagelab]!.makeAdapter()
+                    let results = try await withRunningLanes([lane]) {
+                        await withTaskGroup(of: VendorResult?.self) { group in
+                            for index in 0..<150 {
+                                group.addTask {
+                                    await lane.erase(
+                                        adapter.items(
+                                            for: request(index, Subject(engagelabRegistrationIDs: ["r\(index)"]))
+                                        )
+                                    )
+                                }
                             }
+                            var all: [VendorResult?] = []
+                            for await result in group { all.append(result) }
+                            return all
                         }
-                        while (await sandbox.record(of: .engagelab).deleted["registration_id"]?.count ?? 0) < count {
-                            #expect(ContinuousClock.now - started < bound, "the healthy vendor was held up")
-                            guard ContinuousClock.now - started < bound else { break }
-                            try await Task.sleep(for: .milliseconds(10))
-                        }
-                        // Braze is still being retried, and so no request has finished: its failure held nothing up.
-                        #expect(finished.values.isEmpty)
-                        let brazeCalls = await sandbox.record(of: .braze).calls
-                        #expect(brazeCalls >= 2)
-                        while await sandbox.record(of: .braze).calls == brazeCalls {
-                            try await Task.sleep(for: .milliseconds(10))
-                        }
-                        await lanes[.braze]!.abandonAll()
-                        try await requests.waitForAll()
                     }
+                    #expect(results.allSatisfy { $0?.status == .accepted && $0?.attempts == 1 })
+                    let record = await sandbox.record(of: .engagelab)
+                    #expect(record.quotaViolations == 0)
+                    #expect(record.acceptedCalls == 150)
+                    #expect(record.peakCallsInWindow <= 50)
+                    #expect(record.peakCallsInWindow >= 48)
                 }
-                #expect(await sandbox.record(of: .engagelab).acceptedCalls == count)
             }
         }
-    }
 
-    @Test func aPayloadTheVendorFindsTooLargeIsSplit() async throws {
-        try await withVendorHTTPClient { client in
-            try await withSandbox { sandbox async throws in
-                await sandbox.inject(.status(413), count: 1, into: .moengageGDPR)
-                let lanes = await lanes(for: sandbox, client: client)
-                let lane = lanes[.moengageGDPR]!
-                let adapter = (await sandbox.relayVendorSettings())[.moengageGDPR]!.makeAdapter()
-                let results = try await withRunningLanes([lane]) {
-                    await withTaskGroup(of: VendorResult?.self) { group in
-                        for index in 0..<4 {
-                            group.addTask {
-                                await lane.erase(adapter.items(for: request(index, Subject(externalID: "u\(index)"))))
-                            }
-                        }
-                        var all: [VendorResult?] = []
-                        for await result in group { all.append(result) }
-                        return all
+        /// Requests target a vendor that is down and a healthy one at once, as the relay fans them out: the healthy
+        /// vendor's erasures must all land within a bound while the other is still being retried.
+        @Test func aVendorThatIsDownDoesNotHoldUpTheOthers() async throws {
+            let count = 40
+            let bound = Duration.seconds(3)
+            try await withVendorHTTPClient { client in
+                try await withSandbox { sandbox async throws in
+                    await sandbox.inject(.status(503, retryAfterSeconds: nil), count: 100_000, into: .braze)
+                    let lanes = try await lanes(for: sandbox, client: client) { settings in
+                        settings.retry.maxAttempts = 1000
+                        settings.retry.maxElapsedSeconds = 600
+                        settings.retry.initialBackoffMilliseconds = 200
+                        settings.retry.maxBackoffMilliseconds = 200
                     }
+                    let settings = try await sandbox.relayVendorSettings()
+                    let processor = RequestProcessor(
+                        lanes: [lanes[.braze]!, lanes[.engagelab]!],
+                        adapters: [settings[.braze]!.makeAdapter(), settings[.engagelab]!.makeAdapter()]
+                    )
+                    let finished = Recorded<String>()
+                    try await withRunningLanes([lanes[.braze]!, lanes[.engagelab]!]) {
+                        try await withThrowingTaskGroup(of: Void.self) { requests in
+                            let started = ContinuousClock.now
+                            for index in 0..<count {
+                                requests.addTask {
+                                    let subject = Subject(
+                                        externalID: "u-\(index)",
+                                        engagelabRegistrationIDs: ["r\(index)"]
+                                    )
+                                    _ = await processor.process(request(index, subject))
+                                    finished.append("r-\(index)")
+                                }
+                            }
+                            while (await sandbox.record(of: .engagelab).deleted["registration_id"]?.count ?? 0) < count
+                            {
+                                #expect(ContinuousClock.now - started < bound, "the healthy vendor was held up")
+                                guard ContinuousClock.now - started < bound else { break }
+                                try await Task.sleep(for: .milliseconds(10))
+                            }
+                            // Braze is still being retried, and so no request has finished: its failure held nothing up.
+                            while await sandbox.record(of: .braze).calls < 2 {
+                                try await Task.sleep(for: .milliseconds(10))
+                            }
+                            #expect(finished.values.isEmpty)
+                            let brazeCalls = await sandbox.record(of: .braze).calls
+                            while await sandbox.record(of: .braze).calls == brazeCalls {
+                                try await Task.sleep(for: .milliseconds(10))
+                            }
+                            await lanes[.braze]!.abandonAll()
+                            try await requests.waitForAll()
+                        }
+                    }
+                    #expect(await sandbox.record(of: .engagelab).acceptedCalls == count)
                 }
-                #expect(results.allSatisfy { $0?.status == .accepted })
-                let record = await sandbox.record(of: .moengageGDPR)
-                #expect(record.calls == 3)
-                #expect(Set(record.deleted["identities"] ?? []) == Set((0..<4).map { "ID:u\($0)" }))
+            }
+        }
+
+        @Test func aPayloadTheVendorFindsTooLargeIsSplit() async throws {
+            try await withVendorHTTPClient { client in
+                try await withSandbox { sandbox async throws in
+                    await sandbox.inject(.status(413), count: 1, into: .moengageGDPR)
+                    let lanes = try await lanes(for: sandbox, client: client)
+                    let lane = lanes[.moengageGDPR]!
+                    let adapter = (try await sandbox.relayVendorSettings())[.moengageGDPR]!.makeAdapter()
+                    let results = try await withRunningLanes([lane]) {
+                        await withTaskGroup(of: VendorResult?.self) { group in
+                            for index in 0..<4 {
+                                group.addTask {
+                                    await lane.erase(
+                                        adapter.items(for: request(index, Subject(externalID: "u\(index)")))
+                                    )
+                                }
+                            }
+                            var all: [VendorResult?] = []
+                            for await result in group { all.append(result) }
+                            return all
+                        }
+                    }
+                    #expect(results.allSatisfy { $0?.status == .accepted })
+                    let record = await sandbox.record(of: .moengageGDPR)
+                    #expect(record.calls == 3)
+                    #expect(Set(record.deleted["identities"] ?? []) == Set((0..<4).map { "ID:u\($0)" }))
+                }
             }
         }
     }

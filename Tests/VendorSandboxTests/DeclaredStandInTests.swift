@@ -6,121 +6,123 @@ import Logging
 import Testing
 import VendorSandbox
 
-@Suite("The sandbox's stand-in for a declared vendor", .timeLimit(.minutes(2)))
-struct DeclaredStandInTests {
-    let logger = Logger(label: "test")
+extension AgainstTheSandbox {
+    @Suite("The sandbox's stand-in for a declared vendor", .timeLimit(.minutes(2)))
+    struct DeclaredStandInTests {
+        let logger = Logger(label: "test")
 
-    private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
-        ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
-    }
+        private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
+            ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
+        }
 
-    /// Runs `subjects` through a lane for the declared vendor of `file`, against a sandbox whose stand-in is built
-    /// from `standInFile` (by default the same definition).
-    private func run(
-        _ file: String,
-        standIn standInFile: String? = nil,
-        subjects: [Subject],
-        configure: (inout SandboxConfiguration) -> Void = { _ in },
-        faults: (VendorSandbox, String) async -> Void = { _, _ in }
-    ) async throws -> (results: [VendorResult?], record: SandboxRecord) {
-        let (vendor, standInSettings) = try exampleVendor(standInFile ?? file)
-        var configuration = SandboxConfiguration()
-        configuration.declared = [try #require(DeclaredStandIn(vendor: vendor, settings: standInSettings))]
-        configure(&configuration)
-        return try await withVendorHTTPClient { client in
-            try await withSandbox(configuration) { sandbox async throws in
-                let url = try #require(await sandbox.baseURLsByName()[vendor.rawValue])
-                var (_, settings) = try exampleVendor(file, base: url)
-                settings.batching.lingerMilliseconds = 20
-                settings.retry.initialBackoffMilliseconds = 10
-                settings.retry.maxBackoffMilliseconds = 50
-                await faults(sandbox, vendor.rawValue)
-                let adapter = settings.makeAdapter()
-                let lane = VendorLane(
-                    adapter: adapter,
-                    settings: settings,
-                    transport: HTTPVendorTransport(client: client),
-                    logger: logger
-                )
-                let results = try await withRunningLanes([lane]) {
-                    await withTaskGroup(of: VendorResult?.self) { group in
-                        for (index, subject) in subjects.enumerated() {
-                            group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
+        /// Runs `subjects` through a lane for the declared vendor of `file`, against a sandbox whose stand-in is built
+        /// from `standInFile` (by default the same definition).
+        private func run(
+            _ file: String,
+            standIn standInFile: String? = nil,
+            subjects: [Subject],
+            configure: (inout SandboxConfiguration) -> Void = { _ in },
+            faults: (VendorSandbox, String) async -> Void = { _, _ in }
+        ) async throws -> (results: [VendorResult?], record: SandboxRecord) {
+            let (vendor, standInSettings) = try exampleVendor(standInFile ?? file)
+            var configuration = SandboxConfiguration()
+            configuration.declared = [try #require(DeclaredStandIn(vendor: vendor, settings: standInSettings))]
+            configure(&configuration)
+            return try await withVendorHTTPClient { client in
+                try await withSandbox(configuration) { sandbox async throws in
+                    let url = try #require(await sandbox.baseURLsByName()[vendor.rawValue])
+                    var (_, settings) = try exampleVendor(file, base: url)
+                    settings.batching.lingerMilliseconds = 20
+                    settings.retry.initialBackoffMilliseconds = 10
+                    settings.retry.maxBackoffMilliseconds = 50
+                    await faults(sandbox, vendor.rawValue)
+                    let adapter = settings.makeAdapter()
+                    let lane = VendorLane(
+                        adapter: adapter,
+                        settings: settings,
+                        transport: HTTPVendorTransport(client: client),
+                        logger: logger
+                    )
+                    let results = try await withRunningLanes([lane]) {
+                        await withTaskGroup(of: VendorResult?.self) { group in
+                            for (index, subject) in subjects.enumerated() {
+                                group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
+                            }
+                            var all: [VendorResult?] = []
+                            for await result in group { all.append(result) }
+                            return all
                         }
-                        var all: [VendorResult?] = []
-                        for await result in group { all.append(result) }
-                        return all
                     }
+                    return (results, try #require(await sandbox.record(ofVendorNamed: vendor.rawValue)))
                 }
-                return (results, try #require(await sandbox.record(ofVendorNamed: vendor.rawValue)))
             }
         }
-    }
 
-    private static let subjects = (0..<40).map { Subject(externalID: "u-\($0)", email: "p\($0)@example.com") }
+        private static let subjects = (0..<40).map { Subject(externalID: "u-\($0)", email: "p\($0)@example.com") }
 
-    @Test(
-        "Each example definition passes the stand-in built from it, identifiers recorded where it puts them",
-        arguments: [
-            ("amplitude.yaml", ["user_id": "external_id"]),
-            ("customerio.yaml", ["id": "external_id"]),
-            ("iterable.yaml", ["email": "email", "user_id": "external_id"]),
-        ]
-    )
-    func anExamplePassesItsStandIn(file: String, recorded: [String: String]) async throws {
-        let (results, record) = try await run(file, subjects: Self.subjects)
-        #expect(results.count == Self.subjects.count)
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        #expect(record.malformedCalls == 0)
-        #expect(record.quotaViolations == 0)
-        for (name, field) in recorded {
-            let sent = Self.subjects.compactMap { field == "email" ? $0.email : $0.externalID }
-            #expect(Set(record.deleted[name] ?? []) == Set(sent), "\(name)")
-        }
-        #expect(Set(record.deleted.keys) == Set(recorded.keys))
-    }
-
-    /// Amplitude's documented batch of 100 user ids, against a stand-in that allows fewer calls than the definition
-    /// says: the stand-in meters its own quota and answers 429 with the wait, and the lane waits and completes.
-    @Test func batchesFillAndTheStandInMetersItsQuota() async throws {
-        let subjects = (0..<250).map { Subject(externalID: "u-\($0)") }
-        let (results, record) = try await run(
-            "amplitude.yaml",
-            subjects: subjects,
-            configure: { $0.declared[0].quota = .init(requests: 1, windowSeconds: 3) }
+        @Test(
+            "Each example definition passes the stand-in built from it, identifiers recorded where it puts them",
+            arguments: [
+                ("amplitude.yaml", ["user_id": "external_id"]),
+                ("customerio.yaml", ["id": "external_id"]),
+                ("iterable.yaml", ["email": "email", "user_id": "external_id"]),
+            ]
         )
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        #expect(Set(record.deleted["user_id"] ?? []) == Set(subjects.map { $0.externalID! }))
-        #expect(record.largestBatch == 100)
-        #expect(record.quotaViolations > 0)
-        #expect(record.callsBeforeRetryAfter == 0)
-    }
-
-    @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
-        let subjects = [Subject(externalID: "u-1"), Subject(externalID: "unknown-2")]
-        let (results, record) = try await run(
-            "customerio.yaml",
-            subjects: subjects,
-            faults: { sandbox, name in
-                await sandbox.inject(.status(503, retryAfterSeconds: nil), count: 2, intoVendorNamed: name)
+        func anExamplePassesItsStandIn(file: String, recorded: [String: String]) async throws {
+            let (results, record) = try await run(file, subjects: Self.subjects)
+            #expect(results.count == Self.subjects.count)
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(record.malformedCalls == 0)
+            #expect(record.quotaViolations == 0)
+            for (name, field) in recorded {
+                let sent = Self.subjects.compactMap { field == "email" ? $0.email : $0.externalID }
+                #expect(Set(record.deleted[name] ?? []) == Set(sent), "\(name)")
             }
-        )
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        #expect(record.injectedFaults == 2)
-        #expect(record.deleted["id"] == ["u-1"])
-        let notFound = results.compactMap { $0 }.filter { $0.error == VendorText.notFound }
-        #expect(notFound.count == 1)
-    }
+            #expect(Set(record.deleted.keys) == Set(recorded.keys))
+        }
 
-    @Test func aCallTheDefinitionWouldNotMakeIsRefusedAndNeverCompletes() async throws {
-        // The relay sends Customer.io's calls to a stand-in that expects Iterable's: wrong method, path and auth.
-        let (results, record) = try await run(
-            "customerio.yaml",
-            standIn: "iterable.yaml",
-            subjects: [Subject(externalID: "u-1")]
-        )
-        #expect(results.allSatisfy { $0?.status != .accepted })
-        #expect(record.deleted.isEmpty)
-        #expect(record.acceptedCalls == 0)
+        /// Amplitude's documented batch of 100 user ids, against a stand-in that allows fewer calls than the definition
+        /// says: the stand-in meters its own quota and answers 429 with the wait, and the lane waits and completes.
+        @Test func batchesFillAndTheStandInMetersItsQuota() async throws {
+            let subjects = (0..<250).map { Subject(externalID: "u-\($0)") }
+            let (results, record) = try await run(
+                "amplitude.yaml",
+                subjects: subjects,
+                configure: { $0.declared[0].quota = .init(requests: 1, windowSeconds: 3) }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["user_id"] ?? []) == Set(subjects.map { $0.externalID! }))
+            #expect(record.largestBatch == 100)
+            #expect(record.quotaViolations > 0)
+            #expect(record.callsBeforeRetryAfter == 0)
+        }
+
+        @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
+            let subjects = [Subject(externalID: "u-1"), Subject(externalID: "unknown-2")]
+            let (results, record) = try await run(
+                "customerio.yaml",
+                subjects: subjects,
+                faults: { sandbox, name in
+                    await sandbox.inject(.status(503, retryAfterSeconds: nil), count: 2, intoVendorNamed: name)
+                }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(record.injectedFaults == 2)
+            #expect(record.deleted["id"] == ["u-1"])
+            let notFound = results.compactMap { $0 }.filter { $0.error == VendorText.notFound }
+            #expect(notFound.count == 1)
+        }
+
+        @Test func aCallTheDefinitionWouldNotMakeIsRefusedAndNeverCompletes() async throws {
+            // The relay sends Customer.io's calls to a stand-in that expects Iterable's: wrong method, path and auth.
+            let (results, record) = try await run(
+                "customerio.yaml",
+                standIn: "iterable.yaml",
+                subjects: [Subject(externalID: "u-1")]
+            )
+            #expect(results.allSatisfy { $0?.status != .accepted })
+            #expect(record.deleted.isEmpty)
+            #expect(record.acceptedCalls == 0)
+        }
     }
 }

@@ -31,23 +31,7 @@ extension RelayConfiguration {
             let settings = vendors[vendor]!
             lines.append("  \(vendor.rawValue):")
             lines.append("    base_url: \"\(settings.baseURL)\"")
-            switch settings.account {
-            case .braze(let apiKey, let prioritization):
-                lines.append("    api_key: \"\(apiKey)\"")
-                lines.append("    email_prioritization: [\(prioritization.joined(separator: ", "))]")
-            case .moengage(let workspaceID, let apiKey):
-                lines.append("    workspace_id: \"\(workspaceID)\"")
-                lines.append("    api_key: \"\(apiKey)\"")
-            case .moengageGDPR(let appID, let apiKey, let maxPayloadBytes):
-                lines.append("    app_id: \"\(appID)\"")
-                lines.append("    api_key: \"\(apiKey)\"")
-                lines.append("    max_payload_bytes: \(maxPayloadBytes)")
-            case .engagelab(let appKey, let masterSecret):
-                lines.append("    app_key: \"\(appKey)\"")
-                lines.append("    master_secret: \"\(masterSecret)\"")
-            case .http(let definition):
-                lines += definition.describedLines
-            }
+            lines += settings.account.configurationLines(revealingSecrets: false).map { "    " + $0 }
             lines += [
                 "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds), "
                     + "reserve: \(settings.rateLimit.reserve) }",
@@ -77,26 +61,5 @@ extension RelayConfiguration {
             "  signing_key: [\(parking.signingKeys.map { "\"\($0)\"" }.joined(separator: ", "))]",
         ]
         return lines.joined(separator: "\n")
-    }
-}
-
-extension HTTPVendorDefinition {
-    /// The definition as `check-config` shows it: secrets masked, the rest summarised.
-    var describedLines: [String] {
-        func map(_ values: [String: String]) -> String {
-            "{ " + values.keys.sorted().map { "\($0): \"\(values[$0]!)\"" }.joined(separator: ", ") + " }"
-        }
-        let path =
-            TemplateText.display(path) + (query.isEmpty ? "" : "?")
-            + query.map { "\($0.name)=\(TemplateText.display($0.value))" }.joined(separator: "&")
-        return [
-            "    kind: http",
-            "    settings: \(map(settings))",
-            "    secrets: \(map(secrets.mapValues { _ in "********" }))",
-            "    request: { method: \(method.rawValue), url: \"\(path)\", per: \(scope.rawValue), "
-                + "content_type: \(contentType.rawValue) }",
-            "    identifiers: \(map(Dictionary(uniqueKeysWithValues: identifiers.map { ($0.field.description, $0.name) })))",
-            "    answers: { rules: \(rules.count), default: \(defaultResult.rawValue) }",
-        ]
     }
 }

@@ -162,34 +162,10 @@ extension RelayConfiguration {
 
 extension VendorSettings {
     init(vendor: VendorID, node: ConfigNode) throws(ConfigurationError) {
-        let account: Account
-        switch vendor {
-        case .braze:
-            let prioritization = try node.stringList("email_prioritization") ?? ["identified", "most_recently_updated"]
-            try Self.validateBrazePrioritization(prioritization, key: node.qualified("email_prioritization"))
-            account = .braze(apiKey: try node.requiredSecret("api_key"), emailPrioritization: prioritization)
-        case .moengage:
-            account = .moengage(
-                workspaceID: try node.requiredString("workspace_id"),
-                apiKey: try node.requiredSecret("api_key")
-            )
-        case .moengageGDPR:
-            account = .moengageGDPR(
-                appID: try node.requiredString("app_id"),
-                apiKey: try node.requiredSecret("api_key"),
-                maxPayloadBytes: try node.int(
-                    "max_payload_bytes",
-                    in: 1024...MoEngageGDPRAdapter.documentedMaxPayloadBytes
-                ) ?? MoEngageGDPRAdapter.defaultMaxPayloadBytes
-            )
-        case .engagelab:
-            account = .engagelab(
-                appKey: try node.requiredString("app_key"),
-                masterSecret: try node.requiredSecret("master_secret")
-            )
-        default:
+        guard let builtIn = BuiltInVendor.named(vendor) else {
             throw ConfigurationError(key: node.path, message: "is not a built-in vendor")
         }
+        let account = try builtIn.readAccount(node)
         let baseURL = try Self.baseURL(vendor: vendor, node: node)
         self.init(vendor: vendor, baseURL: baseURL, account: account)
         try readLaneSettings(from: node, maxBatchSize: BuiltInVendor.named(vendor)?.maxBatchSize ?? 1)
@@ -297,17 +273,5 @@ extension VendorSettings {
             bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
             && bytes[12] == 127
         return bytes == loopback || mappedIPv4Loopback
-    }
-
-    private static func validateBrazePrioritization(_ values: [String], key: String) throws(ConfigurationError) {
-        let allowed: Set = ["identified", "unidentified", "most_recently_updated"]
-        guard !values.isEmpty, values.allSatisfy(allowed.contains), Set(values).count == values.count,
-            !(values.contains("identified") && values.contains("unidentified"))
-        else {
-            throw ConfigurationError(
-                key: key,
-                message: "must list identified or unidentified (not both), optionally with most_recently_updated"
-            )
-        }
     }
 }

@@ -149,25 +149,11 @@ public struct VendorSettings: Sendable {
         public init() {}
     }
 
-    /// Credentials and vendor-specific options.
-    public enum Account: Sendable {
-        /// `api_key`; `email_prioritization` (default `[identified, most_recently_updated]`).
-        case braze(apiKey: Secret, emailPrioritization: [String])
-        /// `workspace_id`, `api_key`.
-        case moengage(workspaceID: String, apiKey: Secret)
-        /// `app_id`, `api_key`; `max_payload_bytes` (default 100000, under the stricter of the two limits the vendor
-        /// documents; at most 131072).
-        case moengageGDPR(appID: String, apiKey: Secret, maxPayloadBytes: Int)
-        /// `app_key`, `master_secret`.
-        case engagelab(appKey: String, masterSecret: Secret)
-        /// A vendor declared in configuration with `kind: http`.
-        case http(HTTPVendorDefinition)
-    }
-
     public var vendor: VendorID
     /// `base_url`, or the vendor's own host name: `instance` (Braze), `data_center` (MoEngage), `region` (EngageLab).
     public var baseURL: String
-    public var account: Account
+    /// Credentials and vendor-specific options.
+    public var account: any VendorAccount
     public var rateLimit: RateLimit
     /// `max_concurrency`: calls in flight at once. Default 8.
     public var maxConcurrency: Int = 8
@@ -179,7 +165,7 @@ public struct VendorSettings: Sendable {
     public init(
         vendor: VendorID,
         baseURL: String,
-        account: Account,
+        account: any VendorAccount,
         rateLimit: RateLimit? = nil,
         batching: Batching? = nil
     ) {

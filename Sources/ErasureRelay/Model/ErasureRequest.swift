@@ -142,17 +142,13 @@ public struct VendorID: RawRepresentable, Sendable, Hashable, Comparable, Codabl
         self.rawValue = rawValue
     }
 
-    private init(builtIn name: String) {
+    /// A built-in vendor's name, known to be valid.
+    init(builtIn name: String) {
         self.rawValue = name
     }
 
-    public static let braze = VendorID(builtIn: "braze")
-    public static let moengage = VendorID(builtIn: "moengage")
-    public static let moengageGDPR = VendorID(builtIn: "moengage_gdpr")
-    public static let engagelab = VendorID(builtIn: "engagelab")
-
     /// The vendors erasure-relay ships an adapter for, in the order they are listed everywhere.
-    public static let builtIn: [VendorID] = [.braze, .moengage, .moengageGDPR, .engagelab]
+    public static let builtIn: [VendorID] = BuiltInVendor.registry.map(\.id)
 
     /// Whether this is one of ``builtIn``.
     public var isBuiltIn: Bool { Self.builtIn.contains(self) }

@@ -19,7 +19,7 @@ extension VendorSettings {
         self.init(
             vendor: vendor,
             baseURL: baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL,
-            account: .http(definition),
+            account: definition,
             batching: Batching(maxSize: 1)
         )
         try readLaneSettings(from: node, maxBatchSize: definition.scope == .batch ? 10_000 : 1)

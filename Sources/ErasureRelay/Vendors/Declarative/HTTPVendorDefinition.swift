@@ -138,12 +138,6 @@ public struct HTTPVendorDefinition: Sendable {
     /// The placeholders no definition may use for its own settings or identifiers.
     static let reservedNames: Set<String> = ["identifier", "identifier_name", "now", JSONTemplate.itemsSlot]
 
-    /// The same definition with every secret replaced by `********`, for showing calls to a reviewer.
-    public func masked() -> HTTPVendorDefinition {
-        var copy = self
-        copy.secrets = secrets.mapValues { _ in Secret("********") }
-        return copy
-    }
 }
 
 /// A request field a declared vendor can take.

@@ -1,0 +1,35 @@
+extension HTTPVendorDefinition: VendorAccount {
+    public func makeAdapter(settings: VendorSettings, userAgent: String) -> any VendorAdapter {
+        DeclaredVendorAdapter(
+            vendor: settings.vendor,
+            definition: self,
+            batching: settings.batching,
+            userAgent: userAgent
+        )
+    }
+
+    /// The definition summarised, as `check-config` shows it; its templates stay in the file they came from.
+    public func configurationLines(revealingSecrets: Bool) -> [String] {
+        func map(_ values: [String: String]) -> String {
+            "{ " + values.keys.sorted().map { "\($0): \"\(values[$0]!)\"" }.joined(separator: ", ") + " }"
+        }
+        let url =
+            TemplateText.display(path) + (query.isEmpty ? "" : "?")
+            + query.map { "\($0.name)=\(TemplateText.display($0.value))" }.joined(separator: "&")
+        return [
+            "kind: http",
+            "settings: \(map(settings))",
+            "secrets: \(map(secrets.mapValues { $0.shown(revealing: revealingSecrets) }))",
+            "request: { method: \(method.rawValue), url: \"\(url)\", per: \(scope.rawValue), "
+                + "content_type: \(contentType.rawValue) }",
+            "identifiers: \(map(Dictionary(uniqueKeysWithValues: identifiers.map { ($0.field.description, $0.name) })))",
+            "answers: { rules: \(rules.count), default: \(defaultResult.rawValue) }",
+        ]
+    }
+
+    public func masked() -> any VendorAccount {
+        var copy = self
+        copy.secrets = secrets.mapValues { _ in .mask }
+        return copy
+    }
+}
