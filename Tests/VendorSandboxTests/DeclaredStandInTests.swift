@@ -11,10 +11,6 @@ extension AgainstTheSandbox {
     struct DeclaredStandInTests {
         let logger = Logger(label: "test")
 
-        private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
-            ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
-        }
-
         /// Runs `subjects` through a lane for the declared vendor of `file`, against a sandbox whose stand-in is built
         /// from `standInFile` (by default the same definition).
         private func run(
@@ -43,16 +39,7 @@ extension AgainstTheSandbox {
                         transport: HTTPVendorTransport(client: client),
                         logger: logger
                     )
-                    let results = try await withRunningLanes([lane]) {
-                        await withTaskGroup(of: VendorResult?.self) { group in
-                            for (index, subject) in subjects.enumerated() {
-                                group.addTask { await lane.erase(adapter.items(for: request(index, subject))) }
-                            }
-                            var all: [VendorResult?] = []
-                            for await result in group { all.append(result) }
-                            return all
-                        }
-                    }
+                    let results = try await eraseConcurrently(subjects, through: lane, adapter: adapter)
                     return (results, try #require(await sandbox.record(ofVendorNamed: vendor.rawValue)))
                 }
             }
