@@ -89,6 +89,20 @@ struct DeclaredVendorConfigurationTests {
             (definition(identifiers: "{}"), "vendors.acme.identifiers", "is required"),
             (definition(url: "https://elsewhere.example/x"), "vendors.acme.request.url", "relative to base_url"),
             (definition(url: "/v1/{identifier"), "vendors.acme.request.url", "without its '}'"),
+            (definition(url: "/v1/{}"), "vendors.acme.request.url", "names are letters, digits and '_'"),
+            (
+                definition(rules: "[{ status: \"-\", result: accepted }]"), "vendors.acme.answers.rules[0].status",
+                "range"
+            ),
+            (
+                definition(rules: "[{ status: 200, json_path: \"a..b\", result: accepted }]"),
+                "vendors.acme.answers.rules[0].json_path", "must be a path"
+            ),
+            (
+                definition(rules: "[{ status: 200, result: maybe }]"), "vendors.acme.answers.rules[0].result",
+                "must be one of"
+            ),
+            (definition(rules: "{ status: 200 }"), "vendors.acme.answers.rules", "must be a list"),
             (definition(extra: "mix_kinds: true"), "vendors.acme.request.mix_kinds", "only when per is batch"),
             (
                 definition(url: "/forget", per: "batch", body: "{ ids: \"{items}\" }", extra: "item: \"{identifier}\""),

@@ -9,20 +9,58 @@ import NIOHTTP1
 //
 // The input: two bytes of status, one byte of Retry-After length, the Retry-After value, then the body. The call's
 // identifiers are cut from the body itself, so that echoes of them are common.
-private let adapters: [any VendorAdapter] = [
-    VendorSettings(vendor: .braze, baseURL: "https://x", account: .braze(apiKey: Secret("k"), emailPrioritization: [])),
-    VendorSettings(vendor: .moengage, baseURL: "https://x", account: .moengage(workspaceID: "w", apiKey: Secret("k"))),
-    VendorSettings(
-        vendor: .moengageGDPR,
-        baseURL: "https://x",
-        account: .moengageGDPR(appID: "a", apiKey: Secret("k"), maxPayloadBytes: 100_000)
-    ),
-    VendorSettings(
-        vendor: .engagelab,
-        baseURL: "https://x",
-        account: .engagelab(appKey: "a", masterSecret: Secret("m"))
-    ),
-].map { $0.makeAdapter() }
+private let adapters: [any VendorAdapter] =
+    [
+        VendorSettings(
+            vendor: .braze,
+            baseURL: "https://x",
+            account: .braze(apiKey: Secret("k"), emailPrioritization: [])
+        ),
+        VendorSettings(
+            vendor: .moengage,
+            baseURL: "https://x",
+            account: .moengage(workspaceID: "w", apiKey: Secret("k"))
+        ),
+        VendorSettings(
+            vendor: .moengageGDPR,
+            baseURL: "https://x",
+            account: .moengageGDPR(appID: "a", apiKey: Secret("k"), maxPayloadBytes: 100_000)
+        ),
+        VendorSettings(
+            vendor: .engagelab,
+            baseURL: "https://x",
+            account: .engagelab(appKey: "a", masterSecret: Secret("m"))
+        ),
+    ].map { $0.makeAdapter() } + [declaredVendor]
+
+/// A declared vendor whose rules read every part of an answer: nested JSON paths, text, headers and body shape.
+private let declaredVendor: any VendorAdapter = {
+    let yaml = """
+        vendors:
+          declared:
+            kind: http
+            base_url: https://x.example
+            secrets: { token: "${TOKEN}" }
+            request: { method: POST, url: /forget, per: batch, auth: { bearer: token },
+                       body: { ids: "{items}" }, item: "{identifier}" }
+            identifiers: { external_id: id }
+            batch: { max_size: 50 }
+            rate_limit: { requests: 10, window_seconds: 1 }
+            answers:
+              reference: "data.jobs[0].id"
+              rules:
+                - { status: 200-299, json_path: "data.state", equals: done, result: accepted }
+                - { status: 404, body: json, result: not_found }
+                - { status: 404, body: empty, result: not_found }
+                - { status: 429, result: rate_limited, wait_header: X-Reset, wait_format: epoch_seconds }
+                - { has_header: X-Wait, result: rate_limited, wait_header: X-Wait }
+                - { body_contains: "try later", result: retriable }
+                - { status: 400-499, result: permanent, split_batch: false }
+        """
+    // The definition is fixed: it loads, or the fuzzer has nothing to run.
+    let configuration = try! RelayConfiguration(yaml: yaml, environment: ["TOKEN": "t"])
+    return configuration.vendors.values.first!.makeAdapter()
+}()
 
 @_cdecl("VendorAnswerFuzzer_main")
 public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
@@ -43,7 +81,7 @@ public func fuzzVendorAnswers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
     let text = String(decoding: body, as: UTF8.self)
     let identifiers = Set(text.split(whereSeparator: { " \"/:,".contains($0) }).prefix(8).map(String.init))
     let items = identifiers.map { VendorItem(kind: "external_ids", payload: [], values: [$0]) }
-    let headers = HTTPHeaders([("Retry-After", wait), ("X-RateLimit-Reset", wait)])
+    let headers = HTTPHeaders([("Retry-After", wait), ("X-RateLimit-Reset", wait), ("X-Reset", wait), ("X-Wait", wait)])
     for adapter in adapters {
         let result = adapter.classify(VendorResponse(status: status, headers: headers, body: body)).sanitized(
             for: items

@@ -113,12 +113,8 @@ extension HTTPVendorDefinition {
             }
         }
         auth = try Self.auth(request)
-        body = try request.yaml("body").map { node throws(ConfigurationError) in
-            try JSONTemplate(yaml: node, key: request.qualified("body"))
-        }
-        item = try request.yaml("item").map { node throws(ConfigurationError) in
-            try JSONTemplate(yaml: node, key: request.qualified("item"))
-        }
+        body = try JSONTemplate.read(optional: request.yaml("body"), key: request.qualified("body"))
+        item = try JSONTemplate.read(optional: request.yaml("item"), key: request.qualified("item"))
         try request.rejectUnknownKeys()
 
         identifiers = try Self.identifiers(node)
@@ -223,9 +219,7 @@ extension HTTPVendorDefinition {
                     }
                     return hash
                 }
-                identifier.item = try options.yaml("item").map { node throws(ConfigurationError) in
-                    try JSONTemplate(yaml: node, key: options.qualified("item"))
-                }
+                identifier.item = try JSONTemplate.read(optional: options.yaml("item"), key: options.qualified("item"))
                 try options.rejectUnknownKeys()
             } else {
                 identifier.name = try identifiersNode.requiredString(fieldName)
@@ -451,9 +445,15 @@ extension HTTPVendorDefinition.Auth {
 }
 
 extension JSONTemplate {
+    /// Reads a template that may be absent: nil when `node` is.
+    static func read(optional node: Node?, key: String) throws(ConfigurationError) -> JSONTemplate? {
+        guard let node else { return nil }
+        return try read(yaml: node, key: key)
+    }
+
     /// Reads a body template: YAML strings become templates, and numbers, booleans and nulls written plainly stay what
     /// they are.
-    init(yaml node: Node, key: String) throws(ConfigurationError) {
+    static func read(yaml node: Node, key: String) throws(ConfigurationError) -> JSONTemplate {
         switch node {
         case .mapping(let mapping):
             var members: [Member] = []
@@ -464,33 +464,26 @@ extension JSONTemplate {
                 members.append(
                     Member(
                         name: try TemplateText(parsing: nameText, key: "\(key).\(nameText)"),
-                        value: try JSONTemplate(yaml: value, key: "\(key).\(nameText)")
+                        value: try read(yaml: value, key: "\(key).\(nameText)")
                     )
                 )
             }
-            self = .object(members)
+            return .object(members)
         case .sequence(let sequence):
             var elements: [JSONTemplate] = []
             for (index, element) in sequence.enumerated() {
-                elements.append(try JSONTemplate(yaml: element, key: "\(key)[\(index)]"))
+                elements.append(try read(yaml: element, key: "\(key)[\(index)]"))
             }
-            self = .array(elements)
+            return .array(elements)
         case .scalar(let scalar):
             if scalar.style == .plain {
-                if node.null != nil {
-                    self = .literal("null")
-                    return
-                }
-                if let bool = node.bool {
-                    self = .literal(String(bool))
-                    return
-                }
-                if node.int != nil || node.float != nil, let number = JSONTemplate.jsonNumber(scalar.string) {
-                    self = .literal(number)
-                    return
+                if node.null != nil { return .literal("null") }
+                if let bool = node.bool { return .literal(String(bool)) }
+                if node.int != nil || node.float != nil, let number = jsonNumber(scalar.string) {
+                    return .literal(number)
                 }
             }
-            self = .text(try TemplateText(parsing: scalar.string, key: key))
+            return .text(try TemplateText(parsing: scalar.string, key: key))
         case .alias:
             throw ConfigurationError(key: key, message: "must not use YAML aliases")
         }

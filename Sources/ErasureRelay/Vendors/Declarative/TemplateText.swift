@@ -95,7 +95,10 @@ public struct TemplateText: Sendable, Hashable {
 
 /// A JSON body written as YAML: strings are ``TemplateText``, other scalars are copied, and a member or element whose
 /// placeholders have no value is left out.
-public indirect enum JSONTemplate: Sendable, Hashable {
+///
+/// Not `indirect`: its recursion goes through arrays, which box already. Boxed cases keep the case's tag in the spare
+/// bits of their pointer, which the fuzzers' leak checker cannot follow, so every long-lived template read as a leak.
+public enum JSONTemplate: Sendable, Hashable {
     public struct Member: Sendable, Hashable {
         var name: TemplateText
         var value: JSONTemplate
