@@ -104,6 +104,12 @@ struct DeclaredVendorConfigurationTests {
             ),
             (definition(rules: "{ status: 200 }"), "vendors.acme.answers.rules", "must be a list"),
             (definition(extra: "mix_kinds: true"), "vendors.acme.request.mix_kinds", "only when per is batch"),
+            (definition(extra: "batch_by: subject"), "vendors.acme.request.batch_by", "only when per is batch"),
+            (definition(extra: "batch_by: user"), "vendors.acme.request.batch_by", "identifier or subject"),
+            (
+                definition(rules: "[{ status: 200, result: accepted }, { status: 404, result: permanent, note: x }]"),
+                "vendors.acme.answers.rules[1].note", "accepted only"
+            ),
             (
                 definition(url: "/forget", per: "batch", body: "{ ids: \"{items}\" }", extra: "item: \"{identifier}\""),
                 "vendors.acme.batch.max_size", "is required"

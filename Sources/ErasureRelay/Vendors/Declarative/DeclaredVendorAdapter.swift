@@ -27,25 +27,19 @@ public struct DeclaredVendorAdapter: VendorAdapter {
 
     public func items(for request: ErasureRequest) -> [VendorItem] {
         switch definition.scope {
+        case .batch where definition.batchesSubjects:
+            let items = identifierItems(for: request)
+            guard !items.isEmpty else { return [] }
+            return [
+                VendorItem(
+                    kind: "subjects",
+                    payload: Array(items.map(\.payload).joined(separator: [UInt8(ascii: ",")])),
+                    values: items.flatMap(\.values),
+                    identifierCount: items.count
+                )
+            ]
         case .identifier, .batch:
-            return definition.identifiers.flatMap { identifier in
-                identifier.field.values(in: request.subject).map { value in
-                    let sent = Self.prepared(value, for: identifier)
-                    let values = ["identifier": sent, "identifier_name": identifier.name]
-                    var payload: [UInt8] = []
-                    if definition.scope == .batch, let item = identifier.item ?? definition.item {
-                        item.render(values.merging(definition.settings) { $1 }, into: &payload)
-                    } else {
-                        payload = Self.encode(values)
-                    }
-                    return VendorItem(
-                        kind: definition.mixKinds ? "identifiers" : identifier.name,
-                        payload: payload,
-                        values: Self.scrubbed(value, sent),
-                        identifierCount: 1
-                    )
-                }
-            }
+            return identifierItems(for: request)
         case .subject:
             var values: [String: String] = [:]
             var originals: [String] = []
@@ -69,6 +63,29 @@ public struct DeclaredVendorAdapter: VendorAdapter {
                     identifierCount: values.count
                 )
             ]
+        }
+    }
+
+    /// One item per identifier the request carries for this vendor: for a batch, its rendered item; otherwise its
+    /// placeholder values.
+    private func identifierItems(for request: ErasureRequest) -> [VendorItem] {
+        definition.identifiers.flatMap { identifier in
+            identifier.field.entries(in: request.subject).map { value, companions in
+                let sent = Self.prepared(value, for: identifier)
+                let values = companions.merging(["identifier": sent, "identifier_name": identifier.name]) { $1 }
+                var payload: [UInt8] = []
+                if definition.scope == .batch, let item = identifier.item ?? definition.item {
+                    item.render(values.merging(definition.settings) { $1 }, into: &payload)
+                } else {
+                    payload = Self.encode(values)
+                }
+                return VendorItem(
+                    kind: definition.mixKinds ? "identifiers" : identifier.name,
+                    payload: payload,
+                    values: Self.scrubbed(value, sent),
+                    identifierCount: 1
+                )
+            }
         }
     }
 
@@ -152,7 +169,11 @@ public struct DeclaredVendorAdapter: VendorAdapter {
             if let path = definition.referencePath, let json, let value = path.value(in: json) {
                 reference = Self.text(of: value)
             }
-            return .accepted(reference: reference, deleted: nil, note: answer == .notFound ? VendorText.notFound : nil)
+            return .accepted(
+                reference: reference,
+                deleted: nil,
+                note: answer == .notFound ? VendorText.notFound : rule?.note
+            )
         case .retriable:
             return .retriable(reason: reason, retryAfter: RetryHints.retryAfter(response.headers))
         case .rateLimited:

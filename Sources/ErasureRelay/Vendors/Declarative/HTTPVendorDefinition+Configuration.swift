@@ -95,6 +95,17 @@ extension HTTPVendorDefinition {
         }
         scope = try Self.choice(request, "per", default: .identifier)
         mixKinds = try request.bool("mix_kinds") ?? false
+        switch try request.string("batch_by") {
+        case nil, "identifier":
+            batchesSubjects = false
+        case "subject":
+            batchesSubjects = true
+        case let other?:
+            throw ConfigurationError(
+                key: request.qualified("batch_by"),
+                message: "must be identifier or subject, not '\(other)'"
+            )
+        }
         contentType = try Self.choice(request, "content_type", default: .json)
         headers = []
         if let headerNode = request.yaml("headers") {
@@ -301,6 +312,10 @@ extension HTTPVendorDefinition {
                 throw ConfigurationError(key: rule.qualified(key), message: "applies to rate_limited only")
             }
             let splitBatch = try rule.bool("split_batch")
+            let note = try rule.string("note")
+            if note != nil, result != .accepted {
+                throw ConfigurationError(key: rule.qualified("note"), message: "applies to accepted only")
+            }
             try rule.rejectUnknownKeys()
             rules.append(
                 AnswerRule(
@@ -313,7 +328,8 @@ extension HTTPVendorDefinition {
                     result: result,
                     waitHeader: waitHeader ?? "Retry-After",
                     waitFormat: waitFormat,
-                    splitBatch: splitBatch ?? true
+                    splitBatch: splitBatch ?? true,
+                    note: note
                 )
             )
         }
@@ -345,7 +361,7 @@ extension HTTPVendorDefinition {
         var known = Set(settings.keys).union(secrets.keys).union(["now"])
         switch scope {
         case .identifier: known.formUnion(["identifier", "identifier_name"])
-        case .batch: known.formUnion(mixKinds ? [] : ["identifier_name"])
+        case .batch: known.formUnion(mixKinds || batchesSubjects ? [] : ["identifier_name"])
         case .subject: known.formUnion(identifiers.map(\.name))
         }
         let vendorPath = String(request.path.dropLast(".request".count))
@@ -356,12 +372,15 @@ extension HTTPVendorDefinition {
             header.value.placeholders.map { ($0, request.qualified("headers.\(header.name)")) }
         }
         uses += body?.placeholders(at: request.qualified("body")) ?? []
+        // A user alias's own item may also name its label.
         var itemTemplates = identifiers.compactMap { identifier in
-            identifier.item.map { ("\(vendorPath).identifiers.\(identifier.field).item", $0) }
+            identifier.item.map {
+                ("\(vendorPath).identifiers.\(identifier.field).item", $0, identifier.field == .userAliases)
+            }
         }
         if scope == .batch {
             if let item {
-                itemTemplates.append((request.qualified("item"), item))
+                itemTemplates.append((request.qualified("item"), item, false))
             } else if itemTemplates.count < identifiers.count {
                 throw ConfigurationError(
                     key: request.qualified("item"),
@@ -381,13 +400,17 @@ extension HTTPVendorDefinition {
                 message: "item applies only when per is batch"
             )
         }
-        for (key, template) in itemTemplates {
+        for (key, template, knowsAliasLabel) in itemTemplates {
             for use in template.placeholders(at: key) {
-                guard ["identifier", "identifier_name"].contains(use.name) || settings[use.name] != nil else {
+                guard
+                    ["identifier", "identifier_name"].contains(use.name) || settings[use.name] != nil
+                        || (use.name == SubjectField.aliasLabel && knowsAliasLabel)
+                else {
                     throw ConfigurationError(
                         key: use.key,
                         message: "has an unknown placeholder {\(use.name)}; an item knows {identifier}, "
-                            + "{identifier_name} and the vendor's settings"
+                            + "{identifier_name}, the vendor's settings and, in a user alias's own item, "
+                            + "{alias_label}"
                     )
                 }
             }
@@ -427,6 +450,9 @@ extension HTTPVendorDefinition {
         }
         if scope != .batch, mixKinds {
             throw ConfigurationError(key: request.qualified("mix_kinds"), message: "applies only when per is batch")
+        }
+        if scope != .batch, batchesSubjects {
+            throw ConfigurationError(key: request.qualified("batch_by"), message: "applies only when per is batch")
         }
     }
 }

@@ -86,10 +86,11 @@ extension HTTPVendorDefinition {
         } else if !call.body.isEmpty {
             return .malformed("the call has no body")
         }
-        if scope == .batch, matcher.items.count > maxItems {
+        // A batch of subjects counts requests, which the call does not show: its bytes are still checked.
+        if scope == .batch, !batchesSubjects, matcher.items.count > maxItems {
             return .malformed("more than \(maxItems) identifiers in one call")
         }
-        return matcher.deletions(scope: scope, mixKinds: mixKinds, identifiers: identifiers)
+        return matcher.deletions(scope: scope, mixKinds: mixKinds || batchesSubjects, identifiers: identifiers)
     }
 
     /// An answer this definition reads as an accepted erasure (`notFound`: as nothing to delete), carrying
@@ -367,6 +368,8 @@ private struct CallMatcher {
         switch name {
         case "now":
             return Timestamp(rfc3339: value) != nil
+        case SubjectField.aliasLabel:
+            return !value.isEmpty
         case "identifier_name":
             guard identifierNames.contains(value) else { return false }
         default:

@@ -111,6 +111,8 @@ public struct HTTPVendorDefinition: Sendable {
         /// `split_batch`: whether a `permanent` answer to a batch is split to find the identifiers at fault, rather
         /// than failing every request in it. Default true; false suits answers about the account, such as 401.
         public var splitBatch: Bool
+        /// `note`: for an `accepted` answer, what the outcome notes about it, such as Braze's "queued".
+        public var note: String?
     }
 
     public var method: HTTPMethod
@@ -127,6 +129,9 @@ public struct HTTPVendorDefinition: Sendable {
     public var scope: Scope
     /// Whether one batch may carry identifiers of several kinds.
     public var mixKinds: Bool
+    /// `request.batch_by: subject`: a batch item is one request's identifiers, all of them in the same call, and
+    /// `batch.max_size` counts requests (users) rather than identifiers.
+    public var batchesSubjects: Bool
     public var identifiers: [Identifier]
     public var settings: [String: String]
     public var secrets: [String: Secret]
@@ -136,7 +141,9 @@ public struct HTTPVendorDefinition: Sendable {
     public var referencePath: JSONPath?
 
     /// The placeholders no definition may use for its own settings or identifiers.
-    static let reservedNames: Set<String> = ["identifier", "identifier_name", "now", JSONTemplate.itemsSlot]
+    static let reservedNames: Set<String> = [
+        "identifier", "identifier_name", "now", SubjectField.aliasLabel, JSONTemplate.itemsSlot,
+    ]
 
 }
 
@@ -145,6 +152,9 @@ public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
     case externalID, brazeID, moengageID, email, phone, googleAdvertisingID, advertisingIdentifier
     /// Each entry of `engagelab_registration_ids`.
     case registrationIDs
+    /// Each entry of `user_aliases`: its `alias_name` is the identifier, its `alias_label` the placeholder
+    /// `{alias_label}`.
+    case userAliases
     /// `subject.custom.NAME`.
     case custom(String)
 
@@ -152,7 +162,11 @@ public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
         "external_id": .externalID, "braze_id": .brazeID, "moengage_id": .moengageID, "email": .email,
         "phone": .phone, "google_advertising_id": .googleAdvertisingID,
         "advertising_identifier": .advertisingIdentifier, "engagelab_registration_ids": .registrationIDs,
+        "user_aliases": .userAliases,
     ]
+
+    /// The placeholder of a user alias's label.
+    static let aliasLabel = "alias_label"
 
     init?(name: String) {
         if let field = Self.named[name] {
@@ -173,9 +187,17 @@ public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The values `subject` carries in this field, each with the placeholders that come with it (a user alias's
+    /// label).
+    func entries(in subject: Subject) -> [(value: String, companions: [String: String])] {
+        guard self == .userAliases else { return values(in: subject).map { ($0, [:]) } }
+        return subject.userAliases.map { ($0.aliasName, [Self.aliasLabel: $0.aliasLabel]) }
+    }
+
     /// The values `subject` carries in this field.
     func values(in subject: Subject) -> [String] {
         switch self {
+        case .userAliases: subject.userAliases.map(\.aliasName)
         case .externalID: subject.externalID.map { [$0] } ?? []
         case .brazeID: subject.brazeID.map { [$0] } ?? []
         case .moengageID: subject.moengageID.map { [$0] } ?? []
