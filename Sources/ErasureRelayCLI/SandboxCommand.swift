@@ -25,7 +25,10 @@ struct SandboxCommand: AsyncParsableCommand {
     )
     var port: Int = 0
 
-    @Option(name: .long, help: "A quota, as VENDOR=REQUESTS/SECONDS (e.g. braze=100/1). Repeatable.")
+    @Option(
+        name: .long,
+        help: "A quota, as VENDOR=REQUESTS/SECONDS (e.g. braze=100/1), for a built-in or declared vendor. Repeatable."
+    )
     var quota: [String] = []
 
     @Option(name: .long, help: "Latency added to every answer, in milliseconds.")
@@ -47,16 +50,29 @@ struct SandboxCommand: AsyncParsableCommand {
             configuration.ports[vendor] = port == 0 ? 0 : port + index
             configuration.latencyMilliseconds[vendor] = latencyMs
         }
+        var quotas: [String: SandboxConfiguration.Quota] = [:]
         for entry in quota {
             let parts = entry.split(whereSeparator: { $0 == "=" || $0 == "/" })
-            guard parts.count == 3, let vendor = SandboxVendor(rawValue: String(parts[0])),
-                let requests = Int(parts[1]), let seconds = Double(parts[2]), requests > 0, seconds > 0
+            guard parts.count == 3, let requests = Int(parts[1]), let seconds = Double(parts[2]), requests > 0,
+                seconds > 0
             else { throw ValidationError("--quota: '\(entry)' is not VENDOR=REQUESTS/SECONDS") }
-            configuration.quotas[vendor] = .init(requests: requests, windowSeconds: seconds)
+            quotas[String(parts[0])] = .init(requests: requests, windowSeconds: seconds)
+        }
+        for vendor in SandboxVendor.allCases {
+            if let quota = quotas.removeValue(forKey: vendor.rawValue) { configuration.quotas[vendor] = quota }
         }
         var declared: [VendorID: VendorSettings] = [:]
         if let config {
             declared = try RelayConfiguration(contentsOfFile: config).vendors.filter { !$0.key.isBuiltIn }
+            // A declared vendor's stand-in meters its configured quota, unless --quota names it.
+            for (name, quota) in quotas {
+                guard let vendor = VendorID(rawValue: name), declared[vendor] != nil else { continue }
+                declared[vendor]!.rateLimit = .init(
+                    requests: quota.requests,
+                    windowSeconds: max(1, Int(quota.windowSeconds))
+                )
+                quotas[name] = nil
+            }
             for (offset, vendor) in declared.keys.sorted().enumerated() {
                 guard
                     let standIn = DeclaredStandIn(
@@ -69,6 +85,9 @@ struct SandboxCommand: AsyncParsableCommand {
                 else { continue }
                 configuration.declared.append(standIn)
             }
+        }
+        if let unknown = quotas.keys.sorted().first {
+            throw ValidationError("--quota: \(unknown) is neither a built-in vendor nor one --config declares")
         }
         let sandbox = VendorSandbox(configuration: configuration, logger: logger)
         let announce = SandboxAnnouncement(sandbox: sandbox, declared: declared)

@@ -164,6 +164,49 @@ struct ServiceProcessTests {
         #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
     }
 
+    /// `erasure-relay sandbox --config FILE` stands in for the vendors the file declares, at the quota `--quota`
+    /// gives, and says where each listens.
+    @Test func theSandboxCommandStandsInForDeclaredVendors() async throws {
+        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")
+            .path
+        defer { try? FileManager.default.removeItem(atPath: configPath) }
+        try """
+        vendors:
+          acme:
+            kind: http
+            base_url: https://api.acme.example
+            secrets: { token: "${ACME_TOKEN}" }
+            request:
+              method: DELETE
+              url: /v2/people/{identifier}
+              auth: { bearer: token }
+            identifiers: { external_id: person }
+            rate_limit: { requests: 50, window_seconds: 1 }
+            answers: { rules: [{ status: 204, result: accepted }] }
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["ACME_TOKEN"] = "acme-token-value"
+        let sandbox = try ChildProcess(
+            erasureRelayExecutable(),
+            ["sandbox", "--config", configPath, "--quota", "acme=2/60"],
+            environment: environment
+        )
+        defer { sandbox.signal(SIGTERM) }
+        try await sandbox.waitForOutput(containing: "# acme: declared in --config")
+        let line = try #require(sandbox.standardOutput.split(separator: "\n").first { $0.contains("# acme:") })
+        let url = String(try #require(line.split(separator: "\"").dropFirst().first))
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        let http = RawHTTP()
+        let authorized = [("Authorization", "Bearer acme-token-value")]
+        // Every arrival counts against the quota, as the vendor counts them.
+        #expect(try await http.call(.DELETE, url + "/v2/people/p-0").status == 401)
+        #expect(try await http.call(.DELETE, url + "/v2/people/p-1", headers: authorized).status == 204)
+        #expect(try await http.call(.DELETE, url + "/v2/people/p-2", headers: authorized).status == 429)
+        let record = try await http.call(.GET, url + "/_sandbox/record").body
+        #expect(record.contains(#""person":["p-1"]"#))
+        #expect(record.contains(#""quota_violations":1"#))
+    }
+
     @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
         let executable = erasureRelayExecutable()
         let broker = try ChildProcess(executable, ["dev-broker", "--partitions", "2"])

@@ -232,6 +232,7 @@ public struct RequestDecoder: Sendable {
             )
         }
         var vendors: [VendorID] = []
+        vendors.reserveCapacity(entries.count)
         for (index, entry) in entries.enumerated() {
             guard case .string(let name) = entry else {
                 throw RequestRejection(

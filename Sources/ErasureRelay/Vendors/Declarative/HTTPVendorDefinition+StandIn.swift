@@ -110,8 +110,10 @@ extension HTTPVendorDefinition {
             if let text = rule.bodyContains { object["detail"] = .string(text) }
             var headers: [(String, String)] = []
             if let header = rule.hasHeader { headers.append((header, "1")) }
-            let body = rule.bodyShape == .empty ? "" : JSONValue.object(object).jsonText
             let status = rule.status?.lowerBound ?? 200
+            // A 204 or 304 has no body in HTTP: one sent anyway would be read as the start of the next answer.
+            let body =
+                rule.bodyShape == .empty || status == 204 || status == 304 ? "" : JSONValue.object(object).jsonText
             let answer = StandInAnswer(status: status, headers: headers, body: body)
             let response = VendorResponse(status: status, headers: .init(headers), body: Array(body.utf8))
             let adapter = DeclaredVendorAdapter(
