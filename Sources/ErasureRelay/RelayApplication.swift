@@ -51,13 +51,10 @@ public final class RelayApplication: Service {
         // Refused here as well as by the command line: a relay without vendors would report every erasure
         // completed, and one without a key could not sign or trust parked work.
         try configuration.validateVendorsAndSigning()
-        let kafka = KafkaClientConfiguration(
-            bootstrapServers: bootstrapServers,
-            properties: configuration.kafka.properties
-        )
+        let clients = configuration.kafka.clients(bootstrapServers: bootstrapServers)
+        let kafka = clients.producer
         let producer = try self.producer ?? KafkaProducer(configuration: kafka, logger: logger)
-        var consumerKafka = kafka
-        consumerKafka.properties.merge(configuration.kafka.consumerProperties) { _, consumerOnly in consumerOnly }
+        var consumerKafka = clients.consumer
         // Statistics feed the consumer-lag and parked-backlog metrics.
         consumerKafka.properties["statistics.interval.ms"] = kafka.properties["statistics.interval.ms"] ?? "15000"
         let metrics = metrics

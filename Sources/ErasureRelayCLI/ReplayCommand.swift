@@ -36,11 +36,7 @@ struct ReplayCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay.replay", sink: JSONLogHandler.standardError)
         let configuration = try RelayConfiguration.load(file: config) ?? RelayConfiguration()
-        guard let brokers = bootstrapServers ?? configuration.kafka.bootstrapServers else {
-            throw ValidationError(
-                "kafka.bootstrap_servers: replay needs the service's brokers; set it in --config or pass --bootstrap-servers"
-            )
-        }
+        let brokers = try serviceBrokers(bootstrapServers, in: configuration, for: "replay")
         guard !configuration.parking.signingKeys.isEmpty else {
             throw ConfigurationError(
                 key: "parking.signing_key",
@@ -52,7 +48,7 @@ struct ReplayCommand: AsyncParsableCommand {
             signer: RecordSigner(keys: configuration.parking.signingKeys)
         )
         let summary = try await replay.run(
-            kafka: KafkaClientConfiguration(bootstrapServers: brokers, properties: configuration.kafka.properties),
+            kafka: configuration.kafka.clients(bootstrapServers: brokers),
             topics: configuration.kafka,
             dryRun: dryRun,
             logger: logger

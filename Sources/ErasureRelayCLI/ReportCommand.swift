@@ -39,17 +39,11 @@ struct ReportCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay.report", sink: JSONLogHandler.standardError)
         let configuration = try RelayConfiguration.load(file: config) ?? RelayConfiguration()
-        guard let brokers = bootstrapServers ?? configuration.kafka.bootstrapServers else {
-            throw ValidationError(
-                "kafka.bootstrap_servers: report needs the service's brokers; set it in --config or pass --bootstrap-servers"
-            )
-        }
+        let brokers = try serviceBrokers(bootstrapServers, in: configuration, for: "report")
         let until = Timestamp.now()
         let start = Timestamp(millisecondsSinceEpoch: until.millisecondsSinceEpoch - Self.seconds(in: since)! * 1000)
-        var kafka = KafkaClientConfiguration(bootstrapServers: brokers, properties: configuration.kafka.properties)
-        kafka.properties.merge(configuration.kafka.consumerProperties) { _, consumerOnly in consumerOnly }
         let read = try await OutcomeTopicReader.read(
-            kafka: kafka,
+            kafka: configuration.kafka.clients(bootstrapServers: brokers).consumer,
             topic: configuration.kafka.outcomeTopic,
             since: start,
             logger: logger

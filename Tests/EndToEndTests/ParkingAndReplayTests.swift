@@ -147,7 +147,7 @@ struct ParkingAndReplayTests {
                 await sandbox.clearFaults(of: .moengage)
                 let replayed = Recorded<String>()
                 let summary = try await DeadLetterReplay(selection: .init(), signer: testSigner).run(
-                    kafka: .init(bootstrapServers: bootstrap, properties: fastGroupProperties),
+                    kafka: configuration.kafka.clients(bootstrapServers: bootstrap),
                     topics: configuration.kafka,
                     dryRun: false,
                     logger: logger

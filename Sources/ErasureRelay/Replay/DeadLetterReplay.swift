@@ -117,7 +117,7 @@ public struct DeadLetterReplay: Sendable {
     /// Reads the dead-letter topic from its start up to its end when the replay begins, and writes every selected
     /// record to the retry topic, each acknowledged before the replay ends.
     /// - Parameters:
-    ///   - kafka: the brokers and client properties to read and write with.
+    ///   - kafka: the brokers and client properties to read the dead letters and write the retry topic with.
     ///   - topics: names the dead-letter topic to read and the retry topic to write.
     ///   - dryRun: only report what would be replayed.
     ///   - logger: receives progress and errors.
@@ -125,20 +125,20 @@ public struct DeadLetterReplay: Sendable {
     /// - Returns: how many records were replayed, skipped and unreadable.
     /// - Throws: a `KafkaError` when the topics cannot be read or a record is not acknowledged.
     public func run(
-        kafka: KafkaClientConfiguration,
+        kafka: KafkaClients,
         topics: RelayConfiguration.Kafka,
         dryRun: Bool,
         logger: Logger,
         report: @Sendable (Record) -> Void
     ) async throws -> Summary {
-        var consumerKafka = kafka
+        var consumerKafka = kafka.consumer
         consumerKafka.properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(
             configuration: consumerKafka,
             groupID: "\(topics.groupID)-replay",
             logger: logger
         )
-        let producer = try KafkaProducer(configuration: kafka, logger: logger)
+        let producer = try KafkaProducer(configuration: kafka.producer, logger: logger)
         let count = try await consumer.partitionCount(topic: topics.deadLetterTopic)
         let partitions = (0..<count).map { TopicPartition(topic: topics.deadLetterTopic, partition: Int32($0)) }
         let watermarks = try await consumer.watermarks(for: partitions)
