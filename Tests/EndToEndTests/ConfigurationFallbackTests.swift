@@ -18,14 +18,6 @@ struct ConfigurationFallbackTests {
             .merging(variables) { _, new in new }
     }
 
-    private func withConfigFile<Result>(_ yaml: String, _ body: (String) async throws -> Result) async throws -> Result
-    {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml").path
-        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        return try await body(path)
-    }
-
     /// Runs `arguments` and expects exit 1 with one line on standard error naming `key`, and no embedded part.
     private func expectRefusal(
         _ arguments: [String],

@@ -101,110 +101,108 @@ struct ServiceProcessTests {
     /// The embedded default exercises a declared vendor too: the in-process sandbox stands in for it, built from
     /// its definition, and the relay is pointed there.
     @Test func theEmbeddedDefaultStandsInForADeclaredVendor() async throws {
-        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        try """
-        vendors:
-          acme:
-            kind: http
-            base_url: https://api.acme.example
-            secrets: { token: "${ACME_TOKEN}" }
-            request:
-              method: POST
-              url: /v1/forget
-              per: subject
-              auth: { bearer: token }
-              body: { loyalty: "{loyalty}", mail: "{mail}" }
-            identifiers: { custom.loyalty_id: loyalty, email: mail }
-            rate_limit: { requests: 5, window_seconds: 1 }
-            answers:
-              reference: job.id
-              rules: [{ status: 202, json_path: job.state, equals: queued, result: accepted }]
-        http: { host: 127.0.0.1, port: 0 }
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        var environment = ProcessInfo.processInfo.environment
-        environment["ACME_TOKEN"] = "acme-token-value"
-        let relay = try ChildProcess(
-            erasureRelayExecutable(),
-            ["run", "--embedded", "--config", configPath],
-            environment: environment
-        )
-        try await relay.waitForErrorOutput(containing: "Embedded Kafka broker: ")
-        let line = try #require(
-            relay.standardError.split(separator: "\n").first { $0.contains("Embedded Kafka broker: ") }
-        )
-        let bootstrap = String(line.split(separator: " ")[3])
-        #expect(relay.standardError.contains("acme http://127.0.0.1:"))
-        try await Kcat.produce(
-            bootstrap: bootstrap,
-            topic: "user-erasure",
-            lines: [
-                requestJSON(
-                    id: "declared-1",
-                    subject: ["email": "a@example.com", "custom": ["loyalty_id": "L-1"]],
-                    vendors: ["acme"]
-                )
-            ]
-        )
-        let outcomes = try await Kcat.consume(
-            bootstrap: bootstrap,
-            topic: "user-erasure-outcomes",
-            count: 1,
-            timeout: .seconds(90)
-        )
-        let outcome = try #require(try JSONSerialization.jsonObject(with: Data(outcomes[0].utf8)) as? [String: Any])
-        #expect(outcome["status"] as? String == "completed")
-        let vendors = try #require(outcome["vendors"] as? [[String: Any]])
-        #expect(vendors.compactMap { $0["vendor"] as? String } == ["acme"])
-        #expect(vendors.first?["identifiers"] as? Int == 2)
-        #expect((vendors.first?["reference"] as? String)?.hasPrefix("sandbox-") == true)
-        #expect(!outcomes[0].contains("L-1") && !outcomes[0].contains("a@example.com"))
-        relay.signal(SIGTERM)
-        #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
+        let yaml = """
+            vendors:
+              acme:
+                kind: http
+                base_url: https://api.acme.example
+                secrets: { token: "${ACME_TOKEN}" }
+                request:
+                  method: POST
+                  url: /v1/forget
+                  per: subject
+                  auth: { bearer: token }
+                  body: { loyalty: "{loyalty}", mail: "{mail}" }
+                identifiers: { custom.loyalty_id: loyalty, email: mail }
+                rate_limit: { requests: 5, window_seconds: 1 }
+                answers:
+                  reference: job.id
+                  rules: [{ status: 202, json_path: job.state, equals: queued, result: accepted }]
+            http: { host: 127.0.0.1, port: 0 }
+            """
+        try await withConfigFile(yaml) { configPath in
+            var environment = ProcessInfo.processInfo.environment
+            environment["ACME_TOKEN"] = "acme-token-value"
+            let relay = try ChildProcess(
+                erasureRelayExecutable(),
+                ["run", "--embedded", "--config", configPath],
+                environment: environment
+            )
+            try await relay.waitForErrorOutput(containing: "Embedded Kafka broker: ")
+            let line = try #require(
+                relay.standardError.split(separator: "\n").first { $0.contains("Embedded Kafka broker: ") }
+            )
+            let bootstrap = String(line.split(separator: " ")[3])
+            #expect(relay.standardError.contains("acme http://127.0.0.1:"))
+            try await Kcat.produce(
+                bootstrap: bootstrap,
+                topic: "user-erasure",
+                lines: [
+                    requestJSON(
+                        id: "declared-1",
+                        subject: ["email": "a@example.com", "custom": ["loyalty_id": "L-1"]],
+                        vendors: ["acme"]
+                    )
+                ]
+            )
+            let outcomes = try await Kcat.consume(
+                bootstrap: bootstrap,
+                topic: "user-erasure-outcomes",
+                count: 1,
+                timeout: .seconds(90)
+            )
+            let outcome = try #require(try JSONSerialization.jsonObject(with: Data(outcomes[0].utf8)) as? [String: Any])
+            #expect(outcome["status"] as? String == "completed")
+            let vendors = try #require(outcome["vendors"] as? [[String: Any]])
+            #expect(vendors.compactMap { $0["vendor"] as? String } == ["acme"])
+            #expect(vendors.first?["identifiers"] as? Int == 2)
+            #expect((vendors.first?["reference"] as? String)?.hasPrefix("sandbox-") == true)
+            #expect(!outcomes[0].contains("L-1") && !outcomes[0].contains("a@example.com"))
+            relay.signal(SIGTERM)
+            #expect(try await relay.waitForExit(timeout: .seconds(40)) == 0, "\(relay.standardError)")
+        }
     }
 
     /// `erasure-relay sandbox --config FILE` stands in for the vendors the file declares, at the quota `--quota`
     /// gives, and says where each listens.
     @Test func theSandboxCommandStandsInForDeclaredVendors() async throws {
-        let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-relay-\(UUID()).yaml")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: configPath) }
-        try """
-        vendors:
-          acme:
-            kind: http
-            base_url: https://api.acme.example
-            secrets: { token: "${ACME_TOKEN}" }
-            request:
-              method: DELETE
-              url: /v2/people/{identifier}
-              auth: { bearer: token }
-            identifiers: { external_id: person }
-            rate_limit: { requests: 50, window_seconds: 1 }
-            answers: { rules: [{ status: 204, result: accepted }] }
-        """.write(toFile: configPath, atomically: true, encoding: .utf8)
-        var environment = ProcessInfo.processInfo.environment
-        environment["ACME_TOKEN"] = "acme-token-value"
-        let sandbox = try ChildProcess(
-            erasureRelayExecutable(),
-            ["sandbox", "--config", configPath, "--quota", "acme=2/60"],
-            environment: environment
-        )
-        defer { sandbox.signal(SIGTERM) }
-        try await sandbox.waitForOutput(containing: "# acme: declared in --config")
-        let line = try #require(sandbox.standardOutput.split(separator: "\n").first { $0.contains("# acme:") })
-        let url = String(try #require(line.split(separator: "\"").dropFirst().first))
-        #expect(url.hasPrefix("http://127.0.0.1:"))
-        let http = RawHTTP()
-        let authorized = [("Authorization", "Bearer acme-token-value")]
-        // Every arrival counts against the quota, as the vendor counts them.
-        #expect(try await http.call(.DELETE, url + "/v2/people/p-0").status == 401)
-        #expect(try await http.call(.DELETE, url + "/v2/people/p-1", headers: authorized).status == 204)
-        #expect(try await http.call(.DELETE, url + "/v2/people/p-2", headers: authorized).status == 429)
-        let record = try await http.call(.GET, url + "/_sandbox/record").body
-        #expect(record.contains(#""person":["p-1"]"#))
-        #expect(record.contains(#""quota_violations":1"#))
+        let yaml = """
+            vendors:
+              acme:
+                kind: http
+                base_url: https://api.acme.example
+                secrets: { token: "${ACME_TOKEN}" }
+                request:
+                  method: DELETE
+                  url: /v2/people/{identifier}
+                  auth: { bearer: token }
+                identifiers: { external_id: person }
+                rate_limit: { requests: 50, window_seconds: 1 }
+                answers: { rules: [{ status: 204, result: accepted }] }
+            """
+        try await withConfigFile(yaml) { configPath in
+            var environment = ProcessInfo.processInfo.environment
+            environment["ACME_TOKEN"] = "acme-token-value"
+            let sandbox = try ChildProcess(
+                erasureRelayExecutable(),
+                ["sandbox", "--config", configPath, "--quota", "acme=2/60"],
+                environment: environment
+            )
+            defer { sandbox.signal(SIGTERM) }
+            try await sandbox.waitForOutput(containing: "# acme: declared in --config")
+            let line = try #require(sandbox.standardOutput.split(separator: "\n").first { $0.contains("# acme:") })
+            let url = String(try #require(line.split(separator: "\"").dropFirst().first))
+            #expect(url.hasPrefix("http://127.0.0.1:"))
+            let http = RawHTTP()
+            let authorized = [("Authorization", "Bearer acme-token-value")]
+            // Every arrival counts against the quota, as the vendor counts them.
+            #expect(try await http.call(.DELETE, url + "/v2/people/p-0").status == 401)
+            #expect(try await http.call(.DELETE, url + "/v2/people/p-1", headers: authorized).status == 204)
+            #expect(try await http.call(.DELETE, url + "/v2/people/p-2", headers: authorized).status == 429)
+            let record = try await http.call(.GET, url + "/_sandbox/record").body
+            #expect(record.contains(#""person":["p-1"]"#))
+            #expect(record.contains(#""quota_violations":1"#))
+        }
     }
 
     @Test func consumesARequestSentWithKcatAndPublishesItsOutcome() async throws {
