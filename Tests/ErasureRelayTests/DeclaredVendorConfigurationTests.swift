@@ -107,6 +107,21 @@ struct DeclaredVendorConfigurationTests {
             (definition(extra: "batch_by: subject"), "vendors.acme.request.batch_by", "only when per is batch"),
             (definition(extra: "batch_by: user"), "vendors.acme.request.batch_by", "identifier or subject"),
             (
+                definition(extra: "headers: { \"X Bad\": v }"), "vendors.acme.request.headers.X Bad",
+                "not a valid header name"
+            ),
+            (
+                definition(extra: "headers: { X-Note: \"a\\r\\nInjected: 1\" }"), "vendors.acme.request.headers.X-Note",
+                "control characters"
+            ),
+            (
+                definition().replacingOccurrences(
+                    of: "settings: { project: \"p 1\" }",
+                    with: "settings: { project: \"p\\n1\" }"
+                ),
+                "vendors.acme.settings.project", "control characters"
+            ),
+            (
                 definition(rules: "[{ status: 200, result: accepted }, { status: 404, result: permanent, note: x }]"),
                 "vendors.acme.answers.rules[1].note", "accepted only"
             ),

@@ -56,6 +56,11 @@ extension HTTPVendorDefinition {
             if settings[name] != nil, secrets[name] != nil {
                 throw ConfigurationError(key: key, message: "is both a setting and a secret")
             }
+            // A value goes into URLs and headers, where a line break could start a header or a request of its own.
+            let value = settings[name] ?? secrets[name]!.value
+            guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw ConfigurationError(key: key, message: "must not contain control characters such as line breaks")
+            }
         }
 
         guard let request = try node.child("request") else {
@@ -120,6 +125,15 @@ extension HTTPVendorDefinition {
                 guard let name = name.string, !name.isEmpty, let value = value.scalar?.string else {
                     throw ConfigurationError(key: key, message: "must be a header name with a single value")
                 }
+                guard name.utf8.allSatisfy(Self.isHeaderNameByte) else {
+                    throw ConfigurationError(key: key, message: "is not a valid header name")
+                }
+                guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                    throw ConfigurationError(
+                        key: key,
+                        message: "must not contain control characters such as line breaks"
+                    )
+                }
                 headers.append((name, try TemplateText(parsing: value, key: key)))
             }
         }
@@ -134,6 +148,17 @@ extension HTTPVendorDefinition {
         defaultResult = answers.default
         referencePath = answers.reference
         try validatePlaceholders(request: request)
+    }
+
+    /// RFC 9110's `tchar`: what a header name is made of.
+    private static func isHeaderNameByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 
     private static func validateName(_ name: String, key: String) throws(ConfigurationError) {
