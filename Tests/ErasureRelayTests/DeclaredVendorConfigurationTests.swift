@@ -106,6 +106,29 @@ struct DeclaredVendorConfigurationTests {
             (definition(extra: "mix_kinds: true"), "vendors.acme.request.mix_kinds", "only when per is batch"),
             (definition(extra: "batch_by: subject"), "vendors.acme.request.batch_by", "only when per is batch"),
             (definition(extra: "batch_by: user"), "vendors.acme.request.batch_by", "identifier or subject"),
+            // A call that carries no identifier would be accepted about nobody, and the request reported completed.
+            (
+                definition(url: "/v1/forget", body: "{ hard: true }"), "vendors.acme.request",
+                "never sends {identifier}"
+            ),
+            (
+                definition(
+                    url: "/forget",
+                    per: "batch",
+                    body: "{ ids: \"{items}\" }",
+                    extra: "item: { kind: \"{identifier_name}\" }"
+                ),
+                "vendors.acme.request.item", "never sends {identifier}"
+            ),
+            (
+                definition(url: "/forget", per: "subject", body: "{ mail: \"{hashed_email}\" }"),
+                "vendors.acme.identifiers.custom.loyalty_id", "is never sent"
+            ),
+            (
+                definition(url: "/people/{loyalty}", per: "subject", body: "{ mail: \"{hashed_email}\" }"),
+                "vendors.acme.request.url", "declare loyalty alone"
+            ),
+            (definition(url: "/v1/{identifier}/a b"), "vendors.acme.request.url", "spaces or control characters"),
             (
                 definition(extra: "headers: { \"X Bad\": v }"), "vendors.acme.request.headers.X Bad",
                 "not a valid header name"

@@ -81,6 +81,12 @@ extension HTTPVendorDefinition {
                 message: "must be a path relative to base_url, starting with '/'"
             )
         }
+        guard !url.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " }) else {
+            throw ConfigurationError(
+                key: request.qualified("url"),
+                message: "must not contain spaces or control characters"
+            )
+        }
         let pathText = url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = try TemplateText(parsing: String(pathText[0]), key: request.qualified("url"))
         query = []
@@ -449,6 +455,7 @@ extension HTTPVendorDefinition {
                 )
             }
         }
+        try validateEveryIdentifierIsSent(uses: uses, items: itemTemplates, vendorPath: vendorPath, request: request)
         if contentType == .form, let body {
             guard case .object(let members) = body,
                 members.allSatisfy({ if case .text = $0.value { true } else { false } })
@@ -478,6 +485,56 @@ extension HTTPVendorDefinition {
         }
         if scope != .batch, batchesSubjects {
             throw ConfigurationError(key: request.qualified("batch_by"), message: "applies only when per is batch")
+        }
+    }
+}
+
+extension HTTPVendorDefinition {
+    /// A vendor's answer stands for the erasure of the identifiers its call carried. A template that leaves one out
+    /// would have the vendor accept a call about nobody, and the request reported `completed`; so every identifier
+    /// must reach the call, and a subject call must be addressable whichever of its identifiers a request holds.
+    fileprivate func validateEveryIdentifierIsSent(
+        uses: [(name: String, key: String)],
+        items: [(key: String, template: JSONTemplate, knowsAliasLabel: Bool)],
+        vendorPath: String,
+        request: ConfigNode
+    ) throws(ConfigurationError) {
+        switch scope {
+        case .identifier:
+            guard uses.contains(where: { $0.name == "identifier" }) else {
+                throw ConfigurationError(
+                    key: request.path,
+                    message: "never sends {identifier}: put it in request.url, request.headers or request.body"
+                )
+            }
+        case .batch:
+            for identifier in identifiers {
+                let key =
+                    identifier.item == nil
+                    ? request.qualified("item") : "\(vendorPath).identifiers.\(identifier.field).item"
+                guard let template = identifier.item ?? item,
+                    template.placeholders(at: "").contains(where: { $0.name == "identifier" })
+                else {
+                    throw ConfigurationError(key: key, message: "never sends {identifier}: each item must carry it")
+                }
+            }
+        case .subject:
+            for identifier in identifiers where !uses.contains(where: { $0.name == identifier.name }) {
+                throw ConfigurationError(
+                    key: "\(vendorPath).identifiers.\(identifier.field)",
+                    message: "is never sent: no template of request uses {\(identifier.name)}"
+                )
+            }
+            let urlUses = (path.placeholders + query.flatMap(\.value.placeholders)).filter { name in
+                identifiers.contains { $0.name == name }
+            }
+            if let addressed = urlUses.first, identifiers.count > 1 {
+                throw ConfigurationError(
+                    key: request.qualified("url"),
+                    message: "names {\(addressed)}, but a request may hold another of this vendor's identifiers "
+                        + "without it and could not be sent; use per: identifier, or declare \(addressed) alone"
+                )
+            }
         }
     }
 }
