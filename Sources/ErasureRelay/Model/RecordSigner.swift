@@ -34,7 +34,7 @@ public struct RecordSigner: Sendable {
             for: Self.signedBytes(value: value, headers: unsigned),
             using: keys[0]
         )
-        return unsigned + [KafkaHeader(name: Self.header, value: Self.version + Self.hex(code))]
+        return unsigned + [KafkaHeader(name: Self.header, value: Self.version + Self.lowerHex(code))]
     }
 
     /// Whether `headers` carry exactly one signature, made by one of the keys over `value` and the other
@@ -71,10 +71,11 @@ public struct RecordSigner: Sendable {
         return bytes
     }
 
-    private static func hex(_ code: HashedAuthenticationCode<SHA256>) -> String {
+    /// `bytes` as lower-case hex, as signatures and hashed identifiers are written.
+    static func lowerHex(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
-        for byte in code { text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
+        for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]] }
         return String(decoding: text, as: UTF8.self)
     }
 

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import NIOHTTP1
 
 /// Calls a vendor as its ``HTTPVendorDefinition`` says.
@@ -228,16 +229,13 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         var result = value
         for step in identifier.normalization {
             switch step {
-            case .trim: result = result.trimmingWhitespace()
+            case .trim: result = result.trimmingCharacters(in: .whitespacesAndNewlines)
             case .lowercase: result = result.lowercased()
             }
         }
         switch identifier.hash {
         case .sha256?:
-            return SHA256.hash(data: Array(result.utf8)).map { byte in
-                let hex = String(byte, radix: 16)
-                return byte < 16 ? "0" + hex : hex
-            }.joined()
+            return RecordSigner.lowerHex(SHA256.hash(data: Array(result.utf8)))
         case nil:
             return result
         }
@@ -263,16 +261,6 @@ public struct DeclaredVendorAdapter: VendorAdapter {
             return [:]
         }
         return members.compactMapValues { if case .string(let text) = $0 { text } else { nil } }
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        let scalars = unicodeScalars
-        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
-            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
-        else { return "" }
-        return String(scalars[first...last])
     }
 }
 
