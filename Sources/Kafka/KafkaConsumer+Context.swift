@@ -15,6 +15,10 @@ extension KafkaConsumer {
         }
 
         private let state = Mutex(State())
+        /// Held while a change of what to fetch is decided and carried out in librdkafka, so that librdkafka's pause
+        /// state ends as the last decision left it, whichever threads decide. librdkafka's pause calls wait only for
+        /// its own threads, never for the polling thread, so holding it across them cannot deadlock a callback.
+        private let fetchChanges = Mutex(())
         let hooks: Hooks
 
         init(logger: Logger, hooks: Hooks) {
@@ -23,7 +27,12 @@ extension KafkaConsumer {
         }
 
         var isPaused: Bool { state.withLock { $0.paused } }
+        func isPaused(_ partition: TopicPartition) -> Bool { state.withLock { $0.isPaused(partition) } }
         var currentAssignment: Set<TopicPartition> { state.withLock { $0.assignment } }
+
+        func changingFetch(_ change: () throws(KafkaError) -> Void) throws(KafkaError) {
+            try fetchChanges.withLock { _ throws(KafkaError) in try change() }
+        }
 
         /// Returns the assigned partitions whose fetching this changes.
         func setPaused(_ paused: Bool) -> Set<TopicPartition> {
@@ -67,16 +76,18 @@ extension KafkaConsumer {
             switch rebalance.kind {
             case .assign:
                 let failure = rebalance.apply()
-                let paused = state.withLock { state in
-                    state.assignment.formUnion(changed)
-                    state.events.append(.assigned(changed))
-                    if let failure { state.events.append(.error(failure)) }
-                    return state.paused
-                }
                 // Pause state outlives a revoke and re-assignment of the same partition, and librdkafka cannot be
                 // asked for it, so every new assignment is set explicitly to what the pipeline wants now. Holds
                 // ended with the revoke, so only the pipeline-wide pause applies.
-                rebalance.setPaused(paused)
+                fetchChanges.withLock { _ in
+                    let paused = state.withLock { state in
+                        state.assignment.formUnion(changed)
+                        state.events.append(.assigned(changed))
+                        if let failure { state.events.append(.error(failure)) }
+                        return state.paused
+                    }
+                    rebalance.setPaused(paused)
+                }
                 logger.debug("Kafka partitions assigned", metadata: ["kafka.partitions": "\(changed.sorted())"])
             case .revoke(let lost):
                 hooks.beforeRevoke?(changed, state.withLock { $0.assignment }.subtracting(changed))

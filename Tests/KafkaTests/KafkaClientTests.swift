@@ -1,8 +1,9 @@
 import ErasureRelayTestSupport
 import Foundation
-import Kafka
 import Logging
 import Testing
+
+@testable import Kafka
 
 @Suite("Kafka clients on the embedded broker", .serialized, .timeLimit(.minutes(2)))
 struct KafkaClientTests {
@@ -112,7 +113,7 @@ struct KafkaClientTests {
         await second.close()
     }
 
-    @Test func pausedPartitionsDeliverNothingUntilResumed() async throws {
+    @Test func partitionsAssignedWhilePausedStartPausedAndLoseNothing() async throws {
         let broker = try EmbeddedBroker(logger: logger)
         defer { broker.shutdown() }
         try broker.createTopic("p", partitions: 2)
@@ -134,14 +135,60 @@ struct KafkaClientTests {
                 try await producer.send(topic: "p", key: Array("\(index)".utf8), value: Array("\(index)".utf8))
             }
         }
-        // While paused, a bounded stretch of polling sees no message (the producer has acknowledged all ten).
+        // While paused, a bounded stretch of polling (the producer has acknowledged all ten) sees at most the one
+        // message per partition that passes a pause librdkafka lost (`aPauseLibrdkafkaLostIsAppliedAgain...`).
         var pausedEvents: [KafkaConsumerEvent] = []
-        for _ in 0..<20 { pausedEvents += await consumer.poll(timeout: .milliseconds(100)) }
-        #expect(Self.messages(pausedEvents).isEmpty)
+        for _ in 0..<20 { pausedEvents += await consumer.poll(timeout: .milliseconds(100), maxEvents: 100) }
+        let whilePaused = Self.messages(pausedEvents)
+        #expect(whilePaused.count <= 2)
+        #expect(Set(whilePaused.map(\.topicPartition)).count == whilePaused.count)
         #expect(consumer.isPaused)
         try consumer.resumeAll()
-        let resumed = Self.messages(await poll(consumer) { Self.messages($0).count == 10 })
-        #expect(Set(resumed.map { String(decoding: $0.value, as: UTF8.self) }) == Set((0..<10).map(String.init)))
+        let resumed = Self.messages(await poll(consumer) { Self.messages($0).count == 10 - whilePaused.count })
+        let all = (whilePaused + resumed).map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(all.sorted() == (0..<10).map(String.init).sorted())
+        await consumer.close()
+    }
+
+    /// librdkafka 2.0.2 can drop a pause op that a newer op of its own overtakes; resuming the partition in librdkafka
+    /// behind the consumer's back leaves it in that state.
+    @Test func aPauseLibrdkafkaLostIsAppliedAgainAtTheFirstMessageThroughAndSkipsNothing() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("lost", partitions: 1)
+        let partition = TopicPartition(topic: "lost", partition: 0)
+        let configuration = KafkaClientConfiguration(
+            bootstrapServers: broker.bootstrapServers,
+            properties: Self.fastGroup
+        )
+        let consumer = try KafkaConsumer(configuration: configuration, groupID: "g", logger: logger)
+        try consumer.subscribe(topics: ["lost"])
+        _ = await poll(consumer) { _ in consumer.assignment.count == 1 }
+        let producer = try KafkaProducer(configuration: configuration, logger: logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await producer.run() }
+            defer { group.cancelAll() }
+            for index in 0..<10 {
+                try await producer.send(topic: "lost", key: nil, value: Array("\(index)".utf8))
+            }
+        }
+        try consumer.pauseAll()
+        try consumer.client.setPaused(false, [partition])
+
+        // One message gets through, even when a poll may take a hundred...
+        var events: [KafkaConsumerEvent] = []
+        while Self.messages(events).isEmpty && !Task.isCancelled {
+            events = await consumer.poll(timeout: .milliseconds(100), maxEvents: 100)
+        }
+        #expect(Self.messages(events).map(\.offset) == [0])
+        // ...and then nothing, though nine more were fetched or could be.
+        var afterward: [KafkaConsumerEvent] = []
+        for _ in 0..<20 { afterward += await consumer.poll(timeout: .milliseconds(100), maxEvents: 100) }
+        #expect(Self.messages(afterward).isEmpty, "a lost pause was not applied again")
+        // On resume the rest follows the message that got through: none skipped, none twice.
+        try consumer.resumeAll()
+        let resumed = Self.messages(await poll(consumer) { Self.messages($0).count == 9 })
+        #expect(resumed.map(\.offset) == Array(1..<10))
         await consumer.close()
     }
 
