@@ -247,7 +247,12 @@ extension AgainstTheSandbox {
             try await withVendorHTTPClient { client in
                 try await withSandbox { sandbox async throws in
                     await sandbox.inject(.status(413), count: 1, into: .moengageGDPR)
-                    let lanes = try await lanes(for: sandbox, client: client)
+                    // The four go as one batch however the machine schedules them: it leaves when full.
+                    let lanes = try await lanes(for: sandbox, client: client) { settings in
+                        settings.batching.maxSize = 4
+                        settings.batching.lingerMilliseconds = 600_000
+                        settings.batching.lingerWhenIdle = true
+                    }
                     let lane = lanes[.moengageGDPR]!
                     let adapter = (try await sandbox.relayVendorSettings())[.moengageGDPR]!.makeAdapter()
                     let results = try await eraseConcurrently(
