@@ -66,24 +66,27 @@ struct ThroughputBench: AsyncParsableCommand {
                 return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil
             }
         ) { $1 }
+        let outcomes = OutcomeCounter()
         let relaySeconds = try await BenchRun.relay(
             sandbox: sandbox,
             bootstrap: broker.bootstrapServers,
             expecting: requests,
             pipeline: pipeline,
             kafkaProperties: properties,
+            outcomes: outcomes,
             logger: logger
         ) { settings in
             settings.rateLimit = .init(requests: 10_000_000, windowSeconds: 1)
             settings.maxConcurrency = 32
         }
-        let relayRate = Double(requests) / relaySeconds
+        let relayRate = outcomes.steadyRate ?? 0
+        let withJoiningRate = Double(requests) / relaySeconds
         let kcatRate = Double(requests) / kcatSeconds
         print(
             """
-            | requests | partitions | vendors | erasure-relay (req/s) | kcat consume→produce (msg/s) | ratio |
-            |---|---|---|---|---|---|
-            | \(requests) | \(partitions) | \(vendors) | \(Int(relayRate)) | \(Int(kcatRate)) | \(String(format: "%.2f", relayRate / kcatRate)) |
+            | requests | partitions | vendors | erasure-relay (req/s) | with joining the group (req/s) | kcat consume→produce (msg/s) | ratio |
+            |---|---|---|---|---|---|---|
+            | \(requests) | \(partitions) | \(vendors) | \(Int(relayRate)) | \(Int(withJoiningRate)) | \(Int(kcatRate)) | \(String(format: "%.2f", relayRate / kcatRate)) |
 
             \(showMetrics ? registry.emitToString().split(separator: "\n").filter { $0.contains("_sum") || $0.contains("_count") || $0.contains("_total") }.joined(separator: "\n") : "")
             Backlog produced by erasure-relay's producer, each send awaiting its acknowledgement: \(Int(Double(requests) / produceSeconds)) msg/s.

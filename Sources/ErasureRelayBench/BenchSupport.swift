@@ -181,6 +181,15 @@ enum BenchRun {
 
 final class OutcomeCounter: Sendable {
     private let state = Mutex<(count: Int, waiting: [(Int, CheckedContinuation<Void, Never>)])>((0, []))
+    private let firstAndLast = Mutex<(first: ContinuousClock.Instant, last: ContinuousClock.Instant)?>(nil)
+
+    /// Outcomes per second from the first to the last: the rate once the relay has joined its group, which on the
+    /// embedded broker takes about 3 seconds, whatever the backlog.
+    var steadyRate: Double? {
+        let (count, span) = (state.withLock(\.count), firstAndLast.withLock { $0.map { $0.last - $0.first } })
+        guard count > 1, let span, span > .zero else { return nil }
+        return Double(count - 1) / (span / .seconds(1))
+    }
     /// From read to every vendor done, by request id.
     private let vendorMilliseconds = Mutex<[String: Int64]>([:])
 
@@ -197,6 +206,8 @@ final class OutcomeCounter: Sendable {
     }
 
     func increment() {
+        let now = ContinuousClock.now
+        firstAndLast.withLock { $0 = ($0?.first ?? now, now) }
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.count += 1
             let count = state.count
