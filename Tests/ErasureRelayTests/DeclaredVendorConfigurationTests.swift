@@ -76,6 +76,7 @@ struct DeclaredVendorConfigurationTests {
                 definition(answersExtra: "default: accepted"), "vendors.acme.answers.default",
                 "no proof of erasure"
             ),
+            (definition(answersExtra: "deleted: \"a..b\""), "vendors.acme.answers.deleted", "must be a path"),
             (
                 definition(rules: "[{ status: 200-700, result: accepted }]"), "vendors.acme.answers.rules[0].status",
                 "range such as 200-299"
@@ -299,16 +300,24 @@ struct DeclaredVendorConfigurationTests {
                          { status: 418, result: rate_limited, wait_header: X-Wait },
                          { status: 401, result: permanent }]
                 """,
-            answersExtra: "reference: data.job"
+            answersExtra: "reference: data.job\n      deleted: data.count"
         )
         let adapter = try Self.adapter(yaml)
         func classify(_ status: Int, _ body: String, _ headers: [(String, String)] = []) -> CallResult {
             adapter.classify(VendorResponse(status: status, headers: .init(headers), body: Array(body.utf8)))
         }
         #expect(
-            classify(200, #"{"data":{"state":"done","job":"j-7"}}"#)
-                == .accepted(reference: "j-7", deleted: nil, note: nil)
+            classify(200, #"{"data":{"state":"done","job":"j-7","count":3}}"#)
+                == .accepted(reference: "j-7", deleted: 3, note: nil)
         )
+        // A count that is not a whole number is left out, not guessed at.
+        for count in ["2.5", #""3""#, "true", "1e300"] {
+            #expect(
+                classify(200, #"{"data":{"state":"done","count":\#(count)}}"#)
+                    == .accepted(reference: nil, deleted: nil, note: nil),
+                "\(count)"
+            )
+        }
         #expect(classify(200, #"user missing"#) == .accepted(reference: nil, deleted: nil, note: VendorText.notFound))
         // A 200 that no rule accepts is not an erasure.
         guard case .rejected = classify(200, #"{"data":{"state":"pending"}}"#) else {

@@ -124,8 +124,8 @@ struct DeclaredVendorTests {
     /// What an answer means, as far as the request's vendor status goes.
     private static func status(_ result: CallResult) -> String {
         switch result {
-        case .accepted(let reference, _, let note):
-            "accepted \(reference ?? "-") \(note ?? "")"
+        case .accepted(let reference, let deleted, let note):
+            "accepted \(reference ?? "-") \(deleted.map(String.init) ?? "-") \(note ?? "")"
         case .rejected: "failed"
         case .retriable(_, let wait): "retried after \(wait.map { String(Int($0.rounded())) } ?? "backoff")"
         }

@@ -170,9 +170,15 @@ public struct DeclaredVendorAdapter: VendorAdapter {
             if let path = definition.referencePath, let json, let value = path.value(in: json) {
                 reference = Self.text(of: value)
             }
+            var deleted: Int?
+            if let path = definition.deletedCountPath, let json, case .number(let count)? = path.value(in: json),
+                count == count.rounded(), abs(count) < 1e15
+            {
+                deleted = Int(count)
+            }
             return .accepted(
                 reference: reference,
-                deleted: nil,
+                deleted: deleted,
                 note: answer == .notFound ? VendorText.notFound : rule?.note
             )
         case .retriable:

@@ -153,6 +153,7 @@ extension HTTPVendorDefinition {
         rules = answers.rules
         defaultResult = answers.default
         referencePath = answers.reference
+        deletedCountPath = answers.deletedCount
         try validatePlaceholders(request: request)
     }
 
@@ -277,7 +278,9 @@ extension HTTPVendorDefinition {
 
     private static func answers(
         _ node: ConfigNode
-    ) throws(ConfigurationError) -> (rules: [AnswerRule], default: AnswerClass, reference: JSONPath?) {
+    ) throws(ConfigurationError) -> (
+        rules: [AnswerRule], default: AnswerClass, reference: JSONPath?, deletedCount: JSONPath?
+    ) {
         guard let answers = try node.child("answers") else {
             throw ConfigurationError(
                 key: node.qualified("answers"),
@@ -377,14 +380,18 @@ extension HTTPVendorDefinition {
                 message: "must not be \(defaultResult.rawValue): an answer no rule expects is no proof of erasure"
             )
         }
-        let reference = try answers.string("reference").map { text throws(ConfigurationError) in
-            guard let path = JSONPath(text) else {
-                throw ConfigurationError(key: answers.qualified("reference"), message: "must be a path such as data.id")
+        func path(_ key: String, example: String) throws(ConfigurationError) -> JSONPath? {
+            try answers.string(key).map { text throws(ConfigurationError) in
+                guard let path = JSONPath(text) else {
+                    throw ConfigurationError(key: answers.qualified(key), message: "must be a path such as \(example)")
+                }
+                return path
             }
-            return path
         }
+        let reference = try path("reference", example: "data.id")
+        let deletedCount = try path("deleted", example: "deleted")
         try answers.rejectUnknownKeys()
-        return (rules, defaultResult, reference)
+        return (rules, defaultResult, reference, deletedCount)
     }
 
     /// Every placeholder must have a value when a call is made, and a batch must have a slot for its items.

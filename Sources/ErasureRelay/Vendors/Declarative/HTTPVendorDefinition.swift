@@ -139,6 +139,8 @@ public struct HTTPVendorDefinition: Sendable {
     public var defaultResult: AnswerClass
     /// Where an accepted answer holds the vendor's reference for the erasure.
     public var referencePath: JSONPath?
+    /// Where an accepted answer holds how many users the vendor deleted, as Braze's `deleted`.
+    public var deletedCountPath: JSONPath?
 
     /// The placeholders no definition may use for its own settings or identifiers.
     static let reservedNames: Set<String> = [
