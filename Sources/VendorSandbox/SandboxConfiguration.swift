@@ -50,8 +50,26 @@ public struct SandboxConfiguration: Sendable {
     public var unknownUserPrefix = "unknown-"
     /// Stand-ins for vendors declared in erasure-relay's configuration, each on a port of its own.
     public var declared: [DeclaredStandIn] = []
+    /// Whether each stand-in keeps every call as it arrived (``VendorSandbox/receivedCalls(ofVendorNamed:)``), for
+    /// tests that compare calls byte for byte. Off by default: a long run would keep every body.
+    public var keepsReceivedCalls = false
 
     public init() {}
+}
+
+/// A call as it reached a stand-in.
+public struct SandboxReceivedCall: Sendable, Hashable, CustomStringConvertible {
+    public var method: String
+    /// The path and query as sent, still percent-encoded.
+    public var target: String
+    /// Header values by lower-cased name.
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public var description: String {
+        let fields = headers.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }
+        return "\(method) \(target) \(fields) \(String(decoding: body, as: UTF8.self))"
+    }
 }
 
 /// A fault to inject into the next calls of one vendor.

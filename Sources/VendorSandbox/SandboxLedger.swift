@@ -40,6 +40,7 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
 /// One vendor's record, quota meter and fault queue.
 actor SandboxLedger {
     private(set) var record = SandboxRecord()
+    private(set) var received: [SandboxReceivedCall] = []
     private var quota: SandboxConfiguration.Quota
     private var arrivals: [ContinuousClock.Instant] = []
     private var firstArrival = 0
@@ -92,6 +93,11 @@ actor SandboxLedger {
         retryAfterEnds = max(retryAfterEnds ?? ends, ends)
     }
 
+    func keep(_ call: SandboxCall) {
+        let target = call.rawQuery.map { "\(call.rawPath)?\($0)" } ?? call.rawPath
+        received.append(.init(method: call.method, target: target, headers: call.headers, body: call.body))
+    }
+
     func malformed() {
         record.malformedCalls += 1
     }
@@ -119,6 +125,7 @@ actor SandboxLedger {
 
     func reset() {
         record = SandboxRecord()
+        received.removeAll()
         retryAfterEnds = nil
         arrivals.removeAll()
         firstArrival = 0

@@ -114,6 +114,17 @@ public final class VendorSandbox: Service {
         await ledgers[name]?.record
     }
 
+    /// The calls the stand-in of the vendor called `name` received, in order, when
+    /// ``SandboxConfiguration/keepsReceivedCalls`` is set.
+    public func receivedCalls(ofVendorNamed name: String) async -> [SandboxReceivedCall] {
+        await ledgers[name]?.received ?? []
+    }
+
+    /// Forgets what every stand-in has seen: records, received calls, quota arrivals and queued faults.
+    public func reset() async {
+        for ledger in ledgers.values { await ledger.reset() }
+    }
+
     /// Queues `fault` for the next `count` calls to `vendor`.
     public func inject(_ fault: SandboxFault, count: Int = 1, into vendor: SandboxVendor) async {
         await inject(fault, count: count, intoVendorNamed: vendor.rawValue)
@@ -149,6 +160,7 @@ public final class VendorSandbox: Service {
         let ledger = ledgers[name]!
         let standIn = standIns[name]!
         let (port, quota, latency) = listeners[name]!
+        let keepsReceivedCalls = configuration.keepsReceivedCalls
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request
             let body = Array(buffer: try await request.collectBody(upTo: 4 << 20))
@@ -156,6 +168,7 @@ public final class VendorSandbox: Service {
             if call.rawPath.hasPrefix("/_sandbox/") {
                 return try await Self.control(call, ledger: ledger)
             }
+            if keepsReceivedCalls { await ledger.keep(call) }
             if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
             let resetEpoch = Int(Date().timeIntervalSince1970) + Int(quota.windowSeconds)
             var answer: SandboxAnswer

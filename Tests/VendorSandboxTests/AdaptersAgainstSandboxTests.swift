@@ -161,6 +161,98 @@ extension AgainstTheSandbox {
             }
         }
 
+        private static let mixedSubjects: [Subject] = (0..<120).map { index in
+            Subject(
+                externalID: "u-\(index)",
+                brazeID: index % 3 == 0 ? "b-\(index)" : nil,
+                moengageID: index % 4 == 0 ? "m-\(index)" : nil,
+                email: index % 2 == 0 ? "P\(index)@Example.com" : nil,
+                phone: index % 5 == 0 ? "+1555000\(String(format: "%04d", index))" : nil,
+                userAliases: index % 9 == 0 ? [UserAlias(aliasName: "alias-\(index)", aliasLabel: "crm")] : [],
+                engagelabRegistrationIDs: index % 6 == 0 ? ["reg/\(index)?#", "reg-\(index)b"] : [],
+                googleAdvertisingID: index % 7 == 0 ? "gaid-\(index)" : nil,
+                advertisingIdentifier: index % 8 == 0 ? "idfa-\(index)" : nil
+            )
+        }
+
+        /// The same requests, batched as a lane batches them and sent over HTTP to one strict stand-in, first by the
+        /// built-in adapter and then by its declared twin: the stand-in receives the same calls, byte for byte
+        /// (method, path, query, headers other than the user agent, body), takes them all, and each answer means
+        /// the same to both.
+        @Test(
+            "A declared twin's calls reach the stand-in exactly as its built-in adapter's do",
+            arguments: [
+                ("braze.yaml", SandboxVendor.braze, 8),
+                ("moengage.yaml", SandboxVendor.moengage, 150),
+                ("moengage_gdpr.yaml", SandboxVendor.moengageGDPR, 2),
+                ("engagelab.yaml", SandboxVendor.engagelab, 40),
+            ]
+        )
+        func aDeclaredTwinsCallsArriveAsTheBuiltInAdaptersDo(
+            file: String,
+            standIn: SandboxVendor,
+            calls: Int
+        )
+            async throws
+        {
+            var configuration = SandboxConfiguration()
+            configuration.keepsReceivedCalls = true
+            try await withVendorHTTPClient { client in
+                try await withSandbox(configuration) { sandbox async throws in
+                    let url = try #require(await sandbox.baseURLs()[standIn])
+                    let vendor = try #require(VendorID(rawValue: standIn.rawValue))
+                    let builtIn = try #require(try await sandbox.relayVendorSettings()[vendor])
+                    let twin = try exampleVendor(file, base: url).1
+                    let transport = HTTPVendorTransport(client: client)
+                    let now = Timestamp.now()
+                    let requests = Self.mixedSubjects.enumerated().map { request($0, $1) }
+                    func send(
+                        _ settings: VendorSettings
+                    ) async throws -> (
+                        received: [SandboxReceivedCall], answers: [String]
+                    ) {
+                        let adapter = settings.makeAdapter()
+                        var answers: [String] = []
+                        for batch in adapter.batches(of: requests.flatMap(adapter.items(for:)), now: now) {
+                            let response = try await transport.send(
+                                adapter.call(for: batch, now: now),
+                                baseURL: settings.baseURL,
+                                timeout: .seconds(10)
+                            )
+                            answers.append(Self.meaning(of: adapter.classify(response)))
+                        }
+                        let received = await sandbox.receivedCalls(ofVendorNamed: standIn.rawValue)
+                        await sandbox.reset()
+                        return (received.map(Self.withoutUserAgent), answers)
+                    }
+                    let fromBuiltIn = try await send(builtIn)
+                    let fromTwin = try await send(twin)
+                    #expect(fromBuiltIn.received.count == calls)
+                    #expect(fromTwin.received.count == fromBuiltIn.received.count)
+                    for (twinCall, builtInCall) in zip(fromTwin.received, fromBuiltIn.received) {
+                        #expect(twinCall == builtInCall)
+                    }
+                    #expect(fromBuiltIn.answers.allSatisfy { $0.hasPrefix("accepted") })
+                    #expect(fromTwin.answers == fromBuiltIn.answers)
+                }
+            }
+        }
+
+        private static func withoutUserAgent(_ call: SandboxReceivedCall) -> SandboxReceivedCall {
+            var call = call
+            call.headers["user-agent"] = nil
+            return call
+        }
+
+        /// What an answer means for the request's vendor status; a reference the stand-in makes up differs per call.
+        private static func meaning(of result: CallResult) -> String {
+            switch result {
+            case .accepted(_, let deleted, let note): "accepted \(deleted.map(String.init) ?? "-") \(note ?? "-")"
+            case .rejected(let reason, let isolateItems): "rejected \(reason) \(isolateItems)"
+            case .retriable(let reason, let retryAfter): "retriable \(reason) \(retryAfter.map { "\($0)" } ?? "-")"
+            }
+        }
+
         @Test func aLaneUnderBacklogUsesItsQuotaWithoutExceedingIt() async throws {
             var configuration = SandboxConfiguration()
             configuration.quotas[.engagelab] = .init(requests: 50, windowSeconds: 1)
