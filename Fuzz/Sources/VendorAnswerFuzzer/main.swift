@@ -48,6 +48,7 @@ private let declaredVendor: any VendorAdapter = {
             rate_limit: { requests: 10, window_seconds: 1 }
             answers:
               reference: "data.jobs[0].id"
+              deleted: "data.count"
               rules:
                 - { status: 200-299, json_path: "data.state", equals: done, result: accepted }
                 - { status: 404, body: json, result: not_found }
