@@ -102,9 +102,9 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         } else if let first = items.first {
             values.merge(Self.decode(first.payload)) { $1 }
         }
-        var pathAndQuery = definition.path.render(values) { PathSegment.encode(Array($0.utf8)) } ?? ""
+        var pathAndQuery = definition.path.render(values) { PercentEncoding.pathSegment($0.utf8) } ?? ""
         var query = definition.query.compactMap { name, value in
-            value.render(values, encode: FormEncoding.encode).map { "\(FormEncoding.encode(name))=\($0)" }
+            value.render(values, encode: PercentEncoding.formField).map { "\(PercentEncoding.formField(name))=\($0)" }
         }
         var headers: [(String, String)] = []
         switch definition.auth {
@@ -122,7 +122,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         case .header(let name, let secret):
             headers.append((name, values[secret] ?? ""))
         case .query(let name, let secret):
-            query.append("\(FormEncoding.encode(name))=\(FormEncoding.encode(values[secret] ?? ""))")
+            query.append("\(PercentEncoding.formField(name))=\(PercentEncoding.formField(values[secret] ?? ""))")
         }
         if !query.isEmpty { pathAndQuery += "?" + query.joined(separator: "&") }
         for (name, value) in definition.headers {
@@ -270,25 +270,8 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     }
 }
 
-/// `application/x-www-form-urlencoded`, as a query and a form body are written.
+/// An `application/x-www-form-urlencoded` body.
 enum FormEncoding {
-    static func encode(_ text: String) -> String {
-        var result = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-                UInt8(ascii: "*"):
-                result.unicodeScalars.append(UnicodeScalar(byte))
-            case UInt8(ascii: " "):
-                result += "+"
-            default:
-                result += "%" + (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true)
-            }
-        }
-        return result
-    }
-
     /// A flat body template's members as form fields; members whose placeholders have no value are left out.
     static func body(_ template: JSONTemplate, values: [String: String]) -> String {
         guard case .object(let members) = template else { return "" }
@@ -296,7 +279,7 @@ enum FormEncoding {
             guard let name = member.name.render(values), case .text(let text) = member.value,
                 let value = text.render(values)
             else { return nil }
-            return "\(encode(name))=\(encode(value))"
+            return "\(PercentEncoding.formField(name))=\(PercentEncoding.formField(value))"
         }.joined(separator: "&")
     }
 }

@@ -22,7 +22,7 @@ public struct EngageLabAdapter: VendorAdapter {
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
         VendorCall(
             method: .DELETE,
-            pathAndQuery: "/v4/devices/\(PathSegment.encode(items.first?.payload ?? []))",
+            pathAndQuery: "/v4/devices/\(PercentEncoding.pathSegment(items.first?.payload ?? []))",
             headers: [
                 ("Accept", "application/json"),
                 ("Authorization", HTTPAuthorization.basic(user: appKey, password: masterSecret.value)),

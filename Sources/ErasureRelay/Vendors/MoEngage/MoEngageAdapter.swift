@@ -28,7 +28,7 @@ public struct MoEngageAdapter: VendorAdapter {
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
         VendorCall(
             method: .POST,
-            pathAndQuery: "/v1/customer/delete/bulk?app_id=\(PathSegment.encode(Array(workspaceID.utf8)))",
+            pathAndQuery: "/v1/customer/delete/bulk?app_id=\(PercentEncoding.pathSegment(workspaceID.utf8))",
             headers: [
                 ("Content-Type", "application/json"),
                 ("Authorization", HTTPAuthorization.basic(user: workspaceID, password: apiKey.value)),

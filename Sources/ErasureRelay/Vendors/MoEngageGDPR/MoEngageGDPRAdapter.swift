@@ -59,7 +59,7 @@ public struct MoEngageGDPRAdapter: VendorAdapter {
         )
         return VendorCall(
             method: .POST,
-            pathAndQuery: "/v1/opengdpr_requests/\(PathSegment.encode(Array(appID.utf8)))",
+            pathAndQuery: "/v1/opengdpr_requests/\(PercentEncoding.pathSegment(appID.utf8))",
             headers: [
                 ("Content-Type", "application/json"),
                 ("Authorization", HTTPAuthorization.basic(user: appID, password: apiKey.value)),
