@@ -57,7 +57,13 @@ extension DeclaredStandIn {
                         count += 1
                         return count
                     }
-                    guard let answer = definition.answer(accepting: false, reference: "sandbox-\(number)") else {
+                    guard
+                        let answer = definition.answer(
+                            accepting: false,
+                            reference: "sandbox-\(number)",
+                            deleted: values.count
+                        )
+                    else {
                         return Reply(
                             status: 500,
                             body: Self.error("no rule of the definition can be met by a stand-in")

@@ -314,16 +314,21 @@ struct DeclaredStandInCheckTests {
     @Test func theStandInsAnswersReadAsTheDefinitionIntends() throws {
         for file in ["braze.yaml", "moengage.yaml", "moengage_gdpr.yaml", "engagelab.yaml", "customerio.yaml"] {
             let (definition, adapter) = try Self.definition(file)
-            let accepted = try #require(definition.answer(accepting: false, reference: "ref-1"), "\(file)")
+            let accepted = try #require(
+                definition.answer(accepting: false, reference: "ref-1", deleted: 7),
+                "\(file)"
+            )
             let response = VendorResponse(
                 status: accepted.status,
                 headers: .init(accepted.headers),
                 body: Array(accepted.body.utf8)
             )
-            guard case .accepted(_, _, nil) = adapter.classify(response) else {
+            guard case .accepted(_, let deleted, nil) = adapter.classify(response) else {
                 Issue.record("\(file): \(accepted) is not read as accepted")
                 continue
             }
+            // Only the Braze twin reads a count.
+            #expect(deleted == (file == "braze.yaml" ? 7 : nil), "\(file)")
             let limited = definition.rateLimitedAnswer(
                 waitSeconds: 3,
                 resetEpochSeconds: Int(Date().timeIntervalSince1970) + 3

@@ -94,8 +94,9 @@ extension HTTPVendorDefinition {
     }
 
     /// An answer this definition reads as an accepted erasure (`notFound`: as nothing to delete), carrying
-    /// `reference` where the definition looks for one. Nil when no rule can be met by an answer built this way.
-    public func answer(accepting notFound: Bool, reference: String) -> StandInAnswer? {
+    /// `reference` and the `deleted` count where the definition looks for them. Nil when no rule can be met by an
+    /// answer built this way.
+    public func answer(accepting notFound: Bool, reference: String, deleted: Int = 0) -> StandInAnswer? {
         let wanted: Set<AnswerClass> = notFound ? [.notFound] : [.accepted]
         for rule in rules where wanted.contains(rule.result) {
             var object: [String: JSONValue] = [:]
@@ -106,6 +107,9 @@ extension HTTPVendorDefinition {
             }
             if let path = referencePath {
                 object = Self.setting(path.steps[...], to: .string(reference), in: .object(object)).objectMembers
+            }
+            if let path = deletedCountPath {
+                object = Self.setting(path.steps[...], to: .number(Double(deleted)), in: .object(object)).objectMembers
             }
             if let text = rule.bodyContains { object["detail"] = .string(text) }
             var headers: [(String, String)] = []
