@@ -177,6 +177,20 @@ public final class KafkaConsumer: @unchecked Sendable {
         await blockingCalls.run { self.closeNow() }
     }
 
+    /// Runs `body`, then leaves the group and closes the consumer, whether `body` returned or threw: for tools that
+    /// read a topic once.
+    public func closing<Result>(after body: () async throws -> Result) async throws -> Result {
+        let result: Result
+        do {
+            result = try await body()
+        } catch {
+            await close()
+            throw error
+        }
+        await close()
+        return result
+    }
+
     /// Runs `body` on the thread for blocking calls.
     func blocking<Value: Sendable>(
         _ body: @escaping @Sendable (RDKafkaClient) throws(KafkaError) -> Value

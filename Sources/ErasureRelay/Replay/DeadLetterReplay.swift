@@ -139,6 +139,26 @@ public struct DeadLetterReplay: Sendable {
             logger: logger
         )
         let producer = try KafkaProducer(configuration: kafka.producer, logger: logger)
+        return try await consumer.closing {
+            try await replay(
+                from: consumer,
+                to: producer,
+                topics: topics,
+                dryRun: dryRun,
+                logger: logger,
+                report: report
+            )
+        }
+    }
+
+    private func replay(
+        from consumer: KafkaConsumer,
+        to producer: KafkaProducer,
+        topics: RelayConfiguration.Kafka,
+        dryRun: Bool,
+        logger: Logger,
+        report: @Sendable (Record) -> Void
+    ) async throws -> Summary {
         let count = try await consumer.partitionCount(topic: topics.deadLetterTopic)
         let partitions = (0..<count).map { TopicPartition(topic: topics.deadLetterTopic, partition: Int32($0)) }
         let watermarks = try await consumer.watermarks(for: partitions)
@@ -175,7 +195,6 @@ public struct DeadLetterReplay: Sendable {
                 summary.replayed += 1
                 report(record)
             }
-            await consumer.close()
             return summary
         }
     }

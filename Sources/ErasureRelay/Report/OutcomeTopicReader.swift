@@ -24,6 +24,12 @@ public enum OutcomeTopicReader {
             groupID: "erasure-relay-report-\(UUID().uuidString)",
             logger: logger
         )
+        return try await consumer.closing {
+            try await read(from: consumer, topic: topic, since: since)
+        }
+    }
+
+    private static func read(from consumer: KafkaConsumer, topic: String, since: Timestamp) async throws -> Read {
         let count = try await consumer.partitionCount(topic: topic)
         let partitions = (0..<count).map { TopicPartition(topic: topic, partition: Int32($0)) }
         let watermarks = try await consumer.watermarks(for: partitions)
@@ -46,7 +52,6 @@ public enum OutcomeTopicReader {
                 read.unreadable += 1
             }
         }
-        await consumer.close()
         return read
     }
 }
