@@ -36,3 +36,20 @@ public func sandboxCredential(_ variable: String) -> String {
     default: "value-of-\(variable.lowercased())"
     }
 }
+
+/// Subjects that between them hold every identifier kind the seed vendors take, in many combinations, with awkward
+/// characters and case: for comparing a seed vendor's twin with its built-in adapter. The seed vendors make 8 (Braze),
+/// 150 (MoEngage), 2 (MoEngage GDPR) and 40 (EngageLab) calls for them.
+public let twinComparisonSubjects: [Subject] = (0..<120).map { index in
+    Subject(
+        externalID: "u-\(index)",
+        brazeID: index % 3 == 0 ? "b-\(index)" : nil,
+        moengageID: index % 4 == 0 ? "m-\(index)" : nil,
+        email: index % 2 == 0 ? "P\(index)@Example.com" : nil,
+        phone: index % 5 == 0 ? "+1555000\(String(format: "%04d", index))" : nil,
+        userAliases: index % 9 == 0 ? [UserAlias(aliasName: "alias-\(index)", aliasLabel: "crm")] : [],
+        engagelabRegistrationIDs: index % 6 == 0 ? ["reg/\(index)?#", "reg-\(index)b"] : [],
+        googleAdvertisingID: index % 7 == 0 ? "gaid-\(index)" : nil,
+        advertisingIdentifier: index % 8 == 0 ? "idfa-\(index)" : nil
+    )
+}

@@ -42,20 +42,6 @@ struct DeclaredVendorTests {
         ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)
     }
 
-    private static let subjects: [Subject] = (0..<120).map { index in
-        Subject(
-            externalID: "u-\(index)",
-            brazeID: index % 3 == 0 ? "b-\(index)" : nil,
-            moengageID: index % 4 == 0 ? "m-\(index)" : nil,
-            email: index % 2 == 0 ? "P\(index)@Example.com" : nil,
-            phone: index % 5 == 0 ? "+1555000\(String(format: "%04d", index))" : nil,
-            userAliases: index % 9 == 0 ? [UserAlias(aliasName: "alias-\(index)", aliasLabel: "crm")] : [],
-            engagelabRegistrationIDs: index % 6 == 0 ? ["reg-\(index)", "reg-\(index)b"] : [],
-            googleAdvertisingID: index % 7 == 0 ? "gaid-\(index)" : nil,
-            advertisingIdentifier: index % 8 == 0 ? "idfa-\(index)" : nil
-        )
-    }
-
     @Test(
         "A seed vendor written as a definition makes its built-in adapter's calls, byte for byte",
         arguments: [
@@ -70,7 +56,7 @@ struct DeclaredVendorTests {
         let declared = try exampleVendor(file).1.makeAdapter()
         let builtIn = try DeclaredVendorFixtures.builtIn(builtInVendor)
         let now = Timestamp.now()
-        let requests = Self.subjects.enumerated().map { Self.request($0, $1) }
+        let requests = twinComparisonSubjects.enumerated().map { Self.request($0, $1) }
         let declaredItems = requests.flatMap(declared.items(for:))
         let builtInItems = requests.flatMap(builtIn.items(for:))
         #expect(declaredItems.map(\.values) == builtInItems.map(\.values))

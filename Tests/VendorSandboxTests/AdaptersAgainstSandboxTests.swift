@@ -161,20 +161,6 @@ extension AgainstTheSandbox {
             }
         }
 
-        private static let mixedSubjects: [Subject] = (0..<120).map { index in
-            Subject(
-                externalID: "u-\(index)",
-                brazeID: index % 3 == 0 ? "b-\(index)" : nil,
-                moengageID: index % 4 == 0 ? "m-\(index)" : nil,
-                email: index % 2 == 0 ? "P\(index)@Example.com" : nil,
-                phone: index % 5 == 0 ? "+1555000\(String(format: "%04d", index))" : nil,
-                userAliases: index % 9 == 0 ? [UserAlias(aliasName: "alias-\(index)", aliasLabel: "crm")] : [],
-                engagelabRegistrationIDs: index % 6 == 0 ? ["reg/\(index)?#", "reg-\(index)b"] : [],
-                googleAdvertisingID: index % 7 == 0 ? "gaid-\(index)" : nil,
-                advertisingIdentifier: index % 8 == 0 ? "idfa-\(index)" : nil
-            )
-        }
-
         /// The same requests, batched as a lane batches them and sent over HTTP to one strict stand-in, first by the
         /// built-in adapter and then by its declared twin: the stand-in receives the same calls, byte for byte
         /// (method, path, query, headers other than the user agent, body), takes them all, and each answer means
@@ -205,7 +191,7 @@ extension AgainstTheSandbox {
                     let twin = try exampleVendor(file, base: url).1
                     let transport = HTTPVendorTransport(client: client)
                     let now = Timestamp.now()
-                    let requests = Self.mixedSubjects.enumerated().map { request($0, $1) }
+                    let requests = twinComparisonSubjects.enumerated().map { request($0, $1) }
                     func send(
                         _ settings: VendorSettings
                     ) async throws -> (
