@@ -21,20 +21,15 @@ public func exampleVendor(_ file: String, base: String? = nil) throws -> (Vendor
     return (vendor, pointed)
 }
 
-/// The value of a variable an example names: the sandbox's credentials for the seed vendors' twins, so that they can
-/// call its stand-ins, and a placeholder for the rest.
+/// The value of a variable an example names: the sandbox's credentials for the seed vendors' twins (`BRAZE_API_KEY` is
+/// braze's `api_key`), so that they can call its stand-ins, and a placeholder for the rest.
 public func sandboxCredential(_ variable: String) -> String {
-    let sandbox = SandboxConfiguration.Credentials()
-    return switch variable {
-    case "BRAZE_API_KEY": sandbox.brazeAPIKey
-    case "MOENGAGE_WORKSPACE_ID": sandbox.moengageWorkspaceID
-    case "MOENGAGE_API_KEY": sandbox.moengageAPIKey
-    case "MOENGAGE_GDPR_APP_ID": sandbox.moengageGDPRAppID
-    case "MOENGAGE_GDPR_API_KEY": sandbox.moengageGDPRAPIKey
-    case "ENGAGELAB_APP_KEY": sandbox.engagelabAppKey
-    case "ENGAGELAB_MASTER_SECRET": sandbox.engagelabMasterSecret
-    default: "value-of-\(variable.lowercased())"
+    for vendor in SandboxVendor.allCases {
+        for (key, value) in vendor.credentials where "\(vendor.rawValue)_\(key)".uppercased() == variable {
+            return value
+        }
     }
+    return "value-of-\(variable.lowercased())"
 }
 
 /// Subjects that between them hold every identifier kind the seed vendors take, in many combinations, with awkward

@@ -1,9 +1,27 @@
-/// A vendor API the sandbox stands in for.
-public enum SandboxVendor: String, Sendable, Hashable, CaseIterable, Codable {
-    case braze
-    case moengage
-    case moengageGDPR = "moengage_gdpr"
-    case engagelab
+/// A built-in vendor the sandbox stands in for, by the name erasure-relay's configuration gives it.
+public struct SandboxVendor: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    /// The built-in vendor called `rawValue`; nil when the sandbox has no built-in stand-in of that name.
+    public init?(rawValue: String) {
+        guard BuiltInStandIn.registry.contains(where: { $0.vendor.rawValue == rawValue }) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    init(builtIn name: String) {
+        rawValue = name
+    }
+
+    /// Every built-in vendor, in the order erasure-relay lists them.
+    public static var allCases: [SandboxVendor] { BuiltInStandIn.registry.map(\.vendor) }
+
+    /// The credentials its stand-in accepts, by erasure-relay's configuration key for each: fixed, well-known
+    /// sandbox values.
+    public var credentials: [(key: String, value: String)] {
+        BuiltInStandIn.of(self)?.make(SandboxConfiguration().unknownUserPrefix).relayCredentials ?? []
+    }
+
+    public var description: String { rawValue }
 }
 
 /// What the sandbox accepts and how strictly it meters it.
@@ -19,31 +37,14 @@ public struct SandboxConfiguration: Sendable {
         }
     }
 
-    /// The credentials each stand-in accepts. Defaults are fixed, well-known sandbox values.
-    public struct Credentials: Sendable, Hashable {
-        public var brazeAPIKey = "sandbox-braze-key"
-        public var moengageWorkspaceID = "SANDBOXWORKSPACE"
-        public var moengageAPIKey = "sandbox-moengage-key"
-        public var moengageGDPRAppID = "SANDBOXAPP"
-        public var moengageGDPRAPIKey = "sandbox-gdpr-key"
-        public var engagelabAppKey = "sandbox-app-key"
-        public var engagelabMasterSecret = "sandbox-master-secret"
-
-        public init() {}
-    }
-
     /// The address to listen on. Default 127.0.0.1.
     public var host = "127.0.0.1"
     /// Port per vendor; 0 (the default) picks a free one.
     public var ports: [SandboxVendor: Int] = [:]
-    public var credentials = Credentials()
     /// Quota per vendor; the vendors' documented limits by default.
-    public var quotas: [SandboxVendor: Quota] = [
-        .braze: Quota(requests: 20_000, windowSeconds: 60),
-        .moengage: Quota(requests: 5000, windowSeconds: 60),
-        .moengageGDPR: Quota(requests: 1000, windowSeconds: 60),
-        .engagelab: Quota(requests: 500, windowSeconds: 1),
-    ]
+    public var quotas = Dictionary(
+        uniqueKeysWithValues: BuiltInStandIn.registry.map { ($0.vendor, $0.documentedQuota) }
+    )
     /// Latency added to every answer, per vendor, in milliseconds.
     public var latencyMilliseconds: [SandboxVendor: Int] = [:]
     /// Identifiers with this prefix are unknown users (MoEngage answers them with 400 Not Found, EngageLab with 404).

@@ -33,21 +33,7 @@ public final class VendorSandbox: Service {
     public init(configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger) {
         self.configuration = configuration
         self.logger = logger
-        let credentials = configuration.credentials
-        var standIns: [any StandIn] = [
-            BrazeStandIn(apiKey: credentials.brazeAPIKey),
-            MoEngageStandIn(
-                workspaceID: credentials.moengageWorkspaceID,
-                apiKey: credentials.moengageAPIKey,
-                unknownUserPrefix: configuration.unknownUserPrefix
-            ),
-            MoEngageGDPRStandIn(appID: credentials.moengageGDPRAppID, apiKey: credentials.moengageGDPRAPIKey),
-            EngageLabStandIn(
-                appKey: credentials.engagelabAppKey,
-                masterSecret: credentials.engagelabMasterSecret,
-                unknownUserPrefix: configuration.unknownUserPrefix
-            ),
-        ]
+        var standIns = BuiltInStandIn.registry.map { $0.make(configuration.unknownUserPrefix) }
         standIns += configuration.declared.map(DeclaredVendorStandIn.init)
         let unmetered = SandboxConfiguration.Quota(requests: 1_000_000, windowSeconds: 1)
         var listeners: [String: (port: Int, quota: SandboxConfiguration.Quota, latency: Int)] = [:]

@@ -37,6 +37,25 @@ extension AgainstTheSandbox {
             return result
         }
 
+        /// The sandbox and the relay read each vendor's documents apart, so that one checks the other; their two
+        /// registries must still name the same vendors and agree on every documented quota.
+        @Test func everyBuiltInVendorHasAStandInMeteringItsDocumentedQuota() {
+            #expect(SandboxVendor.allCases.map(\.rawValue) == BuiltInVendor.registry.map(\.id.rawValue))
+            let quotas = SandboxConfiguration().quotas
+            for vendor in BuiltInVendor.registry {
+                let documented = vendor.documentedRateLimit
+                let quota = SandboxVendor(rawValue: vendor.id.rawValue).flatMap { quotas[$0] }
+                #expect(
+                    quota
+                        == SandboxConfiguration.Quota(
+                            requests: documented.requests,
+                            windowSeconds: Double(documented.windowSeconds)
+                        ),
+                    "\(vendor.id)"
+                )
+            }
+        }
+
         @Test func everyAdapterDeletesEveryIdentifierItUnderstands() async throws {
             try await withVendorHTTPClient { client in
                 try await withSandbox { sandbox async throws in
@@ -156,6 +175,8 @@ extension AgainstTheSandbox {
                             Set(record.deleted["registration_id"] ?? [])
                                 == Set(subjects.map { $0.engagelabRegistrationIDs[0] })
                         )
+                    default:
+                        Issue.record("no expectation for the stand-in \(standIn)")
                     }
                 }
             }
