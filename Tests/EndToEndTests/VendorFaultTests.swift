@@ -37,6 +37,10 @@ struct VendorFaultTests {
                 vendors[vendor]!.timeoutSeconds = 1
                 vendors[vendor]!.rateLimit = .init(requests: 1000, windowSeconds: 1)
             }
+            // The 413 must meet a batch of several users, which the lane splits; a lone user's payload refused as
+            // too large is refused for good. So the first call waits for the backlog rather than leaving idle.
+            vendors[.moengageGDPR]!.batching.lingerWhenIdle = true
+            vendors[.moengageGDPR]!.batching.lingerMilliseconds = 1000
             configuration.vendors = vendors
             // No parking: a vendor still down when its lane's budget runs out fails the request at once.
             configuration.parking.maxParks = 0
