@@ -153,6 +153,34 @@ struct ConfigurationTests {
         }
     }
 
+    /// A path mistyped as a log or a data file fails with its key's name, not by filling memory or by sending the
+    /// whole file as a credential.
+    @Test func filesBeyondTheirBoundAreRefusedNamingTheKey() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("large-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let secretBound = 1 << 20
+        try String(repeating: "k", count: secretBound + 1).write(toFile: path, atomically: true, encoding: .utf8)
+        for (yaml, key) in [
+            ("parking: { signing_key_file: \(path) }", "parking.signing_key_file"),
+            ("vendors: { braze: { api_key_file: \(path) } }", "vendors.braze.api_key_file"),
+            ("kafka: { property_files: { sasl.password: \(path) } }", "kafka.property_files.sasl.password"),
+        ] {
+            #expect {
+                try RelayConfiguration(yaml: yaml, environment: [:])
+            } throws: { error in
+                (error as? ConfigurationError)?.key == key
+                    && (error as? ConfigurationError)?.message.contains("larger than 1024 KiB") == true
+            }
+        }
+        // A comment of 4 MiB is still no configuration.
+        try ("# " + String(repeating: "x", count: 4 << 20)).write(toFile: path, atomically: true, encoding: .utf8)
+        #expect {
+            try RelayConfiguration(contentsOfFile: path, environment: [:])
+        } throws: { error in
+            (error as? ConfigurationError)?.message.contains("larger than 4096 KiB") == true
+        }
+    }
+
     @Test(
         "Loopback, read as an address, may use plain HTTP",
         arguments: [

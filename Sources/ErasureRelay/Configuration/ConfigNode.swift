@@ -76,11 +76,11 @@ final class ConfigNode {
         case (let value?, nil):
             return Secret(value)
         case (nil, let path?):
-            guard let contents = FileManager.default.contents(atPath: path),
-                let text = String(data: contents, encoding: .utf8)
-            else {
-                throw ConfigurationError(key: qualified("\(key)_file"), message: "cannot read the file \(path)")
-            }
+            let text = try ConfigurationFile.text(
+                atPath: path,
+                limit: ConfigurationFile.maxSecretBytes,
+                key: qualified("\(key)_file")
+            )
             return Secret(text.trimmingCharacters(in: .whitespacesAndNewlines))
         case (_?, _?):
             throw ConfigurationError(key: qualified(key), message: "give either \(key) or \(key)_file, not both")
@@ -111,11 +111,11 @@ final class ConfigNode {
         case (let values?, nil):
             return values.map(Secret.init)
         case (nil, let path?):
-            guard let contents = FileManager.default.contents(atPath: path),
-                let text = String(data: contents, encoding: .utf8)
-            else {
-                throw ConfigurationError(key: qualified("\(key)_file"), message: "cannot read the file \(path)")
-            }
+            let text = try ConfigurationFile.text(
+                atPath: path,
+                limit: ConfigurationFile.maxSecretBytes,
+                key: qualified("\(key)_file")
+            )
             return text.split(whereSeparator: \.isNewline)
                 .map { Secret($0.trimmingCharacters(in: .whitespaces)) }
                 .filter { !$0.value.isEmpty }
@@ -201,10 +201,11 @@ final class ConfigNode {
     func fileContents() throws(ConfigurationError) -> [String: String] {
         var contents: [String: String] = [:]
         for (key, path) in try stringMap() {
-            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-            else {
-                throw ConfigurationError(key: qualified(key), message: "cannot read the file \(path)")
-            }
+            let text = try ConfigurationFile.text(
+                atPath: path,
+                limit: ConfigurationFile.maxSecretBytes,
+                key: qualified(key)
+            )
             contents[key] = text.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         return contents

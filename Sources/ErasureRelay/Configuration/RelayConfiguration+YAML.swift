@@ -14,10 +14,11 @@ extension RelayConfiguration {
     )
         throws(ConfigurationError)
     {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
-        else {
-            throw ConfigurationError(key: "", message: "cannot read \(path)")
-        }
+        let text = try ConfigurationFile.text(
+            atPath: path,
+            limit: ConfigurationFile.maxConfigurationBytes,
+            key: ""
+        )
         try self.init(yaml: text, environment: environment)
     }
 
