@@ -1,7 +1,8 @@
 // swift-tools-version: 6.2
 // libFuzzer targets for what erasure-relay reads from outside: requests, the progress headers of retry-topic
-// records, and vendor answers. scripts/fuzz builds them with `-sanitize=fuzzer,address -parse-as-library`. SwiftPM
-// names an executable's entry point `<Target>_main`; each target defines it and hands over to libFuzzer's driver.
+// records, vendor answers, and configuration files. scripts/fuzz builds them with
+// `-sanitize=fuzzer,address -parse-as-library`. SwiftPM names an executable's entry point `<Target>_main`; each
+// target defines it and hands over to libFuzzer's driver.
 import PackageDescription
 
 let fuzzer: (String) -> Target = { name in
@@ -22,5 +23,5 @@ let package = Package(
         .package(name: "erasure-relay", path: "..")
     ],
     targets: [.target(name: "CLibFuzzer")]
-        + ["RequestDecoderFuzzer", "ProgressHeaderFuzzer", "VendorAnswerFuzzer"].map(fuzzer)
+        + ["RequestDecoderFuzzer", "ProgressHeaderFuzzer", "VendorAnswerFuzzer", "ConfigurationFuzzer"].map(fuzzer)
 )

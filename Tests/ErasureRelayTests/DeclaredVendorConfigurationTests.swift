@@ -129,7 +129,10 @@ struct DeclaredVendorConfigurationTests {
                 definition(url: "/people/{loyalty}", per: "subject", body: "{ mail: \"{hashed_email}\" }"),
                 "vendors.acme.request.url", "declare loyalty alone"
             ),
-            (definition(url: "/v1/{identifier}/a b"), "vendors.acme.request.url", "spaces or control characters"),
+            (definition(url: "/v1/{identifier}/a b"), "vendors.acme.request.url", "printable ASCII without spaces"),
+            // Found by the configuration fuzzer: literal text outside ASCII went on the wire unencoded.
+            (definition(url: "/v1/caf\u{E9}/{identifier}"), "vendors.acme.request.url", "percent-encode"),
+            (definition(url: "/v1/{identifier}#top"), "vendors.acme.request.url", "without spaces or '#'"),
             (
                 definition(extra: "headers: { \"X Bad\": v }"), "vendors.acme.request.headers.X Bad",
                 "not a valid header name"

@@ -81,10 +81,12 @@ extension HTTPVendorDefinition {
                 message: "must be a path relative to base_url, starting with '/'"
             )
         }
-        guard !url.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0 == " " }) else {
+        // Literal text goes on the wire as written, so it must already be what a request target may hold; a
+        // fragment would never reach the vendor.
+        guard url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "#" }) else {
             throw ConfigurationError(
                 key: request.qualified("url"),
-                message: "must not contain spaces or control characters"
+                message: "must be printable ASCII without spaces or '#': percent-encode any other character"
             )
         }
         let pathText = url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
