@@ -42,19 +42,13 @@ struct ReportCommand: AsyncParsableCommand {
         let brokers = try serviceBrokers(bootstrapServers, in: configuration, for: "report")
         let until = Timestamp.now()
         let start = Timestamp(millisecondsSinceEpoch: until.millisecondsSinceEpoch - Self.seconds(in: since)! * 1000)
-        let read = try await OutcomeTopicReader.read(
+        let tally = try await OutcomeTopicReader.tally(
             kafka: configuration.kafka.clients(bootstrapServers: brokers).consumer,
             topic: configuration.kafka.outcomeTopic,
             since: start,
             logger: logger
         )
-        let report = ComplianceReport(
-            outcomes: read.outcomes,
-            unreadableRecords: read.unreadable,
-            since: start,
-            until: until
-        )
-        print(report.rendered(as: format), terminator: "")
+        print(tally.report(since: start, until: until).rendered(as: format), terminator: "")
     }
 
     /// The seconds in a period such as `30d`, `12h` or `90m`.

@@ -97,14 +97,14 @@ struct ComplianceReportTests {
 
             // Outcomes written before --since are left out. (The embedded broker cannot look offsets up by time;
             // the reader checks each record's timestamp.)
-            let recent = try await OutcomeTopicReader.read(
+            let recent = try await OutcomeTopicReader.tally(
                 kafka: .init(bootstrapServers: bootstrap),
                 topic: "user-erasure-outcomes",
                 since: since,
                 logger: logger
             )
-            #expect(recent.outcomes.count == 8)
-            #expect(!recent.outcomes.contains { $0.requestID == "fails" })
+            #expect(recent.outcomes == 8)
+            #expect(!recent.report(since: since, until: .now()).problems.contains { $0.requestID == "fails" })
 
             let text = try await Self.reportText(config: configPath, since: "1d", format: "text")
             #expect(text.contains("vendor_failed") && text.contains("invalid_json"))

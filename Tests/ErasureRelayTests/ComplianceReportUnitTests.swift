@@ -56,6 +56,27 @@ struct ComplianceReportUnitTests {
         #expect(report.completionSecondsP95 == Double(31 * 86_400))
     }
 
+    /// The report command folds outcomes in as it reads them: a redelivery replaces what the tally holds for its
+    /// request, so the report at any point counts each request once.
+    @Test func aTallyFoldsRedeliveriesIntoTheRequestTheyStandFor() {
+        var tally = ComplianceReport.Tally()
+        let accepted = VendorResult(vendor: .braze, status: .accepted)
+        let failed = VendorResult(vendor: .braze, status: .failed, error: "HTTP 503")
+        let period = (
+            since: Timestamp(millisecondsSinceEpoch: 0), until: Timestamp(millisecondsSinceEpoch: 9 * Self.day)
+        )
+        for day in 1...5 { tally.add(Self.outcome("r", .failed, completedDay: Int64(day), vendors: [failed])) }
+        var report = tally.report(since: period.since, until: period.until)
+        #expect(report.total.requests == 1 && report.total.failed == 1 && report.duplicateOutcomes == 4)
+        #expect(report.problems.map(\.vendorErrors) == [["braze": "HTTP 503"]])
+        tally.add(Self.outcome("r", .completed, completedDay: 6, vendors: [accepted]))
+        tally.unreadableRecords += 1
+        report = tally.report(since: period.since, until: period.until)
+        #expect(tally.outcomes == 6)
+        #expect(report.total.requests == 1 && report.total.completed == 1 && report.problems.isEmpty)
+        #expect(report.vendors["braze"]?.failed == 0 && report.unreadableRecords == 1)
+    }
+
     @Test func csvQuotesWhatWouldBreakAColumn() {
         let report = ComplianceReport(
             outcomes: [

@@ -97,77 +97,18 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
     ///   - since: the start of the period read.
     ///   - until: its end.
     public init(outcomes: [Outcome], unreadableRecords: Int = 0, since: Timestamp, until: Timestamp) {
-        self.since = since
-        self.until = until
-        self.unreadableRecords = unreadableRecords
-        var latest: [String: Outcome] = [:]
-        var anonymous: [Outcome] = []
-        for outcome in outcomes {
-            guard let requestID = outcome.requestID else {
-                anonymous.append(outcome)
-                continue
-            }
-            if let seen = latest[requestID] {
-                duplicateOutcomes += 1
-                if seen.completedAt > outcome.completedAt { continue }
-            }
-            latest[requestID] = outcome
-        }
-        let counted = latest.values.sorted {
-            ($0.completedAt, $0.requestID ?? "") < ($1.completedAt, $1.requestID ?? "")
-        }
-        var completionSeconds: [Double] = []
-        for outcome in counted + anonymous {
-            let inTime = outcome.deadline.map { outcome.completedAt <= $0 } ?? false
-            Self.count(outcome.status, inTime: inTime, in: &total)
-            Self.count(
-                outcome.status,
-                inTime: inTime,
-                in: &regulations[outcome.regulation?.rawValue ?? "unknown", default: .init()]
-            )
-            for result in outcome.vendors {
-                var counts = vendors[result.vendor.rawValue, default: .init()]
-                counts.requests += 1
-                switch (outcome.status, result.status) {
-                case (.rejected, _): counts.rejected += 1
-                case (_, .accepted):
-                    counts.completed += 1
-                    if inTime { counts.completedBeforeDeadline += 1 }
-                case (_, .failed): counts.failed += 1
-                case (_, .skipped): break
-                }
-                vendors[result.vendor.rawValue] = counts
-            }
-            switch outcome.status {
-            case .completed:
-                let start = outcome.submittedAt ?? outcome.receivedAt
-                completionSeconds.append(
-                    Double(outcome.completedAt.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000
-                )
-            case .failed, .rejected:
-                problems.append(
-                    Problem(
-                        requestID: outcome.requestID,
-                        status: outcome.status,
-                        regulation: outcome.regulation,
-                        errorCode: outcome.error?.code,
-                        vendorErrors: Dictionary(
-                            outcome.vendors.compactMap { result in
-                                result.status == .failed ? (result.vendor.rawValue, result.error ?? "failed") : nil
-                            },
-                            uniquingKeysWith: { first, _ in first }
-                        ),
-                        source: outcome.source
-                    )
-                )
-            }
-        }
-        completionSeconds.sort()
-        completionSecondsP50 = Self.percentile(0.5, of: completionSeconds)
-        completionSecondsP95 = Self.percentile(0.95, of: completionSeconds)
+        var tally = Tally()
+        for outcome in outcomes { tally.add(outcome) }
+        tally.unreadableRecords = unreadableRecords
+        self = tally.report(since: since, until: until)
     }
 
-    private static func count(_ status: Outcome.Status, inTime: Bool, in counts: inout Counts) {
+    init(since: Timestamp, until: Timestamp) {
+        self.since = since
+        self.until = until
+    }
+
+    static func count(_ status: Outcome.Status, inTime: Bool, in counts: inout Counts) {
         counts.requests += 1
         switch status {
         case .completed:
@@ -179,7 +120,7 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
     }
 
     /// Nearest rank: the smallest value with at least `fraction` of the values at or below it.
-    private static func percentile(_ fraction: Double, of sorted: [Double]) -> Double? {
+    static func percentile(_ fraction: Double, of sorted: [Double]) -> Double? {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((Double(sorted.count) * fraction).rounded(.up))
         return sorted[max(0, min(sorted.count, rank) - 1)]

@@ -3,20 +3,14 @@ import Kafka
 import Logging
 
 /// Reads the outcomes written to the outcome topic since a moment, up to the end of the topic at the moment of
-/// asking, without joining or committing for any consumer group.
+/// asking, without joining or committing for any consumer group, and folds them into a compliance tally as it goes.
 public enum OutcomeTopicReader {
-    public struct Read: Sendable {
-        public var outcomes: [Outcome] = []
-        /// Records that could not be read as an outcome.
-        public var unreadable = 0
-    }
-
-    public static func read(
+    public static func tally(
         kafka: KafkaClientConfiguration,
         topic: String,
         since: Timestamp,
         logger: Logger
-    ) async throws -> Read {
+    ) async throws -> ComplianceReport.Tally {
         var consumerKafka = kafka
         consumerKafka.properties["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(
@@ -29,7 +23,11 @@ public enum OutcomeTopicReader {
         }
     }
 
-    private static func read(from consumer: KafkaConsumer, topic: String, since: Timestamp) async throws -> Read {
+    private static func read(
+        from consumer: KafkaConsumer,
+        topic: String,
+        since: Timestamp
+    ) async throws -> ComplianceReport.Tally {
         let count = try await consumer.partitionCount(topic: topic)
         let partitions = (0..<count).map { TopicPartition(topic: topic, partition: Int32($0)) }
         let watermarks = try await consumer.watermarks(for: partitions)
@@ -42,16 +40,16 @@ public enum OutcomeTopicReader {
                 (partition, byTime[partition].flatMap { $0 >= 0 ? max($0, marks.low) : nil } ?? marks.low)
             }
         )
-        var read = Read()
+        var tally = ComplianceReport.Tally()
         let decoder = JSONDecoder()
         try await consumer.read(from: starts, to: watermarks.mapValues(\.high)) { message in
             if let timestamp = message.timestamp, timestamp < since.millisecondsSinceEpoch { return }
             if let outcome = try? decoder.decode(Outcome.self, from: Data(message.value)) {
-                read.outcomes.append(outcome)
+                tally.add(outcome)
             } else {
-                read.unreadable += 1
+                tally.unreadableRecords += 1
             }
         }
-        return read
+        return tally
     }
 }

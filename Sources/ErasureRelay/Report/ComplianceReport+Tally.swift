@@ -1,0 +1,114 @@
+extension ComplianceReport {
+    /// Outcomes folded in one at a time, as they are read from the topic.
+    ///
+    /// A month of outcomes may run to millions, redeliveries and replays included. The tally keeps, for each
+    /// request, only what the report counts: its status, regulation, timing and vendor statuses, and the error texts
+    /// of a request that failed or was rejected. So memory grows with the requests of the period, never with their
+    /// outcomes, and no outcome is held whole.
+    public struct Tally: Sendable {
+        /// What the report needs of one request's latest outcome.
+        struct Entry: Sendable {
+            var status: Outcome.Status
+            var regulation: String
+            var completedAt: Timestamp
+            var inTime: Bool
+            var completionSeconds: Double?
+            var vendorStatuses: [(vendor: String, status: VendorResult.Status)]
+            /// Set for a request that failed or was rejected.
+            var problem: Problem?
+        }
+
+        private var latest: [String: Entry] = [:]
+        /// Outcomes of messages whose request id could not be read: each counts on its own.
+        private var anonymous: [Entry] = []
+        /// Outcomes folded in, duplicates included.
+        public private(set) var outcomes = 0
+        /// Records of the period that were not outcomes.
+        public var unreadableRecords = 0
+        private var duplicateOutcomes = 0
+
+        public init() {}
+
+        /// Folds in the next outcome read: of two outcomes of one request, the one completed later wins, and of two
+        /// completed at the same instant, the one read later.
+        public mutating func add(_ outcome: Outcome) {
+            outcomes += 1
+            guard let requestID = outcome.requestID else {
+                anonymous.append(Self.entry(outcome))
+                return
+            }
+            if let seen = latest[requestID] {
+                duplicateOutcomes += 1
+                if seen.completedAt > outcome.completedAt { return }
+            }
+            latest[requestID] = Self.entry(outcome)
+        }
+
+        /// The report of the period, counting each request once.
+        public func report(since: Timestamp, until: Timestamp) -> ComplianceReport {
+            var report = ComplianceReport(since: since, until: until)
+            report.unreadableRecords = unreadableRecords
+            report.duplicateOutcomes = duplicateOutcomes
+            let counted = latest.sorted { ($0.value.completedAt, $0.key) < ($1.value.completedAt, $1.key) }
+            var completionSeconds: [Double] = []
+            for entry in counted.map(\.value) + anonymous {
+                ComplianceReport.count(entry.status, inTime: entry.inTime, in: &report.total)
+                ComplianceReport.count(
+                    entry.status,
+                    inTime: entry.inTime,
+                    in: &report.regulations[entry.regulation, default: .init()]
+                )
+                for (vendor, status) in entry.vendorStatuses {
+                    var counts = report.vendors[vendor, default: .init()]
+                    counts.requests += 1
+                    switch (entry.status, status) {
+                    case (.rejected, _): counts.rejected += 1
+                    case (_, .accepted):
+                        counts.completed += 1
+                        if entry.inTime { counts.completedBeforeDeadline += 1 }
+                    case (_, .failed): counts.failed += 1
+                    case (_, .skipped): break
+                    }
+                    report.vendors[vendor] = counts
+                }
+                if let seconds = entry.completionSeconds { completionSeconds.append(seconds) }
+                if let problem = entry.problem { report.problems.append(problem) }
+            }
+            completionSeconds.sort()
+            report.completionSecondsP50 = ComplianceReport.percentile(0.5, of: completionSeconds)
+            report.completionSecondsP95 = ComplianceReport.percentile(0.95, of: completionSeconds)
+            return report
+        }
+
+        private static func entry(_ outcome: Outcome) -> Entry {
+            var entry = Entry(
+                status: outcome.status,
+                regulation: outcome.regulation?.rawValue ?? "unknown",
+                completedAt: outcome.completedAt,
+                inTime: outcome.deadline.map { outcome.completedAt <= $0 } ?? false,
+                vendorStatuses: outcome.vendors.map { ($0.vendor.rawValue, $0.status) }
+            )
+            switch outcome.status {
+            case .completed:
+                let start = outcome.submittedAt ?? outcome.receivedAt
+                entry.completionSeconds =
+                    Double(outcome.completedAt.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000
+            case .failed, .rejected:
+                entry.problem = Problem(
+                    requestID: outcome.requestID,
+                    status: outcome.status,
+                    regulation: outcome.regulation,
+                    errorCode: outcome.error?.code,
+                    vendorErrors: Dictionary(
+                        outcome.vendors.compactMap { result in
+                            result.status == .failed ? (result.vendor.rawValue, result.error ?? "failed") : nil
+                        },
+                        uniquingKeysWith: { first, _ in first }
+                    ),
+                    source: outcome.source
+                )
+            }
+            return entry
+        }
+    }
+}
