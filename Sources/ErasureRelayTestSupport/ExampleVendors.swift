@@ -48,3 +48,15 @@ public let twinComparisonSubjects: [Subject] = (0..<120).map { index in
         advertisingIdentifier: index % 8 == 0 ? "idfa-\(index)" : nil
     )
 }
+
+/// What an answer means for the request's vendor status, on which a built-in adapter and its declared twin must agree:
+/// the reference (unless a stand-in makes one up per call), the deleted count and the note of an acceptance, and the
+/// wait of a retry. A refusal's reason is the vendor's text, worded apart by each.
+public func vendorStatusMeaning(of result: CallResult, withReference: Bool = true) -> String {
+    switch result {
+    case .accepted(let reference, let deleted, let note):
+        "accepted \(withReference ? reference ?? "-" : "") \(deleted.map(String.init) ?? "-") \(note ?? "")"
+    case .rejected: "failed"
+    case .retriable(_, let wait): "retried after \(wait.map { String(Int($0.rounded())) } ?? "backoff")"
+    }
+}

@@ -107,16 +107,6 @@ struct DeclaredVendorTests {
         }
     }
 
-    /// What an answer means, as far as the request's vendor status goes.
-    private static func status(_ result: CallResult) -> String {
-        switch result {
-        case .accepted(let reference, let deleted, let note):
-            "accepted \(reference ?? "-") \(deleted.map(String.init) ?? "-") \(note ?? "")"
-        case .rejected: "failed"
-        case .retriable(_, let wait): "retried after \(wait.map { String(Int($0.rounded())) } ?? "backoff")"
-        }
-    }
-
     @Test(
         "Every answer class gives the same vendor status",
         arguments: [
@@ -152,8 +142,8 @@ struct DeclaredVendorTests {
             VendorResponse(status: 503, headers: ["Retry-After": "3"]),
         ]
         for answer in answers {
-            let expected = Self.status(builtIn.classify(answer))
-            let got = Self.status(declared.classify(answer))
+            let expected = vendorStatusMeaning(of: builtIn.classify(answer))
+            let got = vendorStatusMeaning(of: declared.classify(answer))
             #expect(got == expected, "HTTP \(answer.status) \(String(decoding: answer.body, as: UTF8.self))")
         }
     }

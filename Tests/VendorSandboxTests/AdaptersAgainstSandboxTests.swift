@@ -226,7 +226,8 @@ extension AgainstTheSandbox {
                                 baseURL: settings.baseURL,
                                 timeout: .seconds(10)
                             )
-                            answers.append(Self.meaning(of: adapter.classify(response)))
+                            // The stand-in makes a reference up for each call.
+                            answers.append(vendorStatusMeaning(of: adapter.classify(response), withReference: false))
                         }
                         let received = await sandbox.receivedCalls(ofVendorNamed: standIn.rawValue)
                         await sandbox.reset()
@@ -249,15 +250,6 @@ extension AgainstTheSandbox {
             var call = call
             call.headers["user-agent"] = nil
             return call
-        }
-
-        /// What an answer means for the request's vendor status; a reference the stand-in makes up differs per call.
-        private static func meaning(of result: CallResult) -> String {
-            switch result {
-            case .accepted(_, let deleted, let note): "accepted \(deleted.map(String.init) ?? "-") \(note ?? "-")"
-            case .rejected(let reason, let isolateItems): "rejected \(reason) \(isolateItems)"
-            case .retriable(let reason, let retryAfter): "retriable \(reason) \(retryAfter.map { "\($0)" } ?? "-")"
-            }
         }
 
         @Test func aLaneUnderBacklogUsesItsQuotaWithoutExceedingIt() async throws {
