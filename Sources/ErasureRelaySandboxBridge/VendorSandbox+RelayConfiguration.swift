@@ -18,7 +18,7 @@ extension VendorSandbox {
         var yaml = "vendors:\n"
         for vendor in SandboxVendor.allCases {
             yaml += "  \(vendor.rawValue):\n    base_url: \(Self.quoted(urls[vendor.rawValue] ?? ""))\n"
-            for (key, value) in relayCredentials(of: vendor) {
+            for (key, value) in vendor.credentials {
                 yaml += "    \(key): \(Self.quoted(value))\n"
             }
             if let quota = configuration.quotas[vendor] {

@@ -85,11 +85,6 @@ public final class VendorSandbox: Service {
         return ports.mapValues { "http://\(configuration.host):\($0)" }
     }
 
-    /// The credentials the stand-in for `vendor` accepts, by erasure-relay's configuration key for each.
-    public func relayCredentials(of vendor: SandboxVendor) -> [(key: String, value: String)] {
-        standIns[vendor.rawValue]?.relayCredentials ?? []
-    }
-
     /// What one stand-in has seen so far.
     public func record(of vendor: SandboxVendor) async -> SandboxRecord {
         await record(ofVendorNamed: vendor.rawValue) ?? SandboxRecord()
