@@ -180,13 +180,17 @@ enum BenchRun {
 }
 
 final class OutcomeCounter: Sendable {
-    private let state = Mutex<(count: Int, waiting: [(Int, CheckedContinuation<Void, Never>)])>((0, []))
-    private let firstAndLast = Mutex<(first: ContinuousClock.Instant, last: ContinuousClock.Instant)?>(nil)
+    private let state = Mutex<
+        (
+            count: Int, waiting: [(Int, CheckedContinuation<Void, Never>)],
+            span: (first: ContinuousClock.Instant, last: ContinuousClock.Instant)?
+        )
+    >((0, [], nil))
 
     /// Outcomes per second from the first to the last: the rate once the relay has joined its group, which on the
     /// embedded broker takes about 3 seconds, whatever the backlog.
     var steadyRate: Double? {
-        let (count, span) = (state.withLock(\.count), firstAndLast.withLock { $0.map { $0.last - $0.first } })
+        let (count, span) = state.withLock { ($0.count, $0.span.map { $0.last - $0.first }) }
         guard count > 1, let span, span > .zero else { return nil }
         return Double(count - 1) / (span / .seconds(1))
     }
@@ -207,9 +211,9 @@ final class OutcomeCounter: Sendable {
 
     func increment() {
         let now = ContinuousClock.now
-        firstAndLast.withLock { $0 = ($0?.first ?? now, now) }
         let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.count += 1
+            state.span = (state.span?.first ?? now, now)
             let count = state.count
             let ready = state.waiting.filter { $0.0 <= count }.map(\.1)
             state.waiting.removeAll { $0.0 <= count }
