@@ -50,7 +50,7 @@ struct RateLimiterTests {
         let times = saturate(&limiter, for: .seconds(10))
         #expect(limiter.allowedPerWindow == 245)
         #expect(times.count == 245)
-        limiter.setShare(0)
+        limiter.setShare(0, now: start)
         #expect(limiter.permittedAt(now: start) == nil)
     }
 
@@ -77,6 +77,39 @@ struct RateLimiterTests {
             }
             #expect(maxInAnyWindow(calls.sorted(), window: window) <= requests, "\(requests) a minute")
         }
+    }
+
+    /// A replica that joins takes half the quota from one that has spent all of it up to that instant: whenever the
+    /// handover falls, the two together stay within the quota in every window.
+    @Test(arguments: [(40, 1), (10, 1), (500, 1), (100, 60)])
+    func aShareHandedOverMidWindowNeverOvershoots(requests: Int, windowSeconds: Int) {
+        let window = Duration.seconds(windowSeconds)
+        var worst = 0
+        for step in 0..<97 {
+            var owner = RateLimiter<Instant>(requests: requests, window: window)
+            var joiner = RateLimiter<Instant>(requests: requests, window: window, share: 0)
+            let handover = start.advanced(by: window * 2 + window * (Double(step) / 97))
+            var calls: [Instant] = []
+            var now = start
+            while let permitted = owner.permittedAt(now: now), permitted < handover {
+                now = permitted
+                owner.take(now: now)
+                calls.append(now)
+            }
+            owner.setShare(0.5, now: handover)
+            joiner.setShare(0.5, now: handover)
+            let end = handover.advanced(by: window * 2)
+            for var limiter in [owner, joiner] {
+                now = handover
+                while let permitted = limiter.permittedAt(now: now), permitted < end {
+                    now = permitted
+                    limiter.take(now: now)
+                    calls.append(now)
+                }
+            }
+            worst = max(worst, maxInAnyWindow(calls.sorted(), window: window))
+        }
+        #expect(worst <= requests)
     }
 
     @Test func idleTimeIsNotBankedAsABurst() {

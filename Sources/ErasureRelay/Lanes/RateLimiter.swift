@@ -6,6 +6,9 @@
 /// reserve, rounded *down* to a whole number, so the processes of a group, each rounding down, together stay within
 /// the quota too. The margin (2%) absorbs calls that leave evenly but arrive bunched. Idle time is not banked: the
 /// next call after a pause leaves at once, then the spacing resumes.
+///
+/// A share that changes hands is the one exception: the replica that gains it starts a whole interval after the
+/// handover (``setShare(_:now:)``), since the one that lost it may have spent its last interval up to that instant.
 public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration, Instant: Sendable {
     /// Calls the vendor allows per `window`.
     public private(set) var requests: Int
@@ -54,9 +57,15 @@ public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Dura
         nextAllowed = max(now, nextAllowed ?? now).advanced(by: interval)
     }
 
-    /// Changes the share. A smaller share takes effect for the next call.
-    public mutating func setShare(_ share: Double) {
+    /// Changes the share at `now`. A smaller share takes effect for the next call. A larger one was, until now,
+    /// another replica's, which may have spent it just before handing it over: the first call at the new rate waits
+    /// a whole interval from now, as if this process had made one at the handover, so that the calls of both fit
+    /// the quota in the windows that span it.
+    public mutating func setShare(_ share: Double, now: Instant) {
+        let raised = share > self.share
         self.share = min(1, max(0, share))
+        guard raised, let interval else { return }
+        nextAllowed = max(nextAllowed ?? now, now.advanced(by: interval))
     }
 }
 

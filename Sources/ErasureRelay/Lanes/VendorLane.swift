@@ -255,7 +255,7 @@ public actor VendorLane {
     /// Follows this replica's share of the vendor's quota, which changes as replicas join and leave.
     private func applyQuotaShare() {
         guard let (share, version) = quotaShare?.versioned(), version != appliedShareVersion else { return }
-        limiter.setShare(share)
+        limiter.setShare(share, now: clock.now)
         appliedShareVersion = version
     }
 
