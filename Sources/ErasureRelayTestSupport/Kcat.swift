@@ -10,12 +10,17 @@ public enum Kcat {
         }
     }
 
-    /// Produces one message per line of `lines`, without keys.
-    public static func produce(bootstrap: String, topic: String, lines: [String]) async throws {
+    /// Produces one message per line of `lines`, without keys, to `partition` or wherever the partitioner puts them.
+    public static func produce(
+        bootstrap: String,
+        topic: String,
+        partition: Int32? = nil,
+        lines: [String]
+    ) async throws {
         guard let path else { throw ChildProcessError("kcat is not installed") }
         let process = try ChildProcess(
             path,
-            ["-P", "-b", bootstrap, "-t", topic],
+            ["-P", "-b", bootstrap, "-t", topic] + (partition.map { ["-p", "\($0)"] } ?? []),
             input: Array((lines.joined(separator: "\n") + "\n").utf8)
         )
         try await check(process)

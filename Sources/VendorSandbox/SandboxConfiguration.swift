@@ -61,6 +61,8 @@ public struct SandboxConfiguration: Sendable {
 /// A call as it reached a stand-in.
 public struct SandboxReceivedCall: Sendable, Hashable, CustomStringConvertible {
     public var method: String
+    /// The host and port the caller addressed, which tells callers apart that address the sandbox differently.
+    public var authority: String?
     /// The path and query as sent, still percent-encoded.
     public var target: String
     /// Header values by lower-cased name.

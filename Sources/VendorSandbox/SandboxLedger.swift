@@ -95,7 +95,15 @@ actor SandboxLedger {
 
     func keep(_ call: SandboxCall) {
         let target = call.rawQuery.map { "\(call.rawPath)?\($0)" } ?? call.rawPath
-        received.append(.init(method: call.method, target: target, headers: call.headers, body: call.body))
+        received.append(
+            .init(
+                method: call.method,
+                authority: call.authority,
+                target: target,
+                headers: call.headers,
+                body: call.body
+            )
+        )
     }
 
     func malformed() {

@@ -310,6 +310,7 @@ public final class VendorSandbox: Service {
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         return SandboxCall(
             method: request.method.rawValue,
+            authority: request.head.authority,
             rawPath: String(target[..<pathEnd]),
             query: query,
             rawQuery: rawQuery,
