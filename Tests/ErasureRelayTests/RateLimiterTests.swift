@@ -112,6 +112,13 @@ struct RateLimiterTests {
         #expect(worst <= requests)
     }
 
+    @Test func aShareBeyondTheWholeQuotaIsNoRise() {
+        var limiter = RateLimiter<Instant>(requests: 10, window: .seconds(1), safetyMargin: 0)
+        limiter.setShare(1.5, now: start)
+        #expect(limiter.share == 1)
+        #expect(limiter.permittedAt(now: start) == start)
+    }
+
     @Test func idleTimeIsNotBankedAsABurst() {
         var limiter = RateLimiter<Instant>(requests: 10, window: .seconds(1), safetyMargin: 0)
         limiter.take(now: start)

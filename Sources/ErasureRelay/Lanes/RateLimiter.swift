@@ -62,8 +62,9 @@ public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Dura
     /// a whole interval from now, as if this process had made one at the handover, so that the calls of both fit
     /// the quota in the windows that span it.
     public mutating func setShare(_ share: Double, now: Instant) {
+        let share = min(1, max(0, share))
         let raised = share > self.share
-        self.share = min(1, max(0, share))
+        self.share = share
         guard raised, let interval else { return }
         nextAllowed = max(nextAllowed ?? now, now.advanced(by: interval))
     }
