@@ -99,21 +99,20 @@ struct PausedReplicaTests {
             // Work the resumed replica failed to drop would wait in its lane for a share of the quota, which it has
             // again once the group gives it partitions back. A request it then reads enters the lane behind that
             // work: once such a request is erased, nothing it held is still to be sent.
+            var regained: [Int32] = []
             try await until("the resumed replica holds request partitions again") {
-                !Self.requestPartitionsAssignedAfterLoss(to: paused).isEmpty
+                regained = Self.requestPartitionsAssignedAfterLoss(to: paused)
+                return !regained.isEmpty
             }
-            let latecomers = Self.requestPartitionsAssignedAfterLoss(to: paused).map { partition in
-                (partition, "late-\(partition)")
-            }
-            for (partition, identifier) in latecomers {
+            for partition in regained {
                 try await Kcat.produce(
                     bootstrap: bootstrap,
                     topic: "user-erasure",
                     partition: partition,
                     lines: [
                         requestJSON(
-                            id: "r-\(identifier)",
-                            subject: ["engagelab_registration_ids": [identifier]],
+                            id: "r-late-\(partition)",
+                            subject: ["engagelab_registration_ids": ["late-\(partition)"]],
                             vendors: ["engagelab"]
                         )
                     ]
@@ -121,7 +120,7 @@ struct PausedReplicaTests {
             }
             try await until("the resumed replica erases the requests read after it got partitions back") {
                 Set(await sandbox.record(of: .engagelab).deleted["registration_id"] ?? [])
-                    .isSuperset(of: latecomers.map(\.1))
+                    .isSuperset(of: regained.map { "late-\($0)" })
             }
             let record = await sandbox.record(of: .engagelab)
             let erased = record.deleted["registration_id"] ?? []
