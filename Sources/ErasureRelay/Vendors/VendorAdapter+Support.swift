@@ -1,3 +1,4 @@
+import DequeModule
 import Foundation
 import NIOHTTP1
 
@@ -135,55 +136,105 @@ public enum VendorText {
     /// The longest reason kept, in characters; vendors' error lists can run long.
     public static let maxLength = 300
 
-    /// The most vendor text read, in Unicode scalars; the rest is cut before scrubbing, so that scrubbing takes
-    /// bounded time whatever the vendor sent.
+    /// The most vendor text a reference or a rule's `body_contains` reads, in bytes.
     static let maxScannedLength = 4096
 
-    /// `text` with every identifier of `items` replaced, ignoring case, as sent, as JSON-escaped and as
-    /// percent-encoded for a path (with or without its dots escaped), then cut to ``maxLength``.
+    /// The most vendor text scrubbing reads, in Unicode scalars: as much as a vendor's answer may hold. What lies
+    /// beyond is dropped with the scalars before it that an identifier running past the end could still cover.
+    static let maxScrubbedLength = 1 << 20
+
+    /// `text` with every identifier of `items` replaced, ignoring case, as sent, as JSON-escaped, as percent-encoded
+    /// for a path (with or without its dots escaped) and as a form field, then cut to ``maxLength``.
     ///
-    /// The text is cut first, then read once from the start: at each position the longest identifier form found
-    /// there is replaced, and reading goes on after it. What was put in is never read again, so a one-character
-    /// identifier that also occurs in the placeholder cannot make the text grow.
+    /// The text is scrubbed first and cut afterwards, so that an identifier is seen whole wherever it stands,
+    /// however long the text: cutting first left the part of an echoed identifier before the cut in the text. One
+    /// pass finds every occurrence of every form (``IdentifierMatcher``), in time linear in the text. Every scalar
+    /// inside any occurrence is removed, so overlapping echoes leave no piece behind, and each run of removed
+    /// scalars becomes one ``placeholder``. What was put in is never read again, so a one-character identifier that
+    /// also occurs in the placeholder cannot make the text grow. Reading stops as soon as the kept text is longer
+    /// than ``maxLength``.
     public static func scrub(_ text: String, of items: [VendorItem]) -> String {
-        let scalars = Array(text.unicodeScalars.prefix(maxScannedLength))
-        let folded = scalars.map(fold)
-        var forms: [UInt32: [[UInt32]]] = [:]
-        for value in Set(items.flatMap(\.values)) where !value.isEmpty {
-            var escaped = ""
-            JSONText.appendEscaped(value, to: &escaped)
-            let bytes = Array(value.utf8)
-            // A server may also echo the path with "." unescaped, as RFC 3986 allows for an unreserved character.
-            var valueForms = [value]
-            for form in [
-                escaped, PercentEncoding.pathSegment(bytes), PercentEncoding.pathSegment(bytes, keepingDots: true),
-            ]
-            where !valueForms.contains(form) {
-                valueForms.append(form)
+        let matcher = IdentifierMatcher(words: forms(of: items))
+        // A scalar is final once `settle` more have been read: no occurrence ending later can reach back to it.
+        let settle = matcher.longestWord
+        var pending = Deque<Unicode.Scalar>()
+        var pendingStart = 0
+        var covered = Deque<Range<Int>>()
+        var scrubbed = String.UnicodeScalarView()
+        var keptScalars = 0
+        var inPlaceholder = false
+        var cut = false
+        var state: IdentifierMatcher.State = 0
+
+        func emitFirstPending() {
+            let position = pendingStart
+            let scalar = pending.removeFirst()
+            pendingStart += 1
+            while let first = covered.first, first.upperBound <= position { covered.removeFirst() }
+            if let first = covered.first, first.contains(position) {
+                if !inPlaceholder { scrubbed.append(contentsOf: placeholder.unicodeScalars) }
+                inPlaceholder = true
+            } else {
+                scrubbed.append(scalar)
+                inPlaceholder = false
             }
-            for form in valueForms {
-                let foldedForm = form.unicodeScalars.map(fold)
-                forms[foldedForm[0], default: []].append(foldedForm)
+            keptScalars += 1
+        }
+
+        var position = 0
+        for scalar in text.unicodeScalars {
+            guard position < maxScrubbedLength else {
+                // The last `settle` scalars read may begin an identifier that goes on past here: drop them.
+                cut = true
+                pending.removeAll()
+                break
+            }
+            pending.append(scalar)
+            state = matcher.next(state, fold(scalar))
+            let length = matcher.longestMatch(at: state)
+            if length > 0 {
+                var occurrence = (position + 1 - length)..<(position + 1)
+                while let last = covered.last, last.upperBound >= occurrence.lowerBound {
+                    occurrence = min(last.lowerBound, occurrence.lowerBound)..<occurrence.upperBound
+                    covered.removeLast()
+                }
+                covered.append(occurrence)
+            }
+            position += 1
+            while pending.count > settle {
+                emitFirstPending()
+            }
+            if keptScalars > maxLength {
+                cut = true
+                break
             }
         }
-        for key in forms.keys { forms[key]!.sort { $0.count > $1.count } }
-        var scrubbed = String.UnicodeScalarView()
-        var index = 0
-        while index < folded.count {
-            let match = forms[folded[index]]?.first { form in
-                form.count <= folded.count - index && folded[index..<index + form.count].elementsEqual(form)
-            }
-            if let match {
-                scrubbed.append(contentsOf: placeholder.unicodeScalars)
-                index += match.count
-            } else {
-                scrubbed.append(scalars[index])
-                index += 1
-            }
+        if !cut {
+            while !pending.isEmpty && keptScalars <= maxLength { emitFirstPending() }
+            cut = !pending.isEmpty
         }
         let result = String(scrubbed)
-        let cut = scalars.count < text.unicodeScalars.count
         return result.count > maxLength || cut ? String(result.prefix(maxLength)) + "…" : result
+    }
+
+    /// Every form in which a vendor may echo the identifiers of `items`, folded for comparison without case.
+    private static func forms(of items: [VendorItem]) -> [[UInt32]] {
+        var forms: Set<[UInt32]> = []
+        for item in items {
+            for value in item.values where !value.isEmpty {
+                var escaped = ""
+                JSONText.appendEscaped(value, to: &escaped)
+                let bytes = Array(value.utf8)
+                // A server may also echo the path with "." unescaped, as RFC 3986 allows for an unreserved character.
+                for form in [
+                    value, escaped, PercentEncoding.pathSegment(bytes),
+                    PercentEncoding.pathSegment(bytes, keepingDots: true), PercentEncoding.formField(value),
+                ] {
+                    forms.insert(form.unicodeScalars.map(fold))
+                }
+            }
+        }
+        return Array(forms)
     }
 
     /// The longest vendor reference kept.
