@@ -64,7 +64,10 @@ public final class RelayApplication: Service {
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
         // A retry partition weighs a tenth of a request partition: parked work is a trickle next to new requests.
         let shareTracker = PartitionShareTracker(
-            weights: [configuration.kafka.requestTopic: 1, configuration.kafka.retryTopic: 0.1],
+            weights: Dictionary(
+                [(configuration.kafka.requestTopic, 1), (configuration.kafka.retryTopic, 0.1)],
+                uniquingKeysWith: max
+            ),
             share: QuotaShare(initial: 0)
         )
         // librdkafka's defaults: a member silent for the session timeout is evicted, and it learns of that from a

@@ -34,6 +34,7 @@ extension RelayConfiguration {
 
     /// The checks that hold for every running relay, embedded or not.
     func validateVendorsAndSigning() throws(ConfigurationError) {
+        try kafka.validateTopics()
         guard !vendors.isEmpty else {
             throw ConfigurationError(
                 key: "vendors",
@@ -47,6 +48,34 @@ extension RelayConfiguration {
                 message: "is required (or parking.signing_key_file): it signs parked work so that it cannot be "
                     + "forged; generate one with `openssl rand -hex 32`"
             )
+        }
+    }
+}
+
+extension RelayConfiguration.Kafka {
+    /// The topics, by the key that names each.
+    var topicsByKey: [(key: String, topic: String)] {
+        [
+            ("kafka.request_topic", requestTopic), ("kafka.outcome_topic", outcomeTopic),
+            ("kafka.dead_letter_topic", deadLetterTopic), ("kafka.retry_topic", retryTopic),
+        ]
+    }
+
+    /// Each topic has one purpose. The relay would read its own outcomes or dead letters as requests, without end,
+    /// if one of them were the request or retry topic; and the topics key its consumer's bookkeeping, which two of
+    /// one name would break.
+    func validateTopics() throws(ConfigurationError) {
+        let topics = topicsByKey
+        for (index, topic) in topics.enumerated() {
+            guard !topic.topic.isEmpty else {
+                throw ConfigurationError(key: topic.key, message: "must name a topic")
+            }
+            if let earlier = topics[..<index].first(where: { $0.topic == topic.topic }) {
+                throw ConfigurationError(
+                    key: topic.key,
+                    message: "is \(topic.topic), as \(earlier.key) is: each topic must be a topic of its own"
+                )
+            }
         }
     }
 }

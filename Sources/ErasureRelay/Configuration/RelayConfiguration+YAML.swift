@@ -64,6 +64,7 @@ extension RelayConfiguration {
             }
             try kafka.rejectUnknownKeys()
         }
+        try self.kafka.validateTopics()
         if let vendors = try document.child("vendors") {
             for name in vendors.keys {
                 let node: ConfigNode
