@@ -128,7 +128,7 @@ struct EmbeddedDefaults: Service {
         if let sandbox {
             configuration.vendors = try await sandbox.relayVendorSettings(declared: configuration.vendors)
             say(
-                "Vendors: the in-process sandbox (\(configuration.vendors.values.map { "\($0.vendor.rawValue) \($0.baseURL)" }.sorted().joined(separator: ", ")))"
+                "Vendors: the in-process sandbox (\(configuration.vendors.values.map { "\($0.vendor.rawValue) \($0.displayedBaseURL)" }.sorted().joined(separator: ", ")))"
             )
         }
         if embeddedBroker {

@@ -66,7 +66,7 @@ struct VendorsCommand: ParsableCommand {
                 for items in calls {
                     let call = adapter.call(for: items, now: now)
                     lines.append("")
-                    lines.append("  \(call.method.rawValue) \(settings.baseURL)\(call.pathAndQuery)")
+                    lines.append("  \(call.method.rawValue) \(settings.displayedBaseURL)\(call.pathAndQuery)")
                     for (name, value) in call.headers { lines.append("  \(name): \(value)") }
                     if let body = call.body {
                         lines.append("")

@@ -19,16 +19,19 @@ public struct KafkaClientConfiguration: Sendable {
     /// librdkafka properties known to carry a credential.
     static let secretProperties: Set = [
         "sasl.password", "sasl.oauthbearer.config", "sasl.oauthbearer.client.secret", "ssl.key.password",
-        "ssl.keystore.password", "ssl.key.pem", "sasl.jaas.config",
+        "ssl.keystore.password", "ssl.key.pem", "ssl.certificate.pem", "sasl.jaas.config",
+        "sasl.oauthbearer.extensions", "sasl.kerberos.kinit.cmd",
     ]
 
-    /// Whether a property's value must never be shown: the known secret-bearing properties, and any whose name
-    /// holds `password`, `secret`, `.pem`, `key`, `token` or `jaas` (which masks a few harmless ones, such as
-    /// `ssl.key.location`, rather than miss a credential).
+    /// Whether a property's value must never be shown: the known credential-bearing properties, and any whose name
+    /// holds `password`, `secret`, `.pem`, `key`, `token`, `jaas`, `extensions` or `kinit`, or ends in `.config`
+    /// (which masks a few harmless ones, such as `ssl.key.location`, rather than miss a credential).
     public static func isSecretProperty(_ name: String) -> Bool {
         let name = name.lowercased()
-        return secretProperties.contains(name)
-            || ["password", "secret", ".pem", "key", "token", "jaas"].contains { name.contains($0) }
+        return secretProperties.contains(name) || name.hasSuffix(".config")
+            || ["password", "secret", ".pem", "key", "token", "jaas", "extensions", "kinit"].contains {
+                name.contains($0)
+            }
     }
 
     func merged(defaults: [String: String], required: [String: String]) -> [String: String] {

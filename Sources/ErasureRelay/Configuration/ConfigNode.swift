@@ -68,8 +68,24 @@ final class ConfigNode {
         return try substitute(scalar.string, key: qualified(key))
     }
 
+    /// Refuses a secret written with a default, `${VAR:-text}`: the default is text in the file, and would be used
+    /// as the credential whenever the variable is unset.
+    private func rejectDefault(inSecret key: String) throws(ConfigurationError) {
+        let written = mapping[key].map { node in
+            node.scalar.map { [$0.string] } ?? (node.sequence?.compactMap(\.scalar?.string) ?? [])
+        } ?? []
+        for text in written where text.contains("${") && text.contains(":-") {
+            throw ConfigurationError(
+                key: qualified(key),
+                message: "is a secret with a default (${VARIABLE:-...}), which puts a credential in the file; give "
+                    + "${VARIABLE} alone or \(key)_file"
+            )
+        }
+    }
+
     /// A secret given inline (`api_key`) or as a file to read it from (`api_key_file`).
     func secret(_ key: String) throws(ConfigurationError) -> Secret? {
+        try rejectDefault(inSecret: key)
         let inline = try string(key)
         let file = try string("\(key)_file")
         switch (inline, file) {
@@ -100,6 +116,7 @@ final class ConfigNode {
     /// (`signing_key_file`). Empty when neither is given.
     func secretList(_ key: String) throws(ConfigurationError) -> [Secret] {
         readKeys.insert(key)
+        try rejectDefault(inSecret: key)
         let inline: [String]?
         if let node = mapping[key], node.null == nil, node.sequence != nil {
             inline = try stringList(key)

@@ -30,7 +30,7 @@ extension RelayConfiguration {
         for vendor in vendors.keys.sorted() {
             let settings = vendors[vendor]!
             lines.append("  \(vendor.rawValue):")
-            lines.append("    base_url: \"\(settings.baseURL)\"")
+            lines.append("    base_url: \"\(settings.displayedBaseURL)\"")
             lines += settings.account.configurationLines(revealingSecrets: false).map { "    " + $0 }
             lines += [
                 "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds), "
@@ -61,5 +61,16 @@ extension RelayConfiguration {
             "  signing_key: [\(parking.signingKeys.map { "\"\($0)\"" }.joined(separator: ", "))]",
         ]
         return lines.joined(separator: "\n")
+    }
+}
+
+extension VendorSettings {
+    /// `base_url` as it may be shown: a user name and password written into it (`https://user:pw@host`) are
+    /// masked, as every other credential is, wherever the URL is printed or logged.
+    public var displayedBaseURL: String {
+        guard let schemeEnd = baseURL.range(of: "://") else { return baseURL }
+        let authorityEnd = baseURL[schemeEnd.upperBound...].firstIndex(of: "/") ?? baseURL.endIndex
+        guard let at = baseURL[schemeEnd.upperBound..<authorityEnd].lastIndex(of: "@") else { return baseURL }
+        return baseURL[..<schemeEnd.upperBound] + "********" + baseURL[at...]
     }
 }
