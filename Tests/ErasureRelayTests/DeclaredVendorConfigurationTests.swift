@@ -15,7 +15,7 @@ struct DeclaredVendorConfigurationTests {
         identifiers: String =
             "{ email: { as: hashed_email, normalize: [trim, lowercase], hash: sha256 }, custom.loyalty_id: loyalty }",
         secrets: String = "{ token: \"${ACME_TOKEN}\" }",
-        rules: String = "[{ status: 200-299, result: accepted }, { status: 404, body: json, result: not_found }]",
+        rules: String = "[{ status: 200-299, result: accepted }, { status: 404, json_path: error, result: not_found }]",
         answersExtra: String = ""
     ) -> String {
         """

@@ -323,10 +323,10 @@ struct DeclaredStandInCheckTests {
         let answer = try #require(gdpr.answer(accepting: false, reference: "ref-7"))
         let classified = gdprAdapter.classify(VendorResponse(status: answer.status, body: Array(answer.body.utf8)))
         #expect(classified == .accepted(reference: "ref-7", deleted: nil, note: nil))
-        let (customerio, customerioAdapter) = try Self.definition("customerio.yaml")
-        let gone = try #require(customerio.answer(accepting: true, reference: ""))
+        let (engagelab, engagelabAdapter) = try Self.definition("engagelab.yaml")
+        let gone = try #require(engagelab.answer(accepting: true, reference: ""))
         #expect(
-            customerioAdapter.classify(VendorResponse(status: gone.status, body: Array(gone.body.utf8)))
+            engagelabAdapter.classify(VendorResponse(status: gone.status, body: Array(gone.body.utf8)))
                 == .accepted(reference: nil, deleted: nil, note: VendorText.notFound)
         )
     }

@@ -277,6 +277,14 @@ struct VendorAdapterTests {
         arguments: [
             (200, #"{"success":true}"#, "accepted"),
             (204, "", "accepted"),
+            (404, #"{"error":{"code":1011,"message":"Device not found"}}"#, "accepted"),
+            // What a login page, another service or a wrong region answers is no proof of anything.
+            (200, "<html><body>Sign in</body></html>", "rejected"),
+            (200, #"{"ok":true}"#, "rejected"),
+            (404, #"{"message":"no route"}"#, "rejected"),
+            (404, #"{"error":"no route"}"#, "rejected"),
+            (404, "", "rejected"),
+            (404, "<html>Not Found</html>", "rejected"),
             (200, #"{"error":{"code":27002,"message":"unknown error"}}"#, "rejected"),
             (400, #"{"error":{"code":1003,"message":"bad"}}"#, "rejected"),
             (429, "", "retriable"),

@@ -85,9 +85,11 @@ extension AgainstTheSandbox {
         }
 
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
-            let subjects = [Subject(externalID: "u-1"), Subject(externalID: "unknown-2")]
+            let subjects = [
+                Subject(engagelabRegistrationIDs: ["u-1"]), Subject(engagelabRegistrationIDs: ["unknown-2"]),
+            ]
             let (results, record) = try await run(
-                "customerio.yaml",
+                "engagelab.yaml",
                 subjects: subjects,
                 faults: { sandbox, name in
                     await sandbox.inject(.status(503, retryAfterSeconds: nil), count: 2, intoVendorNamed: name)
@@ -95,7 +97,7 @@ extension AgainstTheSandbox {
             )
             #expect(results.allSatisfy { $0?.status == .accepted })
             #expect(record.injectedFaults == 2)
-            #expect(record.deleted["id"] == ["u-1"])
+            #expect(record.deleted["registration_id"] == ["u-1"])
             let notFound = results.compactMap { $0 }.filter { $0.error == VendorText.notFound }
             #expect(notFound.count == 1)
         }

@@ -51,8 +51,8 @@ private let declaredVendor: any VendorAdapter = {
               deleted: "data.count"
               rules:
                 - { status: 200-299, json_path: "data.state", equals: done, result: accepted }
-                - { status: 404, body: json, result: not_found }
-                - { status: 404, body: empty, result: not_found }
+                - { status: 404, body: json, json_path: "error.code", result: not_found }
+                - { status: 400, json_path: "error.type", equals: "Not Found", result: not_found }
                 - { status: 429, result: rate_limited, wait_header: X-Reset, wait_format: epoch_seconds }
                 - { has_header: X-Wait, result: rate_limited, wait_header: X-Wait }
                 - { body_contains: "try later", result: retriable }

@@ -226,16 +226,16 @@ public actor VendorLane {
                     limiterBlockedSince = limiterBlockedSince ?? now
                     return permitted
                 }
+                guard let (call, sent) = callCarryingEveryIdentifier(batch) else { continue }
                 limiter.take(now: now)
                 if let blockedSince = limiterBlockedSince {
                     metrics.rateLimiterWait(vendor, duration: now - blockedSince)
                     limiterBlockedSince = nil
                 }
-                metrics.batchSize(vendor, items: batch.count)
+                metrics.batchSize(vendor, items: sent.count)
                 metrics.laneQueue(vendor, items: queue.count)
                 callsInFlight += 1
                 lastCallStarted = now
-                let call = adapter.call(for: batch.map(\.item), now: .now())
                 group.addTask { [transport, settings] in
                     let started = ContinuousClock.now
                     let answer: Result<VendorResponse, VendorTransportError>
@@ -245,9 +245,36 @@ public actor VendorLane {
                     } catch {
                         answer = .failure(VendorTransportError(classifying: error))
                     }
-                    await self.finished(batch, wasIsolated: wasIsolated, answer: answer, started: started)
+                    await self.finished(sent, wasIsolated: wasIsolated, answer: answer, started: started)
                 }
             }
+        }
+        return nil
+    }
+
+    /// The call for `batch`, read back before it is sent (``CallContents``): an item whose identifiers the call
+    /// would not carry is failed, never reported erased, and the call is built again without it. This holds for
+    /// every call of every adapter, built-in or declared, whatever its template does.
+    /// - Returns: the call and the items it carries; nil when it would carry none of them.
+    private func callCarryingEveryIdentifier(_ batch: [LaneItem]) -> (call: VendorCall, batch: [LaneItem])? {
+        var batch = batch
+        while !batch.isEmpty {
+            let call = adapter.call(for: batch.map(\.item), now: .now())
+            let contents = CallContents(call)
+            let left = batch.filter { !contents.carries($0.item) }
+            guard !left.isEmpty else { return (call, batch) }
+            logger.error(
+                "A call would not carry every identifier it reports; those identifiers are failed, not sent",
+                metadata: [LoggingKeys.batchSize: "\(left.count)"]
+            )
+            for item in left {
+                record(
+                    item,
+                    failure: "definition error: the call of vendor \(vendor.rawValue) does not carry an identifier "
+                        + "it would report as erased; not sent"
+                )
+            }
+            batch.removeAll { !contents.carries($0.item) }
         }
         return nil
     }

@@ -13,16 +13,27 @@ public struct VendorItem: Sendable, Hashable {
     public var values: [String]
     /// How many identifiers the item carries, for the outcome's `identifiers` count.
     public var identifierCount: Int
+    /// Each identifier as the vendor receives it (normalised and hashed where the vendor asks for that): what a call
+    /// carrying this item must send whole, or the lane does not send it. An answer stands for these and nothing else.
+    public var carried: [String]
 
     /// - Parameters:
     ///   - kind: the batching group.
     ///   - payload: the bytes the call carries for this item.
     ///   - values: the identifier values, for scrubbing vendor answers.
+    ///   - carried: each identifier as sent; defaults to `values`, for an adapter that sends identifiers unchanged.
     ///   - identifierCount: defaults to one identifier per value.
-    public init(kind: String, payload: [UInt8], values: [String], identifierCount: Int? = nil) {
+    public init(
+        kind: String,
+        payload: [UInt8],
+        values: [String],
+        carried: [String]? = nil,
+        identifierCount: Int? = nil
+    ) {
         self.kind = kind
         self.payload = payload
         self.values = values
+        self.carried = carried ?? values
         self.identifierCount = identifierCount ?? values.count
     }
 }

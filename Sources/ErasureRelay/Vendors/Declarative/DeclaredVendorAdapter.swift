@@ -36,19 +36,25 @@ public struct DeclaredVendorAdapter: VendorAdapter {
                     kind: "subjects",
                     payload: Array(items.map(\.payload).joined(separator: [UInt8(ascii: ",")])),
                     values: items.flatMap(\.values),
+                    carried: items.flatMap(\.carried),
                     identifierCount: items.count
                 )
             ]
         case .identifier, .batch:
             return identifierItems(for: request)
         case .subject:
+            // A list field is refused under per: subject (it would need a call per value), so each field holds one
+            // value at most here; the lane's check would fail the request rather than send a value short.
             var values: [String: String] = [:]
             var originals: [String] = []
+            var carried: [String] = []
             for identifier in definition.identifiers {
-                guard let value = identifier.field.values(in: request.subject).first else { continue }
-                let sent = Self.prepared(value, for: identifier)
-                values[identifier.name] = sent
-                originals += Self.scrubbed(value, sent)
+                for value in identifier.field.values(in: request.subject) {
+                    let sent = Self.prepared(value, for: identifier)
+                    if values[identifier.name] == nil { values[identifier.name] = sent }
+                    originals += Self.scrubbed(value, sent)
+                    carried.append(sent)
+                }
             }
             // Every identifier the URL names must be there: a call cannot be addressed without it.
             let urlPlaceholders = definition.path.placeholders + definition.query.flatMap(\.value.placeholders)
@@ -61,7 +67,8 @@ public struct DeclaredVendorAdapter: VendorAdapter {
                     kind: "subject",
                     payload: Self.encode(values),
                     values: originals,
-                    identifierCount: values.count
+                    carried: carried,
+                    identifierCount: carried.count
                 )
             ]
         }
@@ -76,7 +83,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
                 let values = companions.merging(["identifier": sent, "identifier_name": identifier.name]) { $1 }
                 var payload: [UInt8] = []
                 if definition.scope == .batch, let item = identifier.item ?? definition.item {
-                    item.render(values.merging(definition.settings) { $1 }, into: &payload)
+                    item.render(values.merging(definition.settings) { identifier, _ in identifier }, into: &payload)
                 } else {
                     payload = Self.encode(values)
                 }
@@ -84,6 +91,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
                     kind: definition.mixKinds ? "identifiers" : identifier.name,
                     payload: payload,
                     values: Self.scrubbed(value, sent),
+                    carried: [sent],
                     identifierCount: 1
                 )
             }
@@ -91,8 +99,9 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
-        var values = definition.settings
-        for (name, secret) in definition.secrets { values[name] = secret.value }
+        var credentials = definition.settings
+        for (name, secret) in definition.secrets { credentials[name] = secret.value }
+        var values = credentials
         values["now"] = now.rfc3339Seconds
         var itemsJSON: [UInt8]?
         if definition.scope == .batch {
@@ -100,6 +109,9 @@ public struct DeclaredVendorAdapter: VendorAdapter {
             // Kinds never mix unless the definition lets them, so the batch's kind is its identifiers' name.
             if !definition.mixKinds, let kind = items.first?.kind { values["identifier_name"] = kind }
         } else if let first = items.first {
+            // An identifier the request lacks has no value, whatever else is named alike: a template never falls
+            // back from an identifier to a setting or a secret.
+            for identifier in definition.identifiers { values[identifier.name] = nil }
             values.merge(Self.decode(first.payload)) { $1 }
         }
         var pathAndQuery = definition.path.render(values) { PercentEncoding.pathSegment($0.utf8) } ?? ""
@@ -111,18 +123,21 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         case .none:
             break
         case .bearer(let secret):
-            headers.append(("Authorization", "Bearer \(values[secret] ?? "")"))
+            headers.append(("Authorization", "Bearer \(credentials[secret] ?? "")"))
         case .basic(let username, let password):
             headers.append(
                 (
                     "Authorization",
-                    HTTPAuthorization.basic(user: values[username] ?? "", password: values[password] ?? "")
+                    HTTPAuthorization.basic(
+                        user: credentials[username] ?? "",
+                        password: credentials[password] ?? ""
+                    )
                 )
             )
         case .header(let name, let secret):
-            headers.append((name, values[secret] ?? ""))
+            headers.append((name, credentials[secret] ?? ""))
         case .query(let name, let secret):
-            query.append("\(PercentEncoding.formField(name))=\(PercentEncoding.formField(values[secret] ?? ""))")
+            query.append("\(PercentEncoding.formField(name))=\(PercentEncoding.formField(credentials[secret] ?? ""))")
         }
         if !query.isEmpty { pathAndQuery += "?" + query.joined(separator: "&") }
         for (name, value) in definition.headers {
@@ -148,11 +163,14 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     public func classify(_ response: VendorResponse) -> CallResult {
         let json = response.body.withUnsafeBufferPointer { try? JSONValue.parse($0, maxDepth: 64) }
         let text = String(decoding: response.body.prefix(VendorText.maxScannedLength), as: UTF8.self)
+        // A throttled or failing vendor is always worth another try: for 429 and 5xx, rules only tell how long to
+        // wait. However a rule is written, such an answer is never proof of an erasure, nor a reason to give up.
+        let transient = RetryHints.transient(response)
         for (index, rule) in definition.rules.enumerated() where Self.matches(rule, response, json: json, body: text) {
+            if transient != nil, rule.result != .retriable, rule.result != .rateLimited { continue }
             return result(rule.result, rule: rule, response, json: json, reason: "answers.rules[\(index)]")
         }
-        // A throttled or failing vendor is worth another try unless a rule says otherwise.
-        if let transient = RetryHints.transient(response) { return transient }
+        if let transient { return transient }
         return result(definition.defaultResult, rule: nil, response, json: json, reason: "answers.default")
     }
 

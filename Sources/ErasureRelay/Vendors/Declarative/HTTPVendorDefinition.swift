@@ -196,6 +196,9 @@ public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
         return subject.userAliases.map { ($0.aliasName, [Self.aliasLabel: $0.aliasLabel]) }
     }
 
+    /// Whether a request may hold several values of this field.
+    var isList: Bool { self == .registrationIDs || self == .userAliases }
+
     /// The values `subject` carries in this field.
     func values(in subject: Subject) -> [String] {
         switch self {

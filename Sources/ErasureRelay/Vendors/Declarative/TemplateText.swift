@@ -130,6 +130,38 @@ public enum JSONTemplate: Sendable, Hashable {
         }
     }
 
+    /// Whether the ``itemsSlot`` appears only as a whole value: in other text or in a member's name it would have
+    /// no value, and the member would be left out with the batch's identifiers.
+    var holdsItemsAsAWholeValue: Bool {
+        switch self {
+        case .object(let members):
+            members.allSatisfy { !$0.name.placeholders.contains(Self.itemsSlot) && $0.value.holdsItemsAsAWholeValue }
+        case .array(let elements):
+            elements.allSatisfy(\.holdsItemsAsAWholeValue)
+        case .text(let text):
+            !text.placeholders.contains(Self.itemsSlot) || text.soloPlaceholder == Self.itemsSlot
+        case .literal:
+            true
+        }
+    }
+
+    /// Every text of the template, member names included, with the key path it appears under.
+    func texts(at key: String) -> [(text: TemplateText, key: String)] {
+        switch self {
+        case .object(let members):
+            members.flatMap { member in
+                let memberKey = "\(key).\(member.name.render([:], encode: { $0 }) ?? "{…}")"
+                return [(member.name, key)] + member.value.texts(at: memberKey)
+            }
+        case .array(let elements):
+            elements.enumerated().flatMap { index, element in element.texts(at: "\(key)[\(index)]") }
+        case .text(let text):
+            [(text, key)]
+        case .literal:
+            []
+        }
+    }
+
     /// Appends the JSON this template gives with `values`; false, appending nothing, when it is left out.
     /// - Parameter items: the JSON array standing for the ``itemsSlot`` placeholder.
     @discardableResult

@@ -34,17 +34,37 @@ public struct EngageLabAdapter: VendorAdapter {
 
     public func classify(_ response: VendorResponse) -> CallResult {
         if let transient = RetryHints.transient(response) { return transient }
-        let body = JSONText.object(response.body)
-        let error = body?["error"] as? [String: Any]
-        switch response.status {
-        case 200...299 where error == nil:
-            return .accepted(reference: nil, deleted: nil, note: nil)
-        case 404 where body != nil || response.body.isEmpty:
-            // No such device: the erasure's goal holds. A replay or a redelivery of a finished erasure ends here.
-            return .accepted(reference: nil, deleted: nil, note: VendorText.notFound)
-        default:
-            let code = (error?["code"] as? Int).map { " code \($0)" } ?? ""
-            return .rejected(reason: "HTTP \(response.status)\(code)", isolateItems: false)
+        let body = response.body.withUnsafeBufferPointer { try? JSONValue.parse($0, maxDepth: 64) }
+        var error: [String: JSONValue]?
+        var success = false
+        if case .object(let members)? = body {
+            if case .object(let details)? = members["error"] { error = details }
+            if case .bool(true)? = members["success"] { success = true }
         }
+        var code: Int?
+        if case .number(let number)? = error?["code"], number == number.rounded(), abs(number) < 1e9 {
+            code = Int(number)
+        }
+        switch response.status {
+        case 200...299 where error == nil && (success || response.body.allSatisfy(Self.isWhiteSpace)):
+            // The API's documented success, {"success": true}, or no body at all: a login page or another service's
+            // JSON is not.
+            return .accepted(reference: nil, deleted: nil, note: nil)
+        case 404 where code != nil:
+            // No such device, in the API's own error shape: the erasure's goal holds. A replay or a redelivery of a
+            // finished erasure ends here. A 404 of any other shape is a gateway or a wrong region, not proof.
+            return .accepted(reference: nil, deleted: nil, note: VendorText.notFound)
+        case 200...299 where error == nil, 404:
+            return .rejected(
+                reason: "HTTP \(response.status) that is not EngageLab's answer (a gateway's or another service's?)",
+                isolateItems: false
+            )
+        default:
+            return .rejected(reason: "HTTP \(response.status)\(code.map { " code \($0)" } ?? "")", isolateItems: false)
+        }
+    }
+
+    private static func isWhiteSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 }
