@@ -66,6 +66,15 @@ struct VendorsCommand: ParsableCommand {
                 for items in calls {
                     let call = adapter.call(for: items, now: now)
                     lines.append("")
+                    let contents = CallContents(call)
+                    let missing = items.filter { !contents.carries($0) }.count
+                    if missing > 0 {
+                        // What the lane would do with this call: it reads every call back before sending it.
+                        lines.append(
+                            "  NOT SENT: the call leaves out \(missing) of its \(items.count) identifier item(s); the "
+                                + "relay fails them with a definition error"
+                        )
+                    }
                     lines.append("  \(call.method.rawValue) \(settings.displayedBaseURL)\(call.pathAndQuery)")
                     for (name, value) in call.headers { lines.append("  \(name): \(value)") }
                     if let body = call.body {

@@ -74,6 +74,7 @@ public func main(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzVendorAnswers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
+    checkScrubbingLeavesNoPiece(input)
     guard input.count >= 3 else { return 0 }
     let status = 100 + (Int(input[0]) << 8 | Int(input[1])) % 500
     let waitLength = min(Int(input[2]), input.count - 3)
@@ -103,4 +104,27 @@ public func fuzzVendorAnswers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
         }
     }
     return 0
+}
+
+/// An identifier of letters echoed among digits and punctuation, in either case, often enough that the text runs far
+/// past any cut: scrubbed, nothing of it may be left, wherever an echo starts or ends. The only letters left are the
+/// placeholders'.
+private func checkScrubbingLeavesNoPiece(_ input: [UInt8]) {
+    guard input.count >= 2 else { return }
+    let length = 1 + Int(input[0]) % 600
+    let identifier = String((0..<length).map { Character(UnicodeScalar(97 + UInt8((Int(input[1]) + $0 * 7) % 26))) })
+    let filler = Array(" 0123456789:;,-\"%[]")
+    var text = ""
+    var round = 0
+    while text.unicodeScalars.count < 6_000 {
+        for byte in input.dropFirst(2) {
+            text.append(filler[Int(byte) % filler.count])
+            if (Int(byte) + round) % 3 == 0 { text += (byte & 1 == 0 ? identifier : identifier.uppercased()) }
+        }
+        text += identifier
+        round += 1
+    }
+    let items = [VendorItem(kind: "external_ids", payload: [], values: [identifier])]
+    let scrubbed = VendorText.scrub(text, of: items).replacingOccurrences(of: VendorText.placeholder, with: "")
+    precondition(!scrubbed.unicodeScalars.contains { $0.properties.isAlphabetic }, "a piece of an identifier is left")
 }

@@ -200,7 +200,7 @@ public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
     var isList: Bool { self == .registrationIDs || self == .userAliases }
 
     /// The values `subject` carries in this field.
-    func values(in subject: Subject) -> [String] {
+    public func values(in subject: Subject) -> [String] {
         switch self {
         case .userAliases: subject.userAliases.map(\.aliasName)
         case .externalID: subject.externalID.map { [$0] } ?? []
