@@ -13,10 +13,28 @@ struct CheckConfigCommand: ParsableCommand {
     @Option(name: .long, help: "The YAML configuration file.")
     var config: String
 
+    @OptionGroup var logging: LoggingOptions
+
     func run() throws {
+        _ = try logging.bootstrap(label: "erasure-relay.check-config", sink: JSONLogHandler.standardError)
+        // Every unset variable at once, then everything the service needs at once: a file is put right in one pass.
+        let unset = try RelayConfiguration.unsetVariables(inFile: config)
+        guard unset.isEmpty else { throw ConfigurationProblems(problems: unset) }
         // A ConfigurationError, thrown as it is, prints alone: it is not a usage mistake, so no usage text follows.
         let configuration = try RelayConfiguration(contentsOfFile: config)
-        try configuration.validateForService()
+        let problems = configuration.serviceProblems
+        guard problems.isEmpty else { throw ConfigurationProblems(problems: problems) }
         print(configuration.effectiveDescription)
+    }
+}
+
+/// Several configuration problems, one line each.
+struct ConfigurationProblems: Error, CustomStringConvertible {
+    let problems: [ConfigurationError]
+
+    var description: String {
+        problems.count == 1
+            ? "\(problems[0])"
+            : "\(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
     }
 }

@@ -43,7 +43,8 @@ struct SandboxCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
-        let logger = try logging.bootstrap(label: "erasure-relay.sandbox")
+        // Standard output is the vendors: section, to be saved as YAML; the logs go beside it.
+        let logger = try logging.bootstrap(label: "erasure-relay.sandbox", sink: JSONLogHandler.standardError)
         var configuration = SandboxConfiguration()
         configuration.host = host
         for (index, vendor) in SandboxVendor.allCases.enumerated() {
@@ -63,7 +64,9 @@ struct SandboxCommand: AsyncParsableCommand {
         }
         var declared: [VendorID: VendorSettings] = [:]
         if let config {
-            declared = try RelayConfiguration(contentsOfFile: config).vendors.filter { !$0.key.isBuiltIn }
+            declared = try RelayConfiguration(contentsOfFile: config, vendorsOnly: true).vendors.filter {
+                !$0.key.isBuiltIn
+            }
             // A declared vendor's stand-in meters its configured quota, unless --quota names it.
             for (name, quota) in quotas {
                 guard let vendor = VendorID(rawValue: name), declared[vendor] != nil else { continue }

@@ -26,8 +26,12 @@ struct VendorsCommand: ParsableCommand {
         @Option(name: .long, help: "A file holding one request, as it would appear on the request topic.")
         var request: String
 
+        @OptionGroup var logging: LoggingOptions
+
         func run() throws {
-            let configuration = try RelayConfiguration(contentsOfFile: config)
+            _ = try logging.bootstrap(label: "erasure-relay.vendors", sink: JSONLogHandler.standardError)
+            // Only the vendors matter here: brokers, signing keys and the rest are not read.
+            let configuration = try RelayConfiguration(contentsOfFile: config, vendorsOnly: true)
             guard let bytes = FileManager.default.contents(atPath: request) else {
                 throw ValidationError("--request: cannot read \(request)")
             }

@@ -52,6 +52,43 @@ struct ConfigurationFallbackTests {
         }
     }
 
+    @Test func checkConfigNamesEveryProblemInOneRun() async throws {
+        try await withConfigFile(
+            """
+            kafka: { bootstrap_servers: "${NOT_SET_BROKERS}" }
+            vendors: { braze: { api_key: "${NOT_SET_BRAZE_KEY}" } }
+            parking: { signing_key: "${NOT_SET_SIGNING_KEY}" }
+            """
+        ) { path in
+            let process = try ChildProcess(
+                erasureRelayExecutable(),
+                ["check-config", "--config", path, "--log-level", "warning"],
+                environment: environment([:])
+            )
+            #expect(try await process.waitForExit(timeout: .seconds(30)) == 1)
+            for (key, variable) in [
+                ("kafka.bootstrap_servers", "NOT_SET_BROKERS"), ("vendors.braze.api_key", "NOT_SET_BRAZE_KEY"),
+                ("parking.signing_key", "NOT_SET_SIGNING_KEY"),
+            ] {
+                #expect(
+                    process.standardError.contains("'\(key)': environment variable \(variable) is not set"),
+                    "\(process.standardError)"
+                )
+            }
+        }
+        try await withConfigFile("kafka: { group_id: g }") { path in
+            let process = try ChildProcess(
+                erasureRelayExecutable(),
+                ["check-config", "--config", path],
+                environment: environment([:])
+            )
+            #expect(try await process.waitForExit(timeout: .seconds(30)) == 1)
+            for key in ["kafka.bootstrap_servers", "vendors", "parking.signing_key"] {
+                #expect(process.standardError.contains("'\(key)'"), "\(process.standardError)")
+            }
+        }
+    }
+
     @Test func aConfigurationWithoutVendorsIsRefused() async throws {
         try await withConfigFile(
             """

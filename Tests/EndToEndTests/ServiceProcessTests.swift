@@ -190,6 +190,9 @@ struct ServiceProcessTests {
             )
             defer { sandbox.signal(SIGTERM) }
             try await sandbox.waitForOutput(containing: "# acme: declared in --config")
+            // Standard output is the section alone, to be saved as YAML; the logs are on standard error.
+            #expect(sandbox.standardOutput.hasPrefix("vendors:"))
+            #expect(!sandbox.standardOutput.contains(#""level":"#), "\(sandbox.standardOutput)")
             let line = try #require(sandbox.standardOutput.split(separator: "\n").first { $0.contains("# acme:") })
             let url = String(try #require(line.split(separator: "\"").dropFirst().first))
             #expect(url.hasPrefix("http://127.0.0.1:"))

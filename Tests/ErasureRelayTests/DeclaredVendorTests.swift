@@ -134,6 +134,10 @@ struct DeclaredVendorTests {
             VendorResponse(status: 404, body: Array(#"{"error":{"code":404}}"#.utf8)),
             VendorResponse(status: 404, body: []),
             VendorResponse(status: 404, body: Array("<html>proxy</html>".utf8)),
+            // What a gateway, a login page or a wrong region answers.
+            VendorResponse(status: 404, body: Array(#"{"message":"no route"}"#.utf8)),
+            VendorResponse(status: 200, body: Array("<html><body>Sign in</body></html>".utf8)),
+            VendorResponse(status: 204),
             VendorResponse(status: 413, body: Array(#"{"status":"fail","error":{"type":"Payload too large"}}"#.utf8)),
             VendorResponse(status: 429, headers: ["Retry-After": "7"]),
             VendorResponse(status: 429, headers: ["X-RateLimit-Reset": inAMinute]),

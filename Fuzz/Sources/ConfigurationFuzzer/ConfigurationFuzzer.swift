@@ -47,7 +47,7 @@ private let listRequest: ErasureRequest = {
         {"request_id":"fuzz-2","regulation":"ccpa","submitted_at":"2026-11-22T10:00:00Z",
          "subject":{"external_id":"ext-1","email":"a@b.co",
            "user_aliases":[{"alias_name":"al-1","alias_label":"lab"},{"alias_name":"al-10","alias_label":"lab"}],
-           "engagelab_registration_ids":["dev-1","dev-10","dev-1.old"],
+           "engagelab_registration_ids":["dev-1","dev-10","dev-1_old"],
            "custom":{"loyalty_id":"c-1","id":"c-10"}}}
         """#
     let decoder = RequestDecoder(limits: .init(maxMessageBytes: 65_536), knownVendors: VendorID.builtIn)

@@ -125,6 +125,13 @@ private func checkScrubbingLeavesNoPiece(_ input: [UInt8]) {
         round += 1
     }
     let items = [VendorItem(kind: "external_ids", payload: [], values: [identifier])]
-    let scrubbed = VendorText.scrub(text, of: items).replacingOccurrences(of: VendorText.placeholder, with: "")
+    var scrubbed = VendorText.scrub(text, of: items)
+    // A text cut at its length limit may end inside a placeholder.
+    if scrubbed.hasSuffix("…"), let open = scrubbed.lastIndex(of: "["),
+        VendorText.placeholder.hasPrefix(scrubbed[open...].dropLast())
+    {
+        scrubbed = String(scrubbed[..<open])
+    }
+    scrubbed = scrubbed.replacingOccurrences(of: VendorText.placeholder, with: "")
     precondition(!scrubbed.unicodeScalars.contains { $0.properties.isAlphabetic }, "a piece of an identifier is left")
 }

@@ -8,9 +8,12 @@ import Glibc
 extension RelayConfiguration {
     /// Reads a configuration file.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
+    /// - Parameter vendorsOnly: reads the `vendors` section alone, for commands that use nothing else (`vendors
+    ///   render`, `sandbox`): a missing signing key or broker variable is not theirs to refuse.
     public init(
         contentsOfFile path: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        vendorsOnly: Bool = false
     )
         throws(ConfigurationError)
     {
@@ -19,14 +22,15 @@ extension RelayConfiguration {
             limit: ConfigurationFile.maxConfigurationBytes,
             key: ""
         )
-        try self.init(yaml: text, environment: environment)
+        try self.init(yaml: text, environment: environment, vendorsOnly: vendorsOnly)
     }
 
     /// Reads configuration from YAML text. Every key is listed here with its type and default.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
     public init(
         yaml: String,
-        environment: [String: String] = ProcessInfo.processInfo.environment
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        vendorsOnly: Bool = false
     )
         throws(ConfigurationError)
     {
@@ -42,7 +46,10 @@ extension RelayConfiguration {
             environment: environment
         )
         self.init()
-        if let kafka = try document.child("kafka") {
+        if vendorsOnly {
+            for section in ["kafka", "http", "pipeline", "parking"] { _ = document.yaml(section) }
+        }
+        if !vendorsOnly, let kafka = try document.child("kafka") {
             self.kafka.bootstrapServers = try kafka.string("bootstrap_servers").flatMap { $0.isEmpty ? nil : $0 }
             self.kafka.groupID = try kafka.string("group_id") ?? self.kafka.groupID
             self.kafka.requestTopic = try kafka.string("request_topic") ?? self.kafka.requestTopic
@@ -64,7 +71,7 @@ extension RelayConfiguration {
             }
             try kafka.rejectUnknownKeys()
         }
-        try self.kafka.validateTopics()
+        if !vendorsOnly { try self.kafka.validateTopics() }
         if let vendors = try document.child("vendors") {
             for name in vendors.keys {
                 let node: ConfigNode
@@ -102,12 +109,12 @@ extension RelayConfiguration {
                 }
             }
         }
-        if let http = try document.child("http") {
+        if !vendorsOnly, let http = try document.child("http") {
             self.http.host = try http.string("host") ?? self.http.host
             self.http.port = try http.int("port", in: 0...65535) ?? self.http.port
             try http.rejectUnknownKeys()
         }
-        if let pipeline = try document.child("pipeline") {
+        if !vendorsOnly, let pipeline = try document.child("pipeline") {
             self.pipeline.maxInFlight =
                 try pipeline.int("max_in_flight", in: 1...1_000_000) ?? self.pipeline.maxInFlight
             // At least 1: paused partitions resume when fewer than this many requests are in flight, and none can
@@ -133,7 +140,7 @@ extension RelayConfiguration {
                 ?? self.pipeline.drainTimeoutSeconds
             try pipeline.rejectUnknownKeys()
         }
-        if let parking = try document.child("parking") {
+        if !vendorsOnly, let parking = try document.child("parking") {
             self.parking.maxParks = try parking.int("max_parks", in: 0...10_000) ?? self.parking.maxParks
             self.parking.initialDelaySeconds =
                 try parking.int("initial_delay_seconds", in: 0...86_400)
