@@ -16,8 +16,11 @@ struct ReportCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The YAML configuration file of the service whose outcomes to report on.")
-    var config: String
+    @Option(
+        name: .long,
+        help: "The YAML configuration file of the service whose outcomes to report on; without it, the defaults."
+    )
+    var config: String?
 
     @Option(name: .long, help: "Brokers to use instead of kafka.bootstrap_servers.")
     var bootstrapServers: String?
@@ -38,6 +41,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "erasure-relay.report", sink: JSONLogHandler.standardError)
+        // Only the brokers and the outcome topic are read: a report needs no vendor or signing key.
         let configuration = try RelayConfiguration.load(file: config) ?? RelayConfiguration()
         let brokers = try serviceBrokers(bootstrapServers, in: configuration, for: "report")
         let until = Timestamp.now()

@@ -133,14 +133,21 @@ struct EmbeddedDefaults: Service {
         }
         if embeddedBroker {
             say(
-                """
-                Embedded Kafka broker: \(bootstrapServers)  (keeps only about 5 MB per partition: for trying out, not for production)
-                Send a sample request:
-                  echo '\(SampleRequest.json)' | kcat -P -b \(bootstrapServers) -t \(configuration.kafka.requestTopic) -k sample-1
-                Read the outcomes:
-                  kcat -C -b \(bootstrapServers) -t \(configuration.kafka.outcomeTopic) -o beginning
-                """
+                "Embedded Kafka broker: \(bootstrapServers)  (keeps only about 5 MB per partition: for trying out, "
+                    + "not for production)"
             )
+            // Said once the consumer is in the group, so that a request sent as told is read at once.
+            let topics = configuration.kafka
+            health.onceJoined { [bootstrapServers] in
+                say(
+                    """
+                    Ready. Send a sample request:
+                      echo '\(SampleRequest.json)' | kcat -P -b \(bootstrapServers) -t \(topics.requestTopic) -k sample-1
+                    Read the outcomes (-e: exit at the end of the topic):
+                      kcat -C -b \(bootstrapServers) -t \(topics.outcomeTopic) -o beginning -e
+                    """
+                )
+            }
         }
         try await RelayApplication(
             configuration: configuration,

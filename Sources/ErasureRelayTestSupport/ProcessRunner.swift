@@ -8,12 +8,19 @@ public final class ChildProcess: Sendable {
     private let errors = Watched<[UInt8]>([])
     private let exitStatus = Watched<Int32?>(nil)
 
+    /// The longest any child of a test may live. A test that hangs (waiting on something its time limit cannot
+    /// cancel) would otherwise keep its brokers and relays running and the test process from ever exiting: past
+    /// this, the child is killed, and whatever the test waits for from it ends in an error.
+    public static let maxLifetime = Duration.seconds(600)
+
     /// Starts `executable` with `arguments`, feeding `input` on standard input if given.
+    /// - Parameter lifetime: how long the child may run before it is killed, as a test's outer bound.
     public init(
         _ executable: String,
         _ arguments: [String],
         input: [UInt8]? = nil,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil,
+        lifetime: Duration = ChildProcess.maxLifetime
     ) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -52,6 +59,15 @@ public final class ChildProcess: Sendable {
         }
         try process.run()
         self.process = ProcessBox(process: process)
+        let pid = process.processIdentifier
+        let name = URL(fileURLWithPath: executable).lastPathComponent
+        DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(Int(lifetime.components.seconds))) {
+            guard exitStatus.value == nil else { return }
+            FileHandle.standardError.write(
+                Data("\(name) \(arguments.first ?? "") outlived its bound of \(lifetime); killed\n".utf8)
+            )
+            kill(pid, SIGKILL)
+        }
         if let input {
             stdin.fileHandleForWriting.write(Data(input))
         }

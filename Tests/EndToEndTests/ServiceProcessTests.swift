@@ -134,6 +134,10 @@ struct ServiceProcessTests {
             )
             let bootstrap = String(line.split(separator: " ")[3])
             #expect(relay.standardError.contains("acme http://127.0.0.1:"))
+            // The commands to try it are given once the consumer is in the group, beside the line to wait for.
+            try await relay.waitForErrorOutput(containing: "Ready. Send a sample request:")
+            try await relay.waitForOutput(containing: ErasureRelayService.readyMessage)
+            #expect(relay.standardError.contains("-t user-erasure-outcomes -o beginning -e"))
             try await Kcat.produce(
                 bootstrap: bootstrap,
                 topic: "user-erasure",

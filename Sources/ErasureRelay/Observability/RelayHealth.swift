@@ -9,6 +9,7 @@ public final class RelayHealth: Sendable {
         var brokersDown = false
         var stopped = false
         var failed = false
+        var onJoin: [@Sendable () -> Void] = []
     }
 
     private let state = Mutex(State())
@@ -26,8 +27,26 @@ public final class RelayHealth: Sendable {
         }
     }
 
-    func joinedGroup() {
-        state.withLock { $0.inGroup = true }
+    /// - Returns: true the first time: this member is now ready to consume.
+    @discardableResult
+    func joinedGroup() -> Bool {
+        let actions = state.withLock { state -> [@Sendable () -> Void]? in
+            guard !state.inGroup else { return nil }
+            state.inGroup = true
+            defer { state.onJoin.removeAll() }
+            return state.onJoin
+        }
+        for action in actions ?? [] { action() }
+        return actions != nil
+    }
+
+    /// Runs `action` once this member has first joined the consumer group: at once if it has.
+    public func onceJoined(_ action: @escaping @Sendable () -> Void) {
+        let joined = state.withLock { state in
+            if !state.inGroup { state.onJoin.append(action) }
+            return state.inGroup
+        }
+        if joined { action() }
     }
 
     func brokersUnreachable() {

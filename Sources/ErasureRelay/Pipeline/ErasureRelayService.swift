@@ -90,6 +90,9 @@ public final class ErasureRelayService: Service {
         self.logger = logger
     }
 
+    /// What the service logs once it has first joined the consumer group, ready to read requests.
+    public static let readyMessage = "Ready: in the consumer group, consuming erasure requests"
+
     /// Requests read and not yet done, held ones included.
     public var inFlight: Int { intake.withLock { $0.started + $0.heldCount } }
 
@@ -188,7 +191,10 @@ public final class ErasureRelayService: Service {
             let actions = intake.withLock { $0.read(message, holdUntil: holdUntil(message), now: .now) }
             apply(actions, requests: &requests)
         case .assigned(let partitions):
-            health.joinedGroup()
+            if health.joinedGroup() {
+                // The line to wait for: from here on, requests sent are read.
+                logger.info("\(Self.readyMessage)", metadata: [LoggingKeys.topic: "\(topics.requests)"])
+            }
             intake.withLock { $0.assigned(partitions) }
             // A new assignment starts again from the committed offset, which may be below what was stored before.
             offsets.forget(partitions)
