@@ -117,7 +117,9 @@ struct SandboxAnnouncement: Service {
             guard setting.vendor.isBuiltIn else {
                 // A declared vendor's definition stays in the configuration it came from; only its host changes.
                 lines.removeLast(2)
-                lines.append("  # \(vendor.rawValue): declared in --config; set its base_url to \"\(setting.displayedBaseURL)\"")
+                lines.append(
+                    "  # \(vendor.rawValue): declared in --config; set its base_url to \"\(setting.displayedBaseURL)\""
+                )
                 continue
             }
             lines += setting.account.configurationLines(revealingSecrets: true).map { "    " + $0 }

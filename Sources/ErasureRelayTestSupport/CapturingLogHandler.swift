@@ -95,10 +95,12 @@ public enum TestLogFiles {
 
     /// The file name for a test: its name with every character but letters, digits, `.`, `-` and `_` as `_`.
     public static func fileName(forTest name: String) -> String {
-        String(name.unicodeScalars.map { scalar in
-            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
-                ? Character(scalar) : "_"
-        }) + ".log"
+        String(
+            name.unicodeScalars.map { scalar in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "._-".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            }
+        ) + ".log"
     }
 
     static func write(_ line: String) {

@@ -8,9 +8,10 @@ import Testing
 @Suite("The example configurations")
 struct ExampleConfigurationTests {
     static let files: [String] = {
-        let vendors = (try? FileManager.default.contentsOfDirectory(
-            atPath: packageRoot().appendingPathComponent("examples/vendors").path
-        )) ?? []
+        let vendors =
+            (try? FileManager.default.contentsOfDirectory(
+                atPath: packageRoot().appendingPathComponent("examples/vendors").path
+            )) ?? []
         return ["config.yaml"] + vendors.filter { $0.hasSuffix(".yaml") }.sorted().map { "vendors/\($0)" }
     }()
 

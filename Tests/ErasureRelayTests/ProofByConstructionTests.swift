@@ -12,7 +12,12 @@ import Testing
 struct ProofByConstructionTests {
     typealias Definition = DeclaredVendorConfigurationTests
 
-    private static func refuses(_ yaml: String, key: String, _ message: String, environment: [String: String]? = nil)
+    private static func refuses(
+        _ yaml: String,
+        key: String,
+        _ message: String,
+        environment: [String: String]? = nil
+    )
         -> Bool
     {
         do {
@@ -156,7 +161,10 @@ struct ProofByConstructionTests {
                 ), "vendors.acme.request.body.who", "inside other text"
             ),
             (Definition.definition(url: "/v1/users/ext:{identifier}"), "vendors.acme.request.url", "inside other text"),
-            (Definition.definition(url: "/v1/users/{identifier}.json"), "vendors.acme.request.url", "inside other text"),
+            (
+                Definition.definition(url: "/v1/users/{identifier}.json"), "vendors.acme.request.url",
+                "inside other text"
+            ),
             (
                 Definition.definition(url: "/v1/users?q=id:{identifier}"), "vendors.acme.request.url",
                 "inside other text"
@@ -209,12 +217,24 @@ struct ProofByConstructionTests {
             ("[{ status: 200, result: accepted }, { status: 404, result: not_found }]", "json_path"),
             ("[{ status: 200, result: accepted }, { status: 404, body: json, result: not_found }]", "json_path"),
             ("[{ status: 200, result: accepted }, { status: 400, json_path: e, result: not_found }]", "json_path"),
-            ("[{ status: 200, result: accepted }, { status: 401, json_path: e, equals: x, result: not_found }]", "status"),
-            ("[{ status: 200, result: accepted }, { status: 429, json_path: e, equals: x, result: not_found }]", "status"),
+            (
+                "[{ status: 200, result: accepted }, { status: 401, json_path: e, equals: x, result: not_found }]",
+                "status"
+            ),
+            (
+                "[{ status: 200, result: accepted }, { status: 429, json_path: e, equals: x, result: not_found }]",
+                "status"
+            ),
         ]
     )
     func rulesConfinedToProof(rules: String, key: String) {
-        #expect(Self.refuses(Definition.definition(rules: rules), key: "vendors.acme.answers.rules[\(rules.contains("},") ? 1 : 0)].\(key)", "result"))
+        #expect(
+            Self.refuses(
+                Definition.definition(rules: rules),
+                key: "vendors.acme.answers.rules[\(rules.contains("},") ? 1 : 0)].\(key)",
+                "result"
+            )
+        )
     }
 
     @Test func aThrottledOrFailingAnswerIsRetriedWhateverTheRulesSay() throws {
@@ -240,7 +260,10 @@ struct ProofByConstructionTests {
             return
         }
         // A rule may still say how long to wait.
-        #expect(classify(503, [("X-Wait", "9")]) == .retriable(reason: "HTTP 503, answers.rules[3] rate_limited", retryAfter: 9))
+        #expect(
+            classify(503, [("X-Wait", "9")])
+                == .retriable(reason: "HTTP 503, answers.rules[3] rate_limited", retryAfter: 9)
+        )
         #expect(classify(200) == .accepted(reference: nil, deleted: nil, note: nil))
     }
 

@@ -60,7 +60,9 @@ private let listRequest: ErasureRequest = {
 /// What a call sends, decoded by Foundation rather than by the relay's own readers: the path and query percent-decoded,
 /// the header values, and a JSON body's strings or a form body's fields.
 private func decodedText(of call: VendorCall) -> String {
-    var parts = [call.pathAndQuery.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? call.pathAndQuery]
+    var parts = [
+        call.pathAndQuery.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? call.pathAndQuery
+    ]
     parts += call.headers.map(\.1)
     if let body = call.body {
         if let json = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed]) {

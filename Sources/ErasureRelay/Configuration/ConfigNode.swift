@@ -71,9 +71,10 @@ final class ConfigNode {
     /// Refuses a secret written with a default, `${VAR:-text}`: the default is text in the file, and would be used
     /// as the credential whenever the variable is unset.
     private func rejectDefault(inSecret key: String) throws(ConfigurationError) {
-        let written = mapping[key].map { node in
-            node.scalar.map { [$0.string] } ?? (node.sequence?.compactMap(\.scalar?.string) ?? [])
-        } ?? []
+        let written =
+            mapping[key].map { node in
+                node.scalar.map { [$0.string] } ?? (node.sequence?.compactMap(\.scalar?.string) ?? [])
+            } ?? []
         for text in written where text.contains("${") && text.contains(":-") {
             throw ConfigurationError(
                 key: qualified(key),

@@ -664,7 +664,9 @@ extension HTTPVendorDefinition {
             guard case .placeholder(let name) = part, names.contains(name) else { continue }
             let before = index > 0 ? path.parts[index - 1] : nil
             let after = index + 1 < path.parts.count ? path.parts[index + 1] : nil
-            guard case .literal(let head)? = before, head.hasSuffix("/") else { throw refuse(name, request.qualified("url")) }
+            guard case .literal(let head)? = before, head.hasSuffix("/") else {
+                throw refuse(name, request.qualified("url"))
+            }
             if case .placeholder? = after { throw refuse(name, request.qualified("url")) }
             if case .literal(let tail)? = after, !tail.hasPrefix("/") { throw refuse(name, request.qualified("url")) }
         }
