@@ -2,12 +2,17 @@
 /// vendor text in time linear in the text, however many identifiers a batch echoes and however they overlap.
 ///
 /// Words and text are sequences of folded Unicode scalar values, so that case is ignored as the caller folds it.
+/// Add the words with ``insert(_:)``, then ``finishInsertion()`` before reading. The automaton lives in a few flat
+/// tables, not a collection per state: a batch's identifiers make thousands of states.
 struct IdentifierMatcher {
     /// The matcher's position in the words: 0 is the root, where nothing of any word has been read.
     typealias State = Int32
 
-    /// Edges of the trie and the automaton's shortcuts, keyed by state and scalar: one table, not one per state.
+    /// Edges of the trie, keyed by state and scalar.
     private var edges: [UInt64: State] = [:]
+    /// Each edge as it was added, to visit states in order of depth once every word is in.
+    private var edgeList: [(parent: State, scalar: UInt32, child: State)] = []
+    private var depth: [Int32] = [0]
     /// Where to continue when no edge leaves a state: the state of its longest proper suffix that is in the trie.
     private var fallback: [State] = [0]
     /// The length of the longest word that ends at each state, through its fallbacks; 0 where none does.
@@ -15,43 +20,45 @@ struct IdentifierMatcher {
     /// The length of the longest word.
     private(set) var longestWord = 0
 
-    init(words: [[UInt32]]) {
-        for word in words where !word.isEmpty {
-            var state: State = 0
-            for scalar in word {
-                let key = Self.key(state, scalar)
-                if let next = edges[key] {
-                    state = next
-                } else {
-                    let next = State(fallback.count)
-                    fallback.append(0)
-                    longestEnding.append(0)
-                    edges[key] = next
-                    state = next
-                }
-            }
-            longestEnding[Int(state)] = max(longestEnding[Int(state)], Int32(word.count))
-            longestWord = max(longestWord, word.count)
-        }
-        // Breadth first, so that every state's fallback is final before its children's are computed from it.
-        var children: [State: [(scalar: UInt32, child: State)]] = [:]
-        for (key, child) in edges { children[State(key >> 32), default: []].append((UInt32(key & 0xFFFF_FFFF), child)) }
-        var queue = children[0]?.map(\.child) ?? []
-        var head = 0
-        while head < queue.count {
-            let state = queue[head]
-            head += 1
-            for (scalar, child) in children[state] ?? [] {
-                var candidate = fallback[Int(state)]
-                while candidate != 0 && edges[Self.key(candidate, scalar)] == nil {
-                    candidate = fallback[Int(candidate)]
-                }
-                let target = edges[Self.key(candidate, scalar)] ?? 0
-                fallback[Int(child)] = target == child ? 0 : target
-                longestEnding[Int(child)] = max(longestEnding[Int(child)], longestEnding[Int(fallback[Int(child)])])
-                queue.append(child)
+    /// Adds a word; an empty one is ignored.
+    mutating func insert(_ word: some Sequence<UInt32>) {
+        var state: State = 0
+        var length: Int32 = 0
+        for scalar in word {
+            length += 1
+            let key = Self.key(state, scalar)
+            if let next = edges[key] {
+                state = next
+            } else {
+                let next = State(fallback.count)
+                fallback.append(0)
+                longestEnding.append(0)
+                depth.append(depth[Int(state)] + 1)
+                edges[key] = next
+                edgeList.append((state, scalar, next))
+                state = next
             }
         }
+        guard length > 0 else { return }
+        longestEnding[Int(state)] = max(longestEnding[Int(state)], length)
+        longestWord = max(longestWord, Int(length))
+    }
+
+    /// Computes the fallbacks: states in order of depth, so that every shallower state's is final before a deeper
+    /// state's is computed from it.
+    mutating func finishInsertion() {
+        let depth = self.depth
+        edgeList.sort { depth[Int($0.child)] < depth[Int($1.child)] }
+        for (parent, scalar, child) in edgeList where parent != 0 {
+            var candidate = fallback[Int(parent)]
+            while candidate != 0 && edges[Self.key(candidate, scalar)] == nil {
+                candidate = fallback[Int(candidate)]
+            }
+            let target = edges[Self.key(candidate, scalar)] ?? 0
+            fallback[Int(child)] = target
+            longestEnding[Int(child)] = max(longestEnding[Int(child)], longestEnding[Int(target)])
+        }
+        edgeList = []
     }
 
     /// The state after reading `scalar` in `state`.

@@ -154,7 +154,7 @@ public enum VendorText {
     /// also occurs in the placeholder cannot make the text grow. Reading stops as soon as the kept text is longer
     /// than ``maxLength``.
     public static func scrub(_ text: String, of items: [VendorItem]) -> String {
-        let matcher = IdentifierMatcher(words: forms(of: items))
+        let matcher = matcher(for: items)
         // A scalar is final once `settle` more have been read: no occurrence ending later can reach back to it.
         let settle = matcher.longestWord
         var pending = Deque<Unicode.Scalar>()
@@ -217,9 +217,9 @@ public enum VendorText {
         return result.count > maxLength || cut ? String(result.prefix(maxLength)) + "…" : result
     }
 
-    /// Every form in which a vendor may echo the identifiers of `items`, folded for comparison without case.
-    private static func forms(of items: [VendorItem]) -> [[UInt32]] {
-        var forms: Set<[UInt32]> = []
+    /// A matcher of every form in which a vendor may echo the identifiers of `items`, folded to compare without case.
+    private static func matcher(for items: [VendorItem]) -> IdentifierMatcher {
+        var matcher = IdentifierMatcher()
         for item in items {
             for value in item.values where !value.isEmpty {
                 var escaped = ""
@@ -230,11 +230,12 @@ public enum VendorText {
                     value, escaped, PercentEncoding.pathSegment(bytes),
                     PercentEncoding.pathSegment(bytes, keepingDots: true), PercentEncoding.formField(value),
                 ] {
-                    forms.insert(form.unicodeScalars.map(fold))
+                    matcher.insert(form.unicodeScalars.lazy.map(fold))
                 }
             }
         }
-        return Array(forms)
+        matcher.finishInsertion()
+        return matcher
     }
 
     /// The longest vendor reference kept.

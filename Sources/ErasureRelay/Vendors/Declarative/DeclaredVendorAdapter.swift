@@ -99,9 +99,10 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     }
 
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
+        // Secrets are for auth alone: the templates see the settings, never a secret.
         var credentials = definition.settings
         for (name, secret) in definition.secrets { credentials[name] = secret.value }
-        var values = credentials
+        var values = definition.settings
         values["now"] = now.rfc3339Seconds
         var itemsJSON: [UInt8]?
         if definition.scope == .batch {
