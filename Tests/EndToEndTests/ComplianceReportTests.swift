@@ -60,27 +60,38 @@ struct ComplianceReportTests {
             let whole = try await Self.report(config: configPath, since: "1d", format: "json")
             let total = try #require(whole["total"] as? [String: Int])
             #expect(
-                total == ["requests": 8, "completed": 6, "failed": 1, "rejected": 1, "completed_before_deadline": 6]
+                total == [
+                    "requests": 8, "completed": 6, "failed": 1, "rejected": 1, "skipped": 0,
+                    "completed_before_deadline": 6,
+                ]
             )
             let regulations = try #require(whole["regulations"] as? [String: [String: Int]])
             #expect(
                 regulations["gdpr"] == [
-                    "requests": 5, "completed": 4, "failed": 1, "rejected": 0, "completed_before_deadline": 4,
+                    "requests": 5, "completed": 4, "failed": 1, "rejected": 0, "skipped": 0,
+                    "completed_before_deadline": 4,
                 ]
             )
             #expect(
                 regulations["ccpa"] == [
-                    "requests": 2, "completed": 2, "failed": 0, "rejected": 0, "completed_before_deadline": 2,
+                    "requests": 2, "completed": 2, "failed": 0, "rejected": 0, "skipped": 0,
+                    "completed_before_deadline": 2,
                 ]
             )
             #expect(regulations["unknown"]?["rejected"] == 1)
             let vendors = try #require(whole["vendors"] as? [String: [String: Int]])
             #expect(
                 vendors["braze"] == [
-                    "requests": 7, "completed": 6, "failed": 1, "rejected": 0, "completed_before_deadline": 6,
+                    "requests": 7, "completed": 6, "failed": 1, "rejected": 0, "skipped": 0,
+                    "completed_before_deadline": 6,
                 ]
             )
             #expect(vendors["engagelab"]?["completed"] == 6)
+            // Every vendor row adds up, skipped vendors included.
+            for (vendor, counts) in vendors {
+                let parts = ["completed", "failed", "rejected", "skipped"].map { counts[$0] ?? -1 }
+                #expect(counts["requests"] == parts.reduce(0, +), "\(vendor): \(counts)")
+            }
             #expect(whole["duplicate_outcomes"] as? Int == 1)
             // Measured from submitted_at (2026-11-22T10:00:00Z), not from when the relay read the request.
             let submitted = try #require(Timestamp(rfc3339: "2026-11-22T10:00:00Z"))
@@ -109,7 +120,7 @@ struct ComplianceReportTests {
             let text = try await Self.reportText(config: configPath, since: "1d", format: "text")
             #expect(text.contains("vendor_failed") && text.contains("invalid_json"))
             let csv = try await Self.reportText(config: configPath, since: "1d", format: "csv")
-            #expect(csv.split(separator: "\n").contains("total,all,8,6,1,1,6,,,,,"))
+            #expect(csv.split(separator: "\n").contains("total,all,8,6,1,1,0,6,,,,,"))
             for output in [text, csv] {
                 #expect(!output.contains("u-"), "the report holds an identifier")
             }

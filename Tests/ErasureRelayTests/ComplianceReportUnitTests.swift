@@ -91,9 +91,53 @@ struct ComplianceReportUnitTests {
             until: Timestamp(millisecondsSinceEpoch: Self.day)
         )
         let lines = report.csv.split(separator: "\n")
-        #expect(lines.first?.split(separator: ",").count == 12)
+        #expect(lines.first?.split(separator: ",").count == 13)
         #expect(
-            lines.last == #"problem,user-erasure/0/0,,,,,,,"a,b",failed,retries_exhausted,"braze: said ""no"", twice""#
+            lines.last == #"problem,user-erasure/0/0,,,,,,,,"a,b",failed,retries_exhausted,"braze: said ""no"", twice""#
         )
+    }
+
+    /// Whatever a forged record holds, the report is safe to print and to open in a spreadsheet.
+    @Test func controlCharactersAreEscapedAndFormulasNeutralised() {
+        let forged = "=HYPERLINK(\"http://x\",\"a\")\u{1B}[2J\r\nfake line\u{202E}"
+        let failed = VendorResult(vendor: .braze, status: .failed, error: "-2+3\u{07}")
+        let report = ComplianceReport(
+            outcomes: [Self.outcome(forged, .failed, completedDay: 1, vendors: [failed])],
+            since: Timestamp(millisecondsSinceEpoch: 0),
+            until: Timestamp(millisecondsSinceEpoch: 40 * Self.day)
+        )
+        for output in [report.text, report.csv] {
+            #expect(!output.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0 == "\r" })
+            #expect(!output.unicodeScalars.contains { $0.value == 0x202E })
+            #expect(!output.split(separator: "\n").contains { $0.hasPrefix("fake line") })
+            #expect(output.contains(#"\u{1B}[2J\u{D}\u{A}fake line\u{202E}"#), "\(output)")
+        }
+        let problemRow = report.csv.split(separator: "\n").first { $0.hasPrefix("problem,") }
+        #expect(problemRow?.contains(#","'=HYPERLINK("#) == true, "\(problemRow ?? "")")
+        #expect(problemRow?.contains(#""braze: '-2+3"#) == false, "only a cell's start counts: \(problemRow ?? "")")
+        let single = ComplianceReport(
+            outcomes: [Self.outcome("-1", .failed, completedDay: 1, vendors: [failed])],
+            since: Timestamp(millisecondsSinceEpoch: 0),
+            until: Timestamp(millisecondsSinceEpoch: 40 * Self.day)
+        ).csv
+        #expect(single.contains(",'-1,"), "\(single)")
+        #expect(report.json.contains(#"\u001b[2J"#), "JSON stays JSON, escaped by its own rules")
+    }
+
+    @Test func aSkippedVendorHasAColumnAndEveryVendorRowAddsUp() {
+        let skipped = VendorResult(vendor: .engagelab, status: .skipped)
+        let accepted = VendorResult(vendor: .braze, status: .accepted)
+        let report = ComplianceReport(
+            outcomes: [Self.outcome("r", .completed, completedDay: 1, vendors: [accepted, skipped])],
+            since: Timestamp(millisecondsSinceEpoch: 0),
+            until: Timestamp(millisecondsSinceEpoch: 40 * Self.day)
+        )
+        let engagelab = report.vendors["engagelab"]
+        #expect(engagelab?.requests == 1 && engagelab?.skipped == 1)
+        for (vendor, counts) in report.vendors {
+            #expect(counts.requests == counts.completed + counts.failed + counts.rejected + counts.skipped, "\(vendor)")
+        }
+        #expect(report.text.contains("skipped"))
+        #expect(report.csv.split(separator: "\n").first?.contains(",skipped,") == true)
     }
 }

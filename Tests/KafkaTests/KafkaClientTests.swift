@@ -185,10 +185,13 @@ struct KafkaClientTests {
         var afterward: [KafkaConsumerEvent] = []
         for _ in 0..<20 { afterward += await consumer.poll(timeout: .milliseconds(100), maxEvents: 100) }
         #expect(Self.messages(afterward).isEmpty, "a lost pause was not applied again")
-        // On resume the rest follows the message that got through: none skipped, none twice.
+        // On resume the rest follows the message that got through: none skipped, none other twice. librdkafka
+        // resumes from its own position, which on a loaded machine may not yet be past the message that got through,
+        // so that one may come again: at-least-once, as a redelivery after a restart is.
         try consumer.resumeAll()
-        let resumed = Self.messages(await poll(consumer) { Self.messages($0).count == 9 })
-        #expect(resumed.map(\.offset) == Array(1..<10))
+        let resumed = Self.messages(await poll(consumer) { Self.messages($0).contains { $0.offset == 9 } })
+        let offsets = resumed.map(\.offset)
+        #expect(offsets == Array(1..<10) || offsets == Array(0..<10), "\(offsets)")
         await consumer.close()
     }
 

@@ -17,11 +17,11 @@ extension ComplianceReport {
     /// The report for a person to read.
     public var text: String {
         var lines = ["Erasure requests with an outcome from \(since.rfc3339) to \(until.rfc3339)", ""]
-        let header = ["", "requests", "completed", "failed", "rejected", "completed before deadline"]
+        let header = ["", "requests", "completed", "failed", "rejected", "skipped", "completed before deadline"]
         var rows = [("all requests", total)]
         rows += regulations.keys.sorted().map { ("regulation \($0)", regulations[$0]!) }
         rows += vendors.keys.sorted().map { ("vendor \($0)", vendors[$0]!) }
-        let table = [header] + rows.map { name, counts in [name] + counts.columns.map(String.init) }
+        let table = [header] + rows.map { name, counts in [Self.printable(name)] + counts.columns.map(String.init) }
         let widths = header.indices.map { column in table.map { $0[column].count }.max()! }
         for row in table {
             let cells = row.indices.map { column in
@@ -47,11 +47,11 @@ extension ComplianceReport {
             lines.append("Failed and rejected requests:")
             for problem in problems {
                 let id = problem.requestID ?? "(no request id; message \(problem.sourceDescription))"
-                var line = "  \(id)  \(problem.status.rawValue)  \(problem.errorCode ?? "-")"
+                let code = problem.errorCode ?? "-"
+                lines.append("  \(Self.printable(id))  \(problem.status.rawValue)  \(Self.printable(code))")
                 for vendor in problem.vendorErrors.keys.sorted() {
-                    line += "\n      \(vendor): \(problem.vendorErrors[vendor]!)"
+                    lines.append("      \(Self.printable(vendor)): \(Self.printable(problem.vendorErrors[vendor]!))")
                 }
-                lines.append(line)
             }
         }
         lines.append("")
@@ -65,8 +65,8 @@ extension ComplianceReport {
     /// One table: a row per count (total, regulation, vendor), per percentile, and per failed or rejected request.
     public var csv: String {
         let header = [
-            "section", "name", "requests", "completed", "failed", "rejected", "completed_before_deadline", "seconds",
-            "request_id", "status", "error_code", "vendor_errors",
+            "section", "name", "requests", "completed", "failed", "rejected", "skipped", "completed_before_deadline",
+            "seconds", "request_id", "status", "error_code", "vendor_errors",
         ]
         var rows = [header]
         func countsRow(_ section: String, _ name: String, _ counts: Counts) -> [String] {
@@ -77,14 +77,14 @@ extension ComplianceReport {
         rows += vendors.keys.sorted().map { countsRow("vendor", $0, vendors[$0]!) }
         for (name, value) in [("p50", completionSecondsP50), ("p95", completionSecondsP95)] {
             rows.append(
-                ["completion_seconds", name, "", "", "", "", "", value.map { String(format: "%.3f", $0) } ?? ""]
+                ["completion_seconds", name, "", "", "", "", "", "", value.map { String(format: "%.3f", $0) } ?? ""]
                     + ["", "", "", ""]
             )
         }
         for problem in problems {
             let vendorErrors = problem.vendorErrors.keys.sorted().map { "\($0): \(problem.vendorErrors[$0]!)" }
             rows.append(
-                ["problem", problem.sourceDescription, "", "", "", "", "", ""]
+                ["problem", problem.sourceDescription, "", "", "", "", "", "", ""]
                     + [
                         problem.requestID ?? "", problem.status.rawValue, problem.errorCode ?? "",
                         vendorErrors.joined(separator: "; "),
@@ -101,9 +101,36 @@ extension ComplianceReport {
         return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
     }
 
+    /// A cell as spreadsheet tools may open it: control characters escaped, a cell that a spreadsheet would read as
+    /// a formula (one that begins with `=`, `+`, `-`, `@`, a tab or a carriage return) prefixed with `'`, as OWASP
+    /// advises, and quoted where CSV needs it. A record on the topic may hold anything: `=HYPERLINK(...)` is a
+    /// valid request id.
     private static func csvField(_ field: String) -> String {
+        var field = field
+        if let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { field = "'" + field }
+        field = printable(field)
         guard field.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return field }
         return "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// `text` with every control character, line separator and bidirectional override written as `\u{XX}`, so that
+    /// a record cannot move the cursor, clear the screen, start a line of its own or reorder what is shown.
+    static func printable(_ text: String) -> String {
+        var result = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            let category = scalar.properties.generalCategory
+            let isBidiControl =
+                (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
+                || scalar.value == 0x200E || scalar.value == 0x200F || scalar.value == 0x061C
+            if category == .control || isBidiControl
+                || category == .lineSeparator || category == .paragraphSeparator
+            {
+                result.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                result.append(scalar)
+            }
+        }
+        return String(result)
     }
 
     private static func duration(_ seconds: Double) -> String {
@@ -117,7 +144,7 @@ extension ComplianceReport {
 }
 
 extension ComplianceReport.Counts {
-    var columns: [Int] { [requests, completed, failed, rejected, completedBeforeDeadline] }
+    var columns: [Int] { [requests, completed, failed, rejected, skipped, completedBeforeDeadline] }
 }
 
 extension ComplianceReport.Problem {

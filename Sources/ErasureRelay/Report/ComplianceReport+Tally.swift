@@ -67,7 +67,7 @@ extension ComplianceReport {
                         counts.completed += 1
                         if entry.inTime { counts.completedBeforeDeadline += 1 }
                     case (_, .failed): counts.failed += 1
-                    case (_, .skipped): break
+                    case (_, .skipped): counts.skipped += 1
                     }
                     report.vendors[vendor] = counts
                 }

@@ -10,13 +10,16 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         public var completed = 0
         public var failed = 0
         public var rejected = 0
+        /// For a vendor: the requests that held no identifier it takes, so it had nothing to erase. Always 0 in the
+        /// total and by regulation, where a request ends completed, failed or rejected.
+        public var skipped = 0
         /// Completed no later than the request's deadline.
         public var completedBeforeDeadline = 0
 
         public init() {}
 
         enum CodingKeys: String, CodingKey {
-            case requests, completed, failed, rejected
+            case requests, completed, failed, rejected, skipped
             case completedBeforeDeadline = "completed_before_deadline"
         }
     }
@@ -57,7 +60,8 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
     /// By regulation (`gdpr`, `ccpa`, or `unknown` for a message whose regulation could not be read).
     public var regulations: [String: Counts] = [:]
     /// By vendor: a request counts for each vendor it targeted; `completed` means the vendor took the erasure,
-    /// `failed` that it did not, and `rejected` that the request was rejected.
+    /// `failed` that it did not, `skipped` that the request held nothing it takes, and `rejected` that the request
+    /// was rejected. Each row adds up: requests = completed + failed + rejected + skipped.
     public var vendors: [String: Counts] = [:]
     /// The median and the 95th percentile of the time from `submitted_at` to `completed_at` of completed requests.
     public var completionSecondsP50: Double?
