@@ -56,6 +56,12 @@ public enum TestLogs {
         }
     }
 
+    /// A logger at `level` for logs that matter only when their test fails: its lines go to the running test's file,
+    /// unscanned (a vendor stand-in logs what it was sent).
+    public static func quietLogger(label: String, level: Logger.Level = .info) -> Logger {
+        Logger(label: label) { label in JSONLogHandler(label: label, level: level, sink: TestLogFiles.write) }
+    }
+
     /// Marks `identifiers` as ones no log line may hold.
     public static func watch(_ identifiers: some Sequence<String>) {
         state.withLock { $0.identifiers.formUnion(identifiers) }

@@ -9,7 +9,7 @@ import VendorSandbox
 /// Runs `body` while a vendor sandbox serves on loopback, and stops it afterwards.
 public func withSandbox<Result: Sendable>(
     _ configuration: SandboxConfiguration = SandboxConfiguration(),
-    logger: Logger = Logger(label: "sandbox"),
+    logger: Logger = TestLogs.quietLogger(label: "sandbox"),
     _ body: (VendorSandbox) async throws -> Result
 ) async throws -> Result {
     let sandbox = VendorSandbox(configuration: configuration, logger: logger)

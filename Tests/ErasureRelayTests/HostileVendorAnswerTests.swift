@@ -9,7 +9,7 @@ import Testing
 /// outcome or a retry header.
 @Suite("Hostile vendor answers", .timeLimit(.minutes(1)))
 struct HostileVendorAnswerTests {
-    let logger = Logger(label: "test")
+    let logger = TestLogs.quietLogger(label: "test")
     static let braze = BrazeAccount(apiKey: Secret("k"), emailPrioritization: ["identified"])
     static let engagelab = EngageLabAccount(appKey: "a", masterSecret: Secret("m"))
 

@@ -63,7 +63,7 @@ struct ProofByConstructionTests {
             adapter: adapter,
             settings: settings,
             transport: transport,
-            logger: Logger(label: "test")
+            logger: TestLogs.quietLogger(label: "test")
         )
         let ids = ["kept-1", "lost-1", "kept-2", "lost-2"]
         let results = try await withRunningLanes([lane]) {

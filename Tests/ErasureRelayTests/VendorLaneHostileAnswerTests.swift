@@ -9,7 +9,7 @@ import Testing
 /// nor believes what cannot be true.
 @Suite("Vendor lanes given hostile answers", .timeLimit(.minutes(1)))
 struct VendorLaneHostileAnswerTests {
-    let logger = Logger(label: "test")
+    let logger = TestLogs.quietLogger(label: "test")
     static let braze = HostileVendorAnswerTests.braze
     static let engagelab = HostileVendorAnswerTests.engagelab
 

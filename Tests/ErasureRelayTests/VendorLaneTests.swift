@@ -8,7 +8,7 @@ import Testing
 
 @Suite("Vendor lanes", .timeLimit(.minutes(1)))
 struct VendorLaneTests {
-    let logger = Logger(label: "test")
+    let logger = TestLogs.quietLogger(label: "test")
     static let braze = BrazeAccount(apiKey: Secret("k"), emailPrioritization: ["identified"])
 
     private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {

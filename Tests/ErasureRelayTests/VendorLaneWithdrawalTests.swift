@@ -11,7 +11,7 @@ import Testing
 /// A replica whose partitions were revoked must not go on spending the account's quota on their requests.
 @Suite("Vendor lanes when requests are withdrawn", .timeLimit(.minutes(1)))
 struct VendorLaneWithdrawalTests {
-    let logger = Logger(label: "test")
+    let logger = TestLogs.quietLogger(label: "test")
 
     @Test func aCancelledRequestWaitingForQuotaLeavesTheLaneAndIsNeverSent() async throws {
         let transport = RecordingTransport(status: 200, body: #"{"success":true}"#)

@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Kafka clients on the embedded broker", .serialized, .timeLimit(.minutes(2)))
 struct KafkaClientTests {
-    let logger = Logger(label: "kafka-test")
+    let logger = TestLogs.quietLogger(label: "kafka-test")
     static let fastGroup = [
         "session.timeout.ms": "6000", "heartbeat.interval.ms": "500", "auto.commit.interval.ms": "200",
     ]

@@ -8,7 +8,7 @@ struct ProducerCancellationTests {
     @Test func aCancelledSendStopsWaitingAtOnce() async throws {
         let producer = try KafkaProducer(
             configuration: .init(bootstrapServers: "127.0.0.1:1", properties: ["message.timeout.ms": "300000"]),
-            logger: Logger(label: "cancel")
+            logger: TestLogs.quietLogger(label: "cancel")
         )
         let outcome: Result<DeliveryReport, any Error> = await withTaskGroup(of: Void.self) { group in
             group.addTask { await producer.run() }

@@ -10,7 +10,7 @@ import VendorSandbox
 extension AgainstTheSandbox {
     @Suite("Adapters and lanes against the sandbox", .timeLimit(.minutes(2)))
     struct AdaptersAgainstSandboxTests {
-        let logger = Logger(label: "test")
+        let logger = TestLogs.quietLogger(label: "test")
 
         private func request(_ index: Int, _ subject: Subject) -> ErasureRequest {
             ErasureRequest(requestID: "r-\(index)", regulation: .gdpr, submittedAt: .now(), subject: subject)

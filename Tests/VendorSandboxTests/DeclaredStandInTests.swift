@@ -9,7 +9,7 @@ import VendorSandbox
 extension AgainstTheSandbox {
     @Suite("The sandbox's stand-in for a declared vendor", .timeLimit(.minutes(2)))
     struct DeclaredStandInTests {
-        let logger = Logger(label: "test")
+        let logger = TestLogs.quietLogger(label: "test")
 
         /// Runs `subjects` through a lane for the declared vendor of `file`, against a sandbox whose stand-in is built
         /// from `standInFile` (by default the same definition).

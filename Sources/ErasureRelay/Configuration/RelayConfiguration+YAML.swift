@@ -8,8 +8,11 @@ import Glibc
 extension RelayConfiguration {
     /// Reads a configuration file.
     /// - Throws: ``ConfigurationError`` naming the key at fault.
-    /// - Parameter vendorsOnly: reads the `vendors` section alone, for commands that use nothing else (`vendors
-    ///   render`, `sandbox`): a missing signing key or broker variable is not theirs to refuse.
+    /// - Parameters:
+    ///   - path: the file.
+    ///   - environment: what `${VAR}` and `ERASURE_RELAY__` overrides are read from.
+    ///   - vendorsOnly: reads the `vendors` section alone, for commands that use nothing else (`vendors render`,
+    ///     `sandbox`): a missing signing key or broker variable is not theirs to refuse.
     public init(
         contentsOfFile path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment,

@@ -148,7 +148,7 @@ public enum VendorText {
     ///
     /// The text is scrubbed first and cut afterwards, so that an identifier is seen whole wherever it stands,
     /// however long the text: cutting first left the part of an echoed identifier before the cut in the text. One
-    /// pass finds every occurrence of every form (``IdentifierMatcher``), in time linear in the text. Every scalar
+    /// pass finds every occurrence of every form (an Aho–Corasick automaton), in time linear in the text. Every scalar
     /// inside any occurrence is removed, so overlapping echoes leave no piece behind, and each run of removed
     /// scalars becomes one ``placeholder``. What was put in is never read again, so a one-character identifier that
     /// also occurs in the placeholder cannot make the text grow. Reading stops as soon as the kept text is longer
