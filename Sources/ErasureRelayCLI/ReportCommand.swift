@@ -8,11 +8,11 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Summarize the outcome topic for compliance: requests, completions, deadlines, failures.",
         discussion: """
             Reads the outcome topic from --since ago to its end at the time the command starts, and prints, for \
-            each regulation and each vendor, the requests, completed, failed and rejected, and those completed \
-            before their deadline; the median and 95th percentile of the time from submitted_at to completed_at; \
-            and every failed or rejected request with its error code and vendor errors. A request with several \
-            outcomes (redelivered, replayed) counts once, as its latest outcome says. Outcomes hold no identifiers, \
-            and neither does the report.
+            each regulation and each vendor, the requests, completed, failed, rejected and skipped, and those \
+            completed before their deadline; the median and 95th percentile of the time from submitted_at to \
+            completed_at; and every failed or rejected request with its error code and vendor errors. A request \
+            with several outcomes (redelivered, replayed) counts once, as its latest outcome in the log says. \
+            Outcomes hold no identifiers, and neither does the report.
             """
     )
 

@@ -212,6 +212,9 @@ struct HostileWorldTests {
             for outcome in rejected {
                 #expect(outcome.error?.code == "invalid_signature")
                 #expect(outcome.error?.field == RecordSigner.header)
+                // An unverified record's request id could belong to a genuine request: the outcome carries none.
+                #expect(outcome.requestID == nil)
+                #expect(outcome.regulation == nil)
             }
             let completed = collector.all.filter { $0.status == .completed }
             #expect(completed.map(\.source) == [progress.source])

@@ -35,9 +35,9 @@ struct ComplianceReportUnitTests {
             outcomes: [
                 Self.outcome("replayed", .failed, completedDay: 2, vendors: [failed]),
                 Self.outcome("late", .completed, completedDay: 31, vendors: [accepted]),
-                // Read later, completed earlier: the replay's completion above does not lose to a stale failure.
-                Self.outcome("replayed", .completed, completedDay: 3, vendors: [accepted]),
                 Self.outcome("replayed", .failed, completedDay: 1, vendors: [failed]),
+                // Later in the log, whatever the failure above claims of its completion: the replay completed.
+                Self.outcome("replayed", .completed, completedDay: 3, vendors: [accepted]),
                 Self.outcome(nil, .rejected, regulation: nil, completedDay: 1, deadlineDay: nil),
                 Self.outcome(nil, .rejected, regulation: nil, completedDay: 1, deadlineDay: nil),
             ],
@@ -139,5 +139,38 @@ struct ComplianceReportUnitTests {
         }
         #expect(report.text.contains("skipped"))
         #expect(report.csv.split(separator: "\n").first?.contains(",skipped,") == true)
+    }
+
+    /// The log decides which outcome is the latest, never a field inside the record: a forged `completed_at` in the
+    /// year 9999 does not outlast the outcomes written after it.
+    @Test func theLogNotCompletedAtDecidesWhichOutcomeIsTheLatest() {
+        let failed = VendorResult(vendor: .braze, status: .failed, error: "HTTP 400")
+        let accepted = VendorResult(vendor: .braze, status: .accepted)
+        var tally = ComplianceReport.Tally()
+        typealias Position = ComplianceReport.Tally.LogPosition
+        tally.add(
+            Self.outcome("r", .completed, completedDay: 2_900_000, vendors: [accepted]),
+            at: Position(partition: 1, offset: 10, timestamp: 1_000)
+        )
+        tally.add(
+            Self.outcome("r", .failed, completedDay: 1, vendors: [failed]),
+            at: Position(partition: 1, offset: 11, timestamp: 900)
+        )
+        let period = (since: Timestamp(millisecondsSinceEpoch: 0), until: Timestamp(millisecondsSinceEpoch: Self.day))
+        var report = tally.report(since: period.since, until: period.until)
+        #expect(report.total.failed == 1 && report.total.completed == 0, "the later offset wins")
+        // Across partitions the broker's timestamp decides; an earlier record read afterwards changes nothing.
+        tally.add(
+            Self.outcome("r", .completed, completedDay: 2_900_000, vendors: [accepted]),
+            at: Position(partition: 0, offset: 99, timestamp: 800)
+        )
+        report = tally.report(since: period.since, until: period.until)
+        #expect(report.total.failed == 1 && report.problems.count == 1)
+        tally.add(
+            Self.outcome("r", .completed, completedDay: 0, vendors: [accepted]),
+            at: Position(partition: 2, offset: 0, timestamp: 2_000)
+        )
+        report = tally.report(since: period.since, until: period.until)
+        #expect(report.total.completed == 1 && report.problems.isEmpty)
     }
 }

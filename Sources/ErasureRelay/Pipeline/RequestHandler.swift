@@ -34,17 +34,13 @@ struct RequestHandler: Sendable {
         do throws(RequestRejection) {
             progress = try self.progress(of: message) ?? RequestProgress(receivedAt: .now(), source: read)
         } catch {
-            let salvage =
-                switch decoded {
-                case .success(let request):
-                    RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
-                case .failure(let rejected): rejected.salvage
-                }
+            // Nothing of a record whose progress is not verified is trusted, its request id included: an outcome
+            // under that id would stand, in the report, for the genuine request of that id.
             let fresh = RequestProgress(receivedAt: .now(), source: read)
             return try await reject(
                 message,
                 error,
-                salvage: salvage,
+                salvage: RequestDecoder.Salvage(requestID: nil, regulation: nil),
                 progress: fresh,
                 readAt: readAt,
                 logger: logger

@@ -6,8 +6,31 @@ extension ComplianceReport {
     /// of a request that failed or was rejected. So memory grows with the requests of the period, never with their
     /// outcomes, and no outcome is held whole.
     public struct Tally: Sendable {
+        /// Where an outcome stands on the topic. Which of a request's outcomes is the latest is decided by the log,
+        /// never by a field inside the record, which whoever writes the record chooses: a forged `completed_at` in
+        /// the year 9999 must not outlast every later outcome.
+        public struct LogPosition: Sendable, Hashable {
+            public var partition: Int32
+            public var offset: Int64
+            /// The broker's timestamp of the record, in milliseconds since the epoch.
+            public var timestamp: Int64?
+
+            public init(partition: Int32, offset: Int64, timestamp: Int64?) {
+                self.partition = partition
+                self.offset = offset
+                self.timestamp = timestamp
+            }
+
+            /// Later in the log than `other`: in one partition by offset, across partitions by the broker's timestamp.
+            func isLater(than other: LogPosition) -> Bool {
+                if partition == other.partition { return offset > other.offset }
+                return (timestamp ?? .min) > (other.timestamp ?? .min)
+            }
+        }
+
         /// What the report needs of one request's latest outcome.
         struct Entry: Sendable {
+            var position: LogPosition
             var status: Outcome.Status
             var regulation: String
             var completedAt: Timestamp
@@ -29,19 +52,22 @@ extension ComplianceReport {
 
         public init() {}
 
-        /// Folds in the next outcome read: of two outcomes of one request, the one completed later wins, and of two
-        /// completed at the same instant, the one read later.
-        public mutating func add(_ outcome: Outcome) {
+        /// Folds in the next outcome read: of two outcomes of one request, the one later in the log wins, and of two
+        /// in different partitions with the same broker timestamp, the one read later.
+        /// - Parameter position: where the outcome stands on the topic; without it, the order of reading stands for
+        ///   the log.
+        public mutating func add(_ outcome: Outcome, at position: LogPosition? = nil) {
             outcomes += 1
+            let position = position ?? LogPosition(partition: 0, offset: Int64(outcomes), timestamp: nil)
             guard let requestID = outcome.requestID else {
-                anonymous.append(Self.entry(outcome))
+                anonymous.append(Self.entry(outcome, at: position))
                 return
             }
             if let seen = latest[requestID] {
                 duplicateOutcomes += 1
-                if seen.completedAt > outcome.completedAt { return }
+                if seen.position.isLater(than: position) { return }
             }
-            latest[requestID] = Self.entry(outcome)
+            latest[requestID] = Self.entry(outcome, at: position)
         }
 
         /// The report of the period, counting each request once.
@@ -80,8 +106,9 @@ extension ComplianceReport {
             return report
         }
 
-        private static func entry(_ outcome: Outcome) -> Entry {
+        private static func entry(_ outcome: Outcome, at position: LogPosition) -> Entry {
             var entry = Entry(
+                position: position,
                 status: outcome.status,
                 regulation: outcome.regulation?.rawValue ?? "unknown",
                 completedAt: outcome.completedAt,

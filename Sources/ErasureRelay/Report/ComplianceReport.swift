@@ -2,7 +2,7 @@
 /// how many done in time, and which failed or were rejected and why.
 ///
 /// A pure value built from outcomes. Outcomes hold no identifiers, so neither does the report. A request redelivered
-/// or replayed has several outcomes; it counts once, by request id, as its latest outcome says.
+/// or replayed has several outcomes; it counts once, by request id, as its latest outcome in the log says.
 public struct ComplianceReport: Sendable, Hashable, Encodable {
     /// Requests by how they ended.
     public struct Counts: Sendable, Hashable, Encodable {
@@ -95,8 +95,8 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
     }
 
     /// - Parameters:
-    ///   - outcomes: in the order they were read; of two outcomes of one request, the one completed later wins, and
-    ///     of two completed at the same instant, the one read later.
+    ///   - outcomes: in the order they stand in the log; of two outcomes of one request, the later one wins,
+    ///     whatever their `completed_at` says.
     ///   - unreadableRecords: records of the period that were not outcomes.
     ///   - since: the start of the period read.
     ///   - until: its end.

@@ -45,7 +45,12 @@ public enum OutcomeTopicReader {
         try await consumer.read(from: starts, to: watermarks.mapValues(\.high)) { message in
             if let timestamp = message.timestamp, timestamp < since.millisecondsSinceEpoch { return }
             if let outcome = try? decoder.decode(Outcome.self, from: Data(message.value)) {
-                tally.add(outcome)
+                let position = ComplianceReport.Tally.LogPosition(
+                    partition: message.topicPartition.partition,
+                    offset: message.offset,
+                    timestamp: message.timestamp
+                )
+                tally.add(outcome, at: position)
             } else {
                 tally.unreadableRecords += 1
             }
