@@ -54,8 +54,9 @@ extension ComplianceReport {
 
         /// Folds in the next outcome read: of two outcomes of one request, the one later in the log wins, and of two
         /// in different partitions with the same broker timestamp, the one read later.
-        /// - Parameter position: where the outcome stands on the topic; without it, the order of reading stands for
-        ///   the log.
+        /// - Parameters:
+        ///   - outcome: the outcome read.
+        ///   - position: where it stands on the topic; without it, the order of reading stands for the log.
         public mutating func add(_ outcome: Outcome, at position: LogPosition? = nil) {
             outcomes += 1
             let position = position ?? LogPosition(partition: 0, offset: Int64(outcomes), timestamp: nil)
