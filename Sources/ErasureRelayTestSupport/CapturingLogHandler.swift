@@ -90,7 +90,7 @@ public enum TestLogs {
 }
 
 /// Each test's log lines in a file of its own, `.build/test-logs/TEST.log`, named after the running test (lines
-/// logged outside any test go to `unattributed.log`). `.ci/run` prints the files of the tests that failed; with
+/// logged outside any test go to `unattributed.log`). `scripts/test` prints the files of the tests that failed; with
 /// `ERASURE_RELAY_TEST_LOGS=print` the lines are printed as they come, as well.
 public enum TestLogFiles {
     private static let files = Mutex<[String: FileHandle]>([:])

@@ -261,7 +261,11 @@ public actor VendorLane {
         while !batch.isEmpty {
             let call = adapter.call(for: batch.map(\.item), now: .now())
             let contents = CallContents(call)
-            let left = batch.filter { !contents.carries($0.item) }
+            var carried: [LaneItem] = []
+            var left: [LaneItem] = []
+            for item in batch {
+                if contents.carries(item.item) { carried.append(item) } else { left.append(item) }
+            }
             guard !left.isEmpty else { return (call, batch) }
             logger.error(
                 "A call would not carry every identifier it reports; those identifiers are failed, not sent",
@@ -274,7 +278,7 @@ public actor VendorLane {
                         + "it would report as erased; not sent"
                 )
             }
-            batch.removeAll { !contents.carries($0.item) }
+            batch = carried
         }
         return nil
     }
