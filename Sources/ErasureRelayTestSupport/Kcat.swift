@@ -10,17 +10,20 @@ public enum Kcat {
         }
     }
 
-    /// Produces one message per line of `lines`, without keys, to `partition` or wherever the partitioner puts them.
+    /// Produces one message per line of `lines`, without keys, to `partition` or wherever the partitioner puts them,
+    /// each with `headers`.
     public static func produce(
         bootstrap: String,
         topic: String,
         partition: Int32? = nil,
+        headers: [(name: String, value: String)] = [],
         lines: [String]
     ) async throws {
         guard let path else { throw ChildProcessError("kcat is not installed") }
         let process = try ChildProcess(
             path,
-            ["-P", "-b", bootstrap, "-t", topic] + (partition.map { ["-p", "\($0)"] } ?? []),
+            ["-P", "-b", bootstrap, "-t", topic] + (partition.map { ["-p", "\($0)"] } ?? [])
+                + headers.flatMap { ["-H", "\($0.name)=\($0.value)"] },
             input: Array((lines.joined(separator: "\n") + "\n").utf8)
         )
         try await check(process)

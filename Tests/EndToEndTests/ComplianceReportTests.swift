@@ -50,11 +50,13 @@ struct ComplianceReportTests {
             }
             #expect(collector.all.first?.status == .failed)
             let configPath = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID()).yaml").path
-            try "kafka: { bootstrap_servers: \"\(bootstrap)\" }\n".write(
-                toFile: configPath,
-                atomically: true,
-                encoding: .utf8
-            )
+            try
+                "kafka: { bootstrap_servers: \"\(bootstrap)\" }\nparking: { signing_key: \"\(testSigningKeys[0].value)\" }\n"
+                .write(
+                    toFile: configPath,
+                    atomically: true,
+                    encoding: .utf8
+                )
             defer { try? FileManager.default.removeItem(atPath: configPath) }
 
             let whole = try await Self.report(config: configPath, since: "1d", format: "json")
@@ -112,6 +114,7 @@ struct ComplianceReportTests {
                 kafka: .init(bootstrapServers: bootstrap),
                 topic: "user-erasure-outcomes",
                 since: since,
+                signer: RecordSigner(keys: testSigningKeys),
                 logger: logger
             )
             #expect(recent.outcomes == 8)
@@ -120,7 +123,7 @@ struct ComplianceReportTests {
             let text = try await Self.reportText(config: configPath, since: "1d", format: "text")
             #expect(text.contains("vendor_failed") && text.contains("invalid_json"))
             let csv = try await Self.reportText(config: configPath, since: "1d", format: "csv")
-            #expect(csv.split(separator: "\n").contains("total,all,8,6,1,1,0,6,,,,,"))
+            #expect(csv.split(separator: "\n").contains("total,all,8,6,1,1,0,6,,,,,,,,"))
             for output in [text, csv] {
                 #expect(!output.contains("u-"), "the report holds an identifier")
             }
@@ -132,13 +135,17 @@ struct ComplianceReportTests {
     }
 
     static func reportText(config: String, since: String, format: String) async throws -> String {
-        let process = try ChildProcess(
-            erasureRelayExecutable(),
-            ["report", "--config", config, "--since", since, "--format", format]
-        )
-        let status = try await process.waitForExit(timeout: .seconds(60))
-        #expect(status == 0, "report failed: \(process.standardError)")
-        return process.standardOutput
+        let (status, output) = try await runReport(["--config", config, "--since", since, "--format", format])
+        #expect(status == 0, "report failed: \(output)")
+        return output
+    }
+
+    /// Runs `erasure-relay report` with `arguments`: its exit status and standard output (standard error when it
+    /// printed nothing).
+    static func runReport(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = try ChildProcess(erasureRelayExecutable(), ["report"] + arguments)
+        let status = try await process.waitForExit(timeout: .seconds(120))
+        return (status, process.standardOutput.isEmpty ? process.standardError : process.standardOutput)
     }
 
     static func report(config: String, since: String, format: String) async throws -> [String: Any] {

@@ -91,9 +91,10 @@ struct ComplianceReportUnitTests {
             until: Timestamp(millisecondsSinceEpoch: Self.day)
         )
         let lines = report.csv.split(separator: "\n")
-        #expect(lines.first?.split(separator: ",").count == 13)
+        #expect(lines.first?.split(separator: ",").count == 16)
         #expect(
-            lines.last == #"problem,user-erasure/0/0,,,,,,,,"a,b",failed,retries_exhausted,"braze: said ""no"", twice""#
+            lines.last
+                == #"problem,user-erasure/0/0,,,,,,,,"a,b",failed,retries_exhausted,"braze: said ""no"", twice",,,"#
         )
     }
 
@@ -172,5 +173,76 @@ struct ComplianceReportUnitTests {
         )
         report = tally.report(since: period.since, until: period.until)
         #expect(report.total.completed == 1 && report.problems.isEmpty)
+    }
+
+    /// Two requests under one id are told apart by their digests: each counts, and the conflict is listed.
+    @Test func aRequestIDWithTwoDigestsIsAConflictAndEachRequestCounts() {
+        var tally = ComplianceReport.Tally()
+        typealias Position = ComplianceReport.Tally.LogPosition
+        var first = Self.outcome(
+            "r",
+            .failed,
+            completedDay: 1,
+            vendors: [VendorResult(vendor: .braze, status: .failed)]
+        )
+        first.requestDigest = "a"
+        var second = Self.outcome(
+            "r",
+            .completed,
+            completedDay: 1,
+            vendors: [VendorResult(vendor: .braze, status: .accepted)]
+        )
+        second.requestDigest = "b"
+        tally.add(first, at: Position(partition: 0, offset: 0, timestamp: 1))
+        tally.add(second, at: Position(partition: 0, offset: 1, timestamp: 2))
+        tally.add(second, at: Position(partition: 0, offset: 2, timestamp: 3))
+        let report = tally.report(
+            since: Timestamp(millisecondsSinceEpoch: 0),
+            until: Timestamp(millisecondsSinceEpoch: Self.day)
+        )
+        #expect(report.total.requests == 2 && report.total.failed == 1 && report.total.completed == 1)
+        #expect(report.conflicts == [ComplianceReport.Conflict(requestID: "r", statuses: [.failed, .completed])])
+        #expect(report.duplicateOutcomes == 1)
+        #expect(report.problems.map(\.requestID) == ["r"])
+    }
+
+    /// A partition that lost records from its start leaves a period reaching before its earliest record incomplete;
+    /// one that never lost any is complete however far back the period reaches.
+    @Test func coverageSaysWhenAPeriodReachesBeforeTheEarliestRecord() {
+        let since = Timestamp(millisecondsSinceEpoch: 1_000)
+        let kept = ComplianceReport.PartitionCoverage(
+            partition: 0,
+            earliestOffset: 0,
+            earliestTimestamp: .init(millisecondsSinceEpoch: 5_000),
+            recordsRemoved: false
+        )
+        let trimmedLater = ComplianceReport.PartitionCoverage(
+            partition: 1,
+            earliestOffset: 7,
+            earliestTimestamp: .init(millisecondsSinceEpoch: 3_000),
+            recordsRemoved: true
+        )
+        let trimmedEarlier = ComplianceReport.PartitionCoverage(
+            partition: 2,
+            earliestOffset: 7,
+            earliestTimestamp: .init(millisecondsSinceEpoch: 500),
+            recordsRemoved: true
+        )
+        let emptied = ComplianceReport.PartitionCoverage(
+            partition: 3,
+            earliestOffset: nil,
+            earliestTimestamp: nil,
+            recordsRemoved: true
+        )
+        #expect(!kept.isIncomplete(since: since) && !trimmedEarlier.isIncomplete(since: since))
+        #expect(trimmedLater.isIncomplete(since: since) && emptied.isIncomplete(since: since))
+        var report = ComplianceReport(outcomes: [], since: since, until: Timestamp(millisecondsSinceEpoch: 9_000))
+        report.coverage = [kept, trimmedEarlier]
+        #expect(report.incompleteBefore == nil)
+        report.coverage = [kept, trimmedLater, trimmedEarlier]
+        #expect(report.incompleteBefore == Timestamp(millisecondsSinceEpoch: 3_000))
+        #expect(report.text.contains("INCOMPLETE: records before \(Timestamp(millisecondsSinceEpoch: 3_000).rfc3339)"))
+        report.coverage.append(emptied)
+        #expect(report.incompleteBefore == report.until, "a partition that lost every record loses the whole period")
     }
 }

@@ -21,11 +21,13 @@ struct OutcomeTests {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(outcome.jsonBytes())) as? [String: Any])
         #expect(
             Set(object.keys) == [
-                "request_id", "status", "regulation", "submitted_at", "received_at", "completed_at", "deadline",
+                "request_id", "request_digest", "status", "regulation", "submitted_at", "received_at", "completed_at",
+                "deadline",
                 "vendors", "error", "source",
             ]
         )
         #expect(object["request_id"] is NSNull)
+        #expect(object["request_digest"] is NSNull)
         #expect(object["submitted_at"] is NSNull)
         #expect(object["status"] as? String == "rejected")
         #expect(object["received_at"] as? String == "1970-01-01T00:00:00.000Z")

@@ -147,4 +147,28 @@ struct RecordSignerTests {
             #expect([.invalidSignature, .invalidHeader].contains(rejection.code), "\(name): \(rejection.code)")
         }
     }
+
+    /// The digest in an outcome tells two requests under one id apart, stays the same for the same request, and
+    /// holds nothing anyone without the key can test a guessed identifier against.
+    @Test func theRequestDigestTellsRequestsApartAndNeedsTheKey() throws {
+        let decoder = RequestDecoder()
+        func request(_ email: String, vendors: [String]? = nil) throws -> ErasureRequest {
+            var object: [String: Any] = [
+                "request_id": "r-1", "regulation": "gdpr", "submitted_at": "2026-11-22T10:00:00Z",
+                "subject": ["email": email],
+            ]
+            if let vendors { object["vendors"] = vendors }
+            return try decoder.decode(Array(try JSONSerialization.data(withJSONObject: object))).get()
+        }
+        let signer = RecordSigner(keys: [Self.current])
+        let digest = signer.digest(of: try request("a@example.com"))
+        #expect(digest.count == 64 && digest.allSatisfy(\.isHexDigit))
+        #expect(signer.digest(of: try request("a@example.com")) == digest)
+        #expect(signer.digest(of: try request("b@example.com")) != digest)
+        #expect(signer.digest(of: try request("a@example.com", vendors: ["braze"])) != digest)
+        // An older key that only verifies does not change the digest; another signing key does.
+        #expect(RecordSigner(keys: [Self.current, Self.old]).digest(of: try request("a@example.com")) == digest)
+        #expect(RecordSigner(keys: [Self.attacker]).digest(of: try request("a@example.com")) != digest)
+        #expect(signer.digest(ofMessage: Array("{not json".utf8)) != signer.digest(ofMessage: Array("{not json!".utf8)))
+    }
 }

@@ -59,6 +59,9 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     /// `request_id`: the request's id; null for a rejected message it could not be read from.
     public var requestID: String?
+    /// `request_digest`: tells apart two requests that share a `request_id` (see ``RecordSigner/digest(of:)``),
+    /// and cannot be turned back into any identifier; null where `request_id` is.
+    public var requestDigest: String?
     /// `status`: how the request ended.
     public var status: Status
     /// `regulation`, when it could be read.
@@ -81,6 +84,7 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     public init(
         requestID: String?,
+        requestDigest: String? = nil,
         status: Status,
         regulation: Regulation?,
         submittedAt: Timestamp? = nil,
@@ -92,6 +96,7 @@ public struct Outcome: Sendable, Hashable, Codable {
         source: Source
     ) {
         self.requestID = requestID
+        self.requestDigest = requestDigest
         self.status = status
         self.regulation = regulation
         self.submittedAt = submittedAt
@@ -105,6 +110,7 @@ public struct Outcome: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
+        case requestDigest = "request_digest"
         case status, regulation
         case submittedAt = "submitted_at"
         case receivedAt = "received_at"
@@ -116,6 +122,7 @@ public struct Outcome: Sendable, Hashable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(requestID, forKey: .requestID)
+        try container.encode(requestDigest, forKey: .requestDigest)
         try container.encode(status, forKey: .status)
         try container.encode(regulation, forKey: .regulation)
         try container.encode(submittedAt, forKey: .submittedAt)
@@ -152,6 +159,8 @@ public struct Outcome: Sendable, Hashable, Codable {
         JSONText.appendValue(receivedAt.rfc3339, to: &json)
         json += ",\"regulation\":"
         JSONText.appendValue(regulation?.rawValue, to: &json)
+        json += ",\"request_digest\":"
+        JSONText.appendValue(requestDigest, to: &json)
         json += ",\"request_id\":"
         JSONText.appendValue(requestID, to: &json)
         json += ",\"source\":{\"offset\":\(source.offset),\"partition\":\(source.partition),\"topic\":"

@@ -17,11 +17,61 @@ public struct RecordSigner: Sendable {
     private static let version = "v1="
 
     private let keys: [SymmetricKey]
+    private let digestKey: SymmetricKey
 
     /// - Parameter keys: the signing key first, then any older keys still accepted; at least one.
     public init(keys: [Secret]) {
         precondition(!keys.isEmpty, "a record signer needs a key")
         self.keys = keys.map { SymmetricKey(data: Array($0.value.utf8)) }
+        self.digestKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: self.keys[0],
+            info: Array("erasure-relay request digest v1".utf8),
+            outputByteCount: 32
+        )
+    }
+
+    /// What tells two requests under one `request_id` apart in the outcomes: an HMAC-SHA256, under a key derived
+    /// from the signing key, of the request's regulation, targeted vendors and every identifier.
+    ///
+    /// Keyed, because a plain hash of an e-mail address is reversed by hashing guesses; without the key nobody can
+    /// test a guess against it. Redeliveries, parks and replays of one request give one digest; a request that
+    /// reuses another's id for another subject gives another. `submitted_at` and `deadline` are left out: a request
+    /// sent again with a new timestamp is still the same erasure.
+    public func digest(of request: ErasureRequest) -> String {
+        var fields: [[UInt8]] = [Array("request".utf8), Array(request.regulation.rawValue.utf8)]
+        fields.append(Array((request.vendors.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "*").utf8))
+        let subject = request.subject
+        let named: [(String, String?)] = [
+            ("external_id", subject.externalID), ("braze_id", subject.brazeID), ("moengage_id", subject.moengageID),
+            ("email", subject.email), ("phone", subject.phone), ("google_advertising_id", subject.googleAdvertisingID),
+            ("advertising_identifier", subject.advertisingIdentifier),
+        ]
+        for case (let name, let value?) in named { fields += [Array(name.utf8), Array(value.utf8)] }
+        for alias in subject.userAliases.map({ [$0.aliasLabel, $0.aliasName] }).sorted(by: {
+            $0.lexicographicallyPrecedes($1)
+        }) {
+            fields += [Array("user_alias".utf8), Array(alias[0].utf8), Array(alias[1].utf8)]
+        }
+        for id in subject.engagelabRegistrationIDs.sorted() { fields += [Array("engagelab".utf8), Array(id.utf8)] }
+        for name in subject.custom.keys.sorted() {
+            fields += [Array("custom".utf8), Array(name.utf8), Array(subject.custom[name]!.utf8)]
+        }
+        return digest(fields)
+    }
+
+    /// The digest of a message that is not a valid request, over its bytes: a redelivery of it gives the same
+    /// digest, another message under the same id another.
+    public func digest(ofMessage value: [UInt8]) -> String {
+        digest([Array("message".utf8), value])
+    }
+
+    private func digest(_ fields: [[UInt8]]) -> String {
+        var bytes: [UInt8] = []
+        for field in fields {
+            withUnsafeBytes(of: UInt64(field.count).bigEndian) { bytes.append(contentsOf: $0) }
+            bytes.append(contentsOf: field)
+        }
+        return Self.lowerHex(HMAC<SHA256>.authenticationCode(for: bytes, using: digestKey))
     }
 
     /// `headers` with the signature of `value` and `headers` added, replacing any signature they carried.

@@ -82,6 +82,7 @@ struct RequestHandler: Sendable {
         _ message: KafkaMessage,
         _ rejection: RequestRejection,
         salvage: RequestDecoder.Salvage,
+        digest: String? = nil,
         progress: RequestProgress,
         vendors: [VendorResult] = [],
         readAt: ContinuousClock.Instant,
@@ -106,6 +107,7 @@ struct RequestHandler: Sendable {
         metrics.deadLettered(code: rejection.code.rawValue)
         let outcome = Outcome(
             requestID: salvage.requestID,
+            requestDigest: digest ?? salvage.requestID.map { _ in signer.digest(ofMessage: message.value) },
             status: .rejected,
             regulation: salvage.regulation,
             receivedAt: progress.receivedAt,
@@ -129,6 +131,7 @@ struct RequestHandler: Sendable {
     ) async throws(KafkaError) -> Bool {
         guard let latest = await processor.process(request, vendors: progress.pendingVendors) else { return false }
         let salvage = RequestDecoder.Salvage(requestID: request.requestID, regulation: request.regulation)
+        let digest = signer.digest(of: request)
         if progress.results.isEmpty, latest.allSatisfy({ $0.status == .skipped }) {
             // Not one vendor could act: reporting this `completed` would certify an erasure that never happened.
             let targets = latest.map(\.vendor.rawValue).joined(separator: ", ")
@@ -143,6 +146,7 @@ struct RequestHandler: Sendable {
                 message,
                 rejection,
                 salvage: salvage,
+                digest: digest,
                 progress: progress,
                 vendors: latest,
                 readAt: readAt,
@@ -153,6 +157,7 @@ struct RequestHandler: Sendable {
         let outcome = { (status: Outcome.Status) in
             Outcome(
                 requestID: request.requestID,
+                requestDigest: digest,
                 status: status,
                 regulation: request.regulation,
                 submittedAt: request.submittedAt,
@@ -234,11 +239,14 @@ struct RequestHandler: Sendable {
         logger: Logger
     ) async throws(KafkaError) -> Bool {
         let publishStarted = ContinuousClock.now
+        // Signed like parked work: the outcome topic is the compliance record, and `report` counts only what one
+        // of the relay's keys signed.
+        let value = outcome.jsonBytes()
         let published = try await publisher.publish(
             topic: topics.outcomes,
             key: outcome.requestID.map { Array($0.utf8) },
-            value: outcome.jsonBytes(),
-            headers: [],
+            value: value,
+            headers: signer.signing(value: value, headers: []),
             logger: logger
         )
         guard published == .acknowledged else { return false }

@@ -17,6 +17,8 @@ extension ComplianceReport {
     /// The report for a person to read.
     public var text: String {
         var lines = ["Erasure requests with an outcome from \(since.rfc3339) to \(until.rfc3339)", ""]
+        lines += notices.map { "\($0.name == "not_verified" ? "NOT VERIFIED" : "INCOMPLETE"): \($0.text)" }
+        if !notices.isEmpty { lines.append("") }
         let header = ["", "requests", "completed", "failed", "rejected", "skipped", "completed before deadline"]
         var rows = [("all requests", total)]
         rows += regulations.keys.sorted().map { ("regulation \($0)", regulations[$0]!) }
@@ -54,6 +56,42 @@ extension ComplianceReport {
                 }
             }
         }
+        if !conflicts.isEmpty {
+            lines.append("")
+            lines.append("Request ids that stood for more than one request (each request is counted):")
+            for conflict in conflicts {
+                lines.append(
+                    "  \(Self.printable(conflict.requestID))  \(conflict.statuses.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+        }
+        if unverifiedRecordCount > 0 {
+            lines.append("")
+            lines.append(
+                "Records not signed by the relay, never counted: \(unverifiedRecordCount) (topic/partition/offset):"
+            )
+            for record in unverifiedRecords {
+                lines.append("  \(Self.printable(record.topic))/\(record.partition)/\(record.offset)  \(record.reason)")
+            }
+            if unverifiedRecordCount > unverifiedRecords.count {
+                lines.append("  and \(unverifiedRecordCount - unverifiedRecords.count) more")
+            }
+        }
+        lines.append("")
+        lines.append("Earliest record still on the topic, by partition:")
+        for partition in coverage {
+            if let offset = partition.earliestOffset {
+                lines.append(
+                    "  partition \(partition.partition): offset \(offset), "
+                        + "\(partition.earliestTimestamp?.rfc3339 ?? "no timestamp")"
+                )
+            } else {
+                lines.append(
+                    "  partition \(partition.partition): no record"
+                        + (partition.recordsRemoved ? " (every record it held is gone)" : "")
+                )
+            }
+        }
         lines.append("")
         lines.append(
             "Redelivered or replayed outcomes counted once: \(duplicateOutcomes). "
@@ -62,33 +100,86 @@ extension ComplianceReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// What the reader must know before trusting the figures.
+    var notices: [(name: String, text: String)] {
+        var notices: [(name: String, text: String)] = []
+        if !verified {
+            notices.append(
+                (
+                    "not_verified",
+                    "no signing key was given (parking.signing_key in --config, or "
+                        + "ERASURE_RELAY__PARKING__SIGNING_KEY), so no record's signature was checked and every "
+                        + "record is counted as the topic holds it"
+                )
+            )
+        }
+        if let incompleteBefore {
+            notices.append(
+                (
+                    "incomplete",
+                    "records before \(incompleteBefore.rfc3339) are gone from the topic, and the period starts at "
+                        + "\(since.rfc3339)"
+                )
+            )
+        }
+        return notices
+    }
+
     /// One table: a row per count (total, regulation, vendor), per percentile, and per failed or rejected request.
     public var csv: String {
         let header = [
             "section", "name", "requests", "completed", "failed", "rejected", "skipped", "completed_before_deadline",
-            "seconds", "request_id", "status", "error_code", "vendor_errors",
+            "seconds", "request_id", "status", "error_code", "vendor_errors", "offset", "timestamp", "text",
         ]
         var rows = [header]
+        func row(_ cells: [Int: String]) -> [String] { header.indices.map { cells[$0] ?? "" } }
         func countsRow(_ section: String, _ name: String, _ counts: Counts) -> [String] {
-            [section, name] + counts.columns.map(String.init) + ["", "", "", "", ""]
+            [section, name] + counts.columns.map(String.init) + Array(repeating: "", count: header.count - 8)
         }
+        for notice in notices { rows.append(row([0: "notice", 1: notice.name, 15: notice.text])) }
         rows.append(countsRow("total", "all", total))
         rows += regulations.keys.sorted().map { countsRow("regulation", $0, regulations[$0]!) }
         rows += vendors.keys.sorted().map { countsRow("vendor", $0, vendors[$0]!) }
         for (name, value) in [("p50", completionSecondsP50), ("p95", completionSecondsP95)] {
             rows.append(
-                ["completion_seconds", name, "", "", "", "", "", "", value.map { String(format: "%.3f", $0) } ?? ""]
-                    + ["", "", "", ""]
+                row([0: "completion_seconds", 1: name, 8: value.map { String(format: "%.3f", $0) } ?? ""])
             )
         }
         for problem in problems {
             let vendorErrors = problem.vendorErrors.keys.sorted().map { "\($0): \(problem.vendorErrors[$0]!)" }
             rows.append(
-                ["problem", problem.sourceDescription, "", "", "", "", "", "", ""]
-                    + [
-                        problem.requestID ?? "", problem.status.rawValue, problem.errorCode ?? "",
-                        vendorErrors.joined(separator: "; "),
-                    ]
+                row([
+                    0: "problem", 1: problem.sourceDescription, 9: problem.requestID ?? "",
+                    10: problem.status.rawValue, 11: problem.errorCode ?? "", 12: vendorErrors.joined(separator: "; "),
+                ])
+            )
+        }
+        for conflict in conflicts {
+            rows.append(
+                row([
+                    0: "conflict", 1: "\(conflict.statuses.count) requests", 9: conflict.requestID,
+                    10: conflict.statuses.map(\.rawValue).joined(separator: "; "),
+                ])
+            )
+        }
+        for record in unverifiedRecords {
+            rows.append(
+                row([
+                    0: "unverified", 1: "\(record.topic)/\(record.partition)", 10: record.reason,
+                    13: "\(record.offset)",
+                ])
+            )
+        }
+        if unverifiedRecordCount > 0 {
+            rows.append(row([0: "unverified_total", 1: "all", 2: "\(unverifiedRecordCount)"]))
+        }
+        for partition in coverage {
+            rows.append(
+                row([
+                    0: "partition", 1: "\(partition.partition)", 13: partition.earliestOffset.map(String.init) ?? "",
+                    14: partition.earliestTimestamp?.rfc3339 ?? "",
+                    15: partition.recordsRemoved ? "earlier records removed" : "",
+                ])
             )
         }
         return rows.map { $0.map(Self.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
@@ -105,7 +196,7 @@ extension ComplianceReport {
     /// a formula (one that begins with `=`, `+`, `-`, `@`, a tab or a carriage return) prefixed with `'`, as OWASP
     /// advises, and quoted where CSV needs it. A record on the topic may hold anything: `=HYPERLINK(...)` is a
     /// valid request id.
-    private static func csvField(_ field: String) -> String {
+    static func csvField(_ field: String) -> String {
         var field = field
         if let first = field.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) { field = "'" + field }
         field = printable(field)

@@ -26,6 +26,11 @@ extension ComplianceReport {
                 if partition == other.partition { return offset > other.offset }
                 return (timestamp ?? .min) > (other.timestamp ?? .min)
             }
+
+            func isEarlier(than other: LogPosition) -> Bool {
+                if partition == other.partition { return offset < other.offset }
+                return ((timestamp ?? .min), partition) < ((other.timestamp ?? .min), other.partition)
+            }
         }
 
         /// What the report needs of one request's latest outcome.
@@ -41,7 +46,14 @@ extension ComplianceReport {
             var problem: Problem?
         }
 
-        private var latest: [String: Entry] = [:]
+        /// One request: its id and its digest. Two requests that share an id are told apart by the digest of what
+        /// they asked, so that a request reusing a failed request's id cannot hide that failure.
+        struct RequestKey: Hashable {
+            var id: String
+            var digest: String?
+        }
+
+        private var latest: [RequestKey: Entry] = [:]
         /// Outcomes of messages whose request id could not be read: each counts on its own.
         private var anonymous: [Entry] = []
         /// Outcomes folded in, duplicates included.
@@ -49,8 +61,23 @@ extension ComplianceReport {
         /// Records of the period that were not outcomes.
         public var unreadableRecords = 0
         private var duplicateOutcomes = 0
+        private var unverified: [UnverifiedRecord] = []
+        private var unverifiedCount = 0
+        /// Whether every record counted was checked against the signing keys.
+        public var verified = false
+        /// What each partition of the topic still holds; set by whoever read it.
+        public var coverage: [PartitionCoverage] = []
+
+        /// The most records that failed verification the report lists one by one; the rest are counted.
+        public static let listedUnverifiedLimit = 1000
 
         public init() {}
+
+        /// Notes a record that failed verification: it is listed apart and never counted.
+        public mutating func addUnverified(_ record: UnverifiedRecord) {
+            unverifiedCount += 1
+            if unverified.count < Self.listedUnverifiedLimit { unverified.append(record) }
+        }
 
         /// Folds in the next outcome read: of two outcomes of one request, the one later in the log wins, and of two
         /// in different partitions with the same broker timestamp, the one read later.
@@ -64,11 +91,12 @@ extension ComplianceReport {
                 anonymous.append(Self.entry(outcome, at: position))
                 return
             }
-            if let seen = latest[requestID] {
+            let key = RequestKey(id: requestID, digest: outcome.requestDigest)
+            if let seen = latest[key] {
                 duplicateOutcomes += 1
                 if seen.position.isLater(than: position) { return }
             }
-            latest[requestID] = Self.entry(outcome, at: position)
+            latest[key] = Self.entry(outcome, at: position)
         }
 
         /// The report of the period, counting each request once.
@@ -76,7 +104,24 @@ extension ComplianceReport {
             var report = ComplianceReport(since: since, until: until)
             report.unreadableRecords = unreadableRecords
             report.duplicateOutcomes = duplicateOutcomes
-            let counted = latest.sorted { ($0.value.completedAt, $0.key) < ($1.value.completedAt, $1.key) }
+            report.verified = verified
+            report.unverifiedRecords = unverified
+            report.unverifiedRecordCount = unverifiedCount
+            report.coverage = coverage
+            var requestsByID: [String: [Entry]] = [:]
+            for (key, entry) in latest { requestsByID[key.id, default: []].append(entry) }
+            report.conflicts = requestsByID.compactMap { id, entries in
+                guard entries.count > 1 else { return nil }
+                return Conflict(
+                    requestID: id,
+                    statuses: entries.sorted { $0.position.isEarlier(than: $1.position) }.map(\.status)
+                )
+            }.sorted { $0.requestID < $1.requestID }
+            let counted = latest.sorted {
+                ($0.value.completedAt, $0.key.id, $0.key.digest ?? "") < (
+                    $1.value.completedAt, $1.key.id, $1.key.digest ?? ""
+                )
+            }
             var completionSeconds: [Double] = []
             for entry in counted.map(\.value) + anonymous {
                 ComplianceReport.count(entry.status, inTime: entry.inTime, in: &report.total)

@@ -54,6 +54,81 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         }
     }
 
+    /// A record on the outcome topic whose signature is missing or matches none of the keys: whoever wrote it, it
+    /// was not the relay, so it is never counted.
+    public struct UnverifiedRecord: Sendable, Hashable, Encodable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        /// `unsigned` or `bad_signature`.
+        public var reason: String
+
+        public init(topic: String, partition: Int32, offset: Int64, reason: String) {
+            self.topic = topic
+            self.partition = partition
+            self.offset = offset
+            self.reason = reason
+        }
+    }
+
+    /// A `request_id` that stood for more than one request (their digests differ): each request is counted, and
+    /// this lists what each ended as, earliest first.
+    public struct Conflict: Sendable, Hashable, Encodable {
+        public var requestID: String
+        public var statuses: [Outcome.Status]
+
+        public init(requestID: String, statuses: [Outcome.Status]) {
+            self.requestID = requestID
+            self.statuses = statuses
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case requestID = "request_id"
+            case statuses
+        }
+    }
+
+    /// What one partition of the outcome topic still holds.
+    public struct PartitionCoverage: Sendable, Hashable, Encodable {
+        public var partition: Int32
+        /// The offset of the earliest record still on the partition; null when it holds none.
+        public var earliestOffset: Int64?
+        /// The broker's timestamp of that record.
+        public var earliestTimestamp: Timestamp?
+        /// Whether records were removed from the partition's start (by retention, or deleted): its log does not
+        /// start at offset 0.
+        public var recordsRemoved: Bool
+
+        public init(partition: Int32, earliestOffset: Int64?, earliestTimestamp: Timestamp?, recordsRemoved: Bool) {
+            self.partition = partition
+            self.earliestOffset = earliestOffset
+            self.earliestTimestamp = earliestTimestamp
+            self.recordsRemoved = recordsRemoved
+        }
+
+        /// Whether a period starting at `since` reaches before what the partition still holds.
+        public func isIncomplete(since: Timestamp) -> Bool {
+            guard recordsRemoved else { return false }
+            guard let earliestTimestamp else { return true }
+            return earliestTimestamp > since
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case partition
+            case earliestOffset = "earliest_offset"
+            case earliestTimestamp = "earliest_timestamp"
+            case recordsRemoved = "records_removed"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(partition, forKey: .partition)
+            try container.encode(earliestOffset, forKey: .earliestOffset)
+            try container.encode(earliestTimestamp, forKey: .earliestTimestamp)
+            try container.encode(recordsRemoved, forKey: .recordsRemoved)
+        }
+    }
+
     public var since: Timestamp
     public var until: Timestamp
     public var total = Counts()
@@ -71,6 +146,25 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
     public var duplicateOutcomes = 0
     /// Records on the topic that were not outcomes.
     public var unreadableRecords = 0
+    /// Whether every record was checked against the signing keys. Without a key nothing can be checked: the report
+    /// then counts what the topic holds, and says so.
+    public var verified = false
+    /// Records whose signature is missing or wrong, never counted: the first
+    /// ``Tally/listedUnverifiedLimit`` of them.
+    public var unverifiedRecords: [UnverifiedRecord] = []
+    /// All records whose signature is missing or wrong.
+    public var unverifiedRecordCount = 0
+    public var conflicts: [Conflict] = []
+    /// What each partition still holds, so that a period reaching before it shows as incomplete.
+    public var coverage: [PartitionCoverage] = []
+
+    /// The time before which the report is incomplete: the latest earliest record of the partitions that lost
+    /// records the period asks for. Nil when the topic holds the whole period.
+    public var incompleteBefore: Timestamp? {
+        let incomplete = coverage.filter { $0.isIncomplete(since: since) }
+        guard !incomplete.isEmpty else { return nil }
+        return incomplete.map { $0.earliestTimestamp ?? until }.max()
+    }
 
     enum CodingKeys: String, CodingKey {
         case since, until, total, regulations, vendors, problems
@@ -78,6 +172,11 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         case completionSecondsP95 = "completion_seconds_p95"
         case duplicateOutcomes = "duplicate_outcomes"
         case unreadableRecords = "unreadable_records"
+        case verified
+        case unverifiedRecords = "unverified_records"
+        case unverifiedRecordCount = "unverified_record_count"
+        case conflicts, coverage
+        case incompleteBefore = "incomplete_before"
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -92,6 +191,12 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         try container.encode(problems, forKey: .problems)
         try container.encode(duplicateOutcomes, forKey: .duplicateOutcomes)
         try container.encode(unreadableRecords, forKey: .unreadableRecords)
+        try container.encode(verified, forKey: .verified)
+        try container.encode(unverifiedRecords, forKey: .unverifiedRecords)
+        try container.encode(unverifiedRecordCount, forKey: .unverifiedRecordCount)
+        try container.encode(conflicts, forKey: .conflicts)
+        try container.encode(coverage, forKey: .coverage)
+        try container.encode(incompleteBefore, forKey: .incompleteBefore)
     }
 
     /// - Parameters:

@@ -1,0 +1,155 @@
+import Foundation
+
+/// Everything the outcome topic holds about one `request_id`, in log order: the answer to "what happened to this
+/// person's erasure". Outcomes hold no identifiers, so neither does the history.
+public struct RequestHistory: Sendable, Encodable {
+    /// One record under the id.
+    public struct Entry: Sendable, Encodable {
+        public var partition: Int32
+        public var offset: Int64
+        /// The broker's timestamp.
+        public var timestamp: Timestamp?
+        /// `signed`, `unsigned` or `bad_signature`; `not_checked` when no key was given.
+        public var signature: String
+        public var outcome: Outcome
+
+        enum CodingKeys: String, CodingKey {
+            case partition, offset, timestamp, signature, outcome
+        }
+    }
+
+    public var requestID: String
+    public var entries: [Entry] = []
+
+    public init(requestID: String) {
+        self.requestID = requestID
+    }
+
+    /// The distinct requests among the signed entries, by digest: more than one is a conflict.
+    public var requestCount: Int {
+        Set(entries.filter { $0.signature == "signed" || $0.signature == "not_checked" }.map(\.outcome.requestDigest))
+            .count
+    }
+
+    /// Adds `record` if it is about this request.
+    public mutating func add(_ record: OutcomeTopicReader.Record, verified: Bool) {
+        switch record {
+        case .outcome(let outcome, let position) where outcome.requestID == requestID:
+            entries.append(Self.entry(outcome, position, signature: verified ? "signed" : "not_checked"))
+        case .unverified(let unverified, let outcome?, let position) where outcome.requestID == requestID:
+            entries.append(Self.entry(outcome, position, signature: unverified.reason))
+        default:
+            break
+        }
+    }
+
+    /// The entries in log order: by offset within a partition, by broker timestamp across partitions.
+    public mutating func sort() {
+        entries.sort {
+            ($0.timestamp?.millisecondsSinceEpoch ?? .min, $0.partition, $0.offset) < (
+                $1.timestamp?.millisecondsSinceEpoch ?? .min, $1.partition, $1.offset
+            )
+        }
+    }
+
+    private static func entry(
+        _ outcome: Outcome,
+        _ position: ComplianceReport.Tally.LogPosition,
+        signature: String
+    ) -> Entry {
+        Entry(
+            partition: position.partition,
+            offset: position.offset,
+            timestamp: position.timestamp.map { Timestamp(millisecondsSinceEpoch: $0) },
+            signature: signature,
+            outcome: outcome
+        )
+    }
+
+    public func rendered(as format: ComplianceReport.Format) -> String {
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            // Every member is a plain value that always encodes.
+            return String(decoding: try! encoder.encode(self), as: UTF8.self) + "\n"
+        case .csv:
+            var rows = [
+                ["partition", "offset", "timestamp", "signature", "status", "request_digest", "error_code", "vendors"]
+            ]
+            for entry in entries {
+                rows.append([
+                    "\(entry.partition)", "\(entry.offset)", entry.timestamp?.rfc3339 ?? "", entry.signature,
+                    entry.outcome.status.rawValue, entry.outcome.requestDigest ?? "", entry.outcome.error?.code ?? "",
+                    Self.vendorSummary(entry.outcome),
+                ])
+            }
+            return rows.map { $0.map(ComplianceReport.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case .text:
+            return text
+        }
+    }
+
+    /// The history for a person to read.
+    public var text: String {
+        let printable = ComplianceReport.printable
+        var lines = ["Outcome records of request \(printable(requestID)): \(entries.count)"]
+        if entries.isEmpty {
+            lines.append("The topic holds no outcome of this request in the period read.")
+        }
+        if requestCount > 1 {
+            lines.append(
+                "Conflict: this request id stood for \(requestCount) different requests (their digests differ)."
+            )
+        }
+        for entry in entries {
+            let outcome = entry.outcome
+            lines.append("")
+            lines.append(
+                "partition \(entry.partition) offset \(entry.offset)  \(entry.timestamp?.rfc3339 ?? "no timestamp")  "
+                    + (entry.signature == "signed" || entry.signature == "not_checked"
+                        ? entry.signature : "\(entry.signature.uppercased()): NOT WRITTEN BY THE RELAY, NOT COUNTED")
+            )
+            lines.append("  status \(outcome.status.rawValue), regulation \(outcome.regulation?.rawValue ?? "-")")
+            lines.append("  request digest \(printable(outcome.requestDigest ?? "-"))")
+            lines.append(
+                "  submitted \(outcome.submittedAt?.rfc3339 ?? "-"), received \(outcome.receivedAt.rfc3339), "
+                    + "outcome made \(outcome.completedAt.rfc3339), deadline \(outcome.deadline?.rfc3339 ?? "-")"
+            )
+            if let error = outcome.error {
+                lines.append(
+                    "  error \(printable(error.code)) \(printable(error.field ?? "-")): \(printable(error.message))"
+                )
+            }
+            for result in outcome.vendors {
+                var line = "  vendor \(printable(result.vendor.rawValue)): \(result.status.rawValue), "
+                line += "\(result.attempts) calls, \(result.identifiers) identifiers"
+                if let status = result.httpStatus { line += ", HTTP \(status)" }
+                if let reference = result.reference { line += ", reference \(printable(reference))" }
+                if let error = result.error { line += ", \(printable(error))" }
+                lines.append(line)
+            }
+            lines.append(
+                "  read from \(printable(outcome.source.topic))/\(outcome.source.partition)/\(outcome.source.offset)"
+            )
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private static func vendorSummary(_ outcome: Outcome) -> String {
+        outcome.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: "; ")
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case requestID = "request_id"
+        case requestCount = "request_count"
+        case entries
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(requestID, forKey: .requestID)
+        try container.encode(requestCount, forKey: .requestCount)
+        try container.encode(entries, forKey: .entries)
+    }
+}
