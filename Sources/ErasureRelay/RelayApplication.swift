@@ -97,6 +97,19 @@ public final class RelayApplication: Service {
                 }
             )
         )
+        let checkRetention: @Sendable () async throws -> OutcomeRetention = { [configuration] in
+            try await OutcomeRetention.check(
+                kafka: kafka,
+                topic: configuration.kafka.outcomeTopic,
+                minimumDays: configuration.outcomes.minRetentionDays,
+                metrics: metrics,
+                logger: logger
+            )
+        }
+        if configuration.outcomes.requireRetention, let refusal = try await checkRetention().refusal {
+            await consumer.close()
+            throw refusal
+        }
         let httpClient = transport == nil ? HTTPVendorTransport.makeClient() : nil
         let transport = transport ?? HTTPVendorTransport(client: httpClient!)
         let settings = configuration.vendors.values.sorted { $0.vendor < $1.vendor }
@@ -142,6 +155,11 @@ public final class RelayApplication: Service {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Delivery reports are served until the relay has drained and closed the consumer.
                 group.addTask { await producer.run() }
+                if !configuration.outcomes.requireRetention {
+                    // Checked beside the work rather than before it: a cluster that cannot describe the topic makes
+                    // the check wait out its timeout, and the record matters, not when the warning comes.
+                    group.addTask { _ = try? await checkRetention() }
+                }
                 try await relay.run()
                 group.cancelAll()
             }

@@ -237,3 +237,32 @@ struct OutcomeEvidenceTests {
         }
     }
 }
+
+/// `outcomes.require_retention: true` refuses to start unless the outcome topic is shown to keep the record. The
+/// embedded broker cannot describe a topic's configuration, so the retention there is unknown: the relay refuses,
+/// naming the key and the reason. The judgement of configurations a real cluster gives is tested on its own
+/// (`OutcomeRetentionTests`).
+@Suite("Outcome retention at start", .timeLimit(.minutes(2)))
+struct OutcomeRetentionStartTests {
+    let logger = TestLogs.logger(label: "retention")
+
+    @Test func aRelayThatMustProveItsRetentionRefusesToStartWhenItCannot() async throws {
+        try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
+            var configuration = testbed.configuration
+            configuration.outcomes.requireRetention = true
+            let relay = RelayApplication(
+                configuration: configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger
+            )
+            do {
+                try await relay.run()
+                Issue.record("the relay started without knowing the outcome topic's retention")
+            } catch let error as ConfigurationError {
+                #expect(error.key == "outcomes.require_retention")
+                #expect(error.message.contains("could not be read"), "\(error.message)")
+            }
+            #expect(!relay.health.isReady)
+        }
+    }
+}

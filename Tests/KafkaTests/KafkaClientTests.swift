@@ -28,6 +28,39 @@ struct KafkaClientTests {
         events.compactMap { if case .message(let message) = $0 { message } else { nil } }
     }
 
+    /// The mock cluster cannot describe a topic's configuration (it has no DescribeConfigs): asking ends in an
+    /// error, not a hang or a crash, so that the relay can say the retention is unknown; and a task that stops
+    /// waiting is let go at once, whatever the cluster does.
+    @Test func describingATopicTheMockClusterCannotDescribeEndsInAnErrorAndCancelsAtOnce() async throws {
+        let broker = try EmbeddedBroker(logger: logger)
+        defer { broker.shutdown() }
+        try broker.createTopic("t", partitions: 1)
+        let configuration = KafkaClientConfiguration(bootstrapServers: broker.bootstrapServers)
+        await #expect(throws: KafkaError.self) {
+            _ = try await TopicConfiguration.describe(
+                "t",
+                configuration: configuration,
+                timeout: .seconds(2),
+                logger: logger
+            )
+        }
+        // With ten minutes to answer, only the cancellation can end the wait within the suite's time limit.
+        await #expect(throws: CancellationError.self) {
+            try await withThrowingTaskGroup(of: [String: String].self) { group in
+                group.addTask {
+                    try await TopicConfiguration.describe(
+                        "t",
+                        configuration: configuration,
+                        timeout: .seconds(600),
+                        logger: logger
+                    )
+                }
+                group.cancelAll()
+                _ = try await group.next()
+            }
+        }
+    }
+
     /// Each record carries its timestamp: what a report over the last days filters on.
     @Test func recordsCarryTheirTime() async throws {
         let broker = try EmbeddedBroker(logger: logger)

@@ -59,6 +59,9 @@ extension RelayConfiguration {
             "  initial_delay_seconds: \(parking.initialDelaySeconds)",
             "  max_delay_seconds: \(parking.maxDelaySeconds)",
             "  signing_key: [\(parking.signingKeys.map { "\"\($0)\"" }.joined(separator: ", "))]",
+            "outcomes:",
+            "  min_retention_days: \(outcomes.minRetentionDays)",
+            "  require_retention: \(outcomes.requireRetention)",
         ]
         return lines.joined(separator: "\n")
     }

@@ -50,7 +50,7 @@ extension RelayConfiguration {
         )
         self.init()
         if vendorsOnly {
-            for section in ["kafka", "http", "pipeline", "parking"] { _ = document.yaml(section) }
+            for section in ["kafka", "http", "pipeline", "parking", "outcomes"] { _ = document.yaml(section) }
         }
         if !vendorsOnly, let kafka = try document.child("kafka") {
             self.kafka.bootstrapServers = try kafka.string("bootstrap_servers").flatMap { $0.isEmpty ? nil : $0 }
@@ -167,6 +167,12 @@ extension RelayConfiguration {
                 )
             }
             try parking.rejectUnknownKeys()
+        }
+        if !vendorsOnly, let outcomes = try document.child("outcomes") {
+            self.outcomes.minRetentionDays =
+                try outcomes.int("min_retention_days", in: 1...36_500) ?? self.outcomes.minRetentionDays
+            self.outcomes.requireRetention = try outcomes.bool("require_retention") ?? self.outcomes.requireRetention
+            try outcomes.rejectUnknownKeys()
         }
         try document.rejectUnknownKeys()
     }

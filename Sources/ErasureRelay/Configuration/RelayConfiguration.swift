@@ -83,6 +83,23 @@ public struct RelayConfiguration: Sendable {
         public init() {}
     }
 
+    /// How long the outcome topic, the compliance record, must keep what it holds.
+    ///
+    /// At start the service reads the topic's `retention.ms`, `retention.bytes` and `cleanup.policy` from the
+    /// cluster. A topic that may drop an outcome younger than `min_retention_days`, or that compacts (a request's
+    /// later outcome would replace its earlier ones), is logged as an error and shown by the
+    /// `erasure_relay_outcome_retention_sufficient` metric.
+    public struct Outcomes: Sendable, Hashable {
+        /// `outcomes.min_retention_days`: the age up to which every outcome must stay on the topic. Default 730, the
+        /// 24 months CCPA's regulations ask request records to be kept.
+        public var minRetentionDays: Int = 730
+        /// `outcomes.require_retention`: refuse to start (exit code 1) when the topic keeps less, is compacted, or
+        /// its configuration cannot be read. Default false: the error and the metric only.
+        public var requireRetention = false
+
+        public init() {}
+    }
+
     /// The shortest signing key accepted: 32 characters, as `openssl rand -hex 16` gives.
     public static let minimumSigningKeyLength = 32
 
@@ -92,6 +109,7 @@ public struct RelayConfiguration: Sendable {
     public var http = HTTP()
     public var pipeline = Pipeline()
     public var parking = Parking()
+    public var outcomes = Outcomes()
 
     public init() {}
 }

@@ -24,6 +24,7 @@ public struct RelayMetrics: Sendable {
                 .increment(by: 0)
         }
         Counter(label: "erasure_relay_requests_consumed_total", factory: factory).increment(by: 0)
+        outcomeRetention(.unknown("not checked yet"))
         for result in ["ok", "error"] {
             Counter(label: "erasure_relay_offset_commits_total", dimensions: [("result", result)], factory: factory)
                 .increment(by: 0)
@@ -111,6 +112,18 @@ public struct RelayMetrics: Sendable {
     /// Requests read and not yet done.
     public func requestsInFlight(_ count: Int) {
         Gauge(label: "erasure_relay_requests_in_flight", factory: factory).record(count)
+    }
+
+    /// Whether the outcome topic keeps outcomes as long as `outcomes.min_retention_days` asks: 1 yes, 0 no (an
+    /// alert fires), -1 when its configuration could not be read.
+    func outcomeRetention(_ verdict: OutcomeRetention) {
+        let value: Int
+        switch verdict {
+        case .sufficient: value = 1
+        case .insufficient: value = 0
+        case .unknown: value = -1
+        }
+        Gauge(label: "erasure_relay_outcome_retention_sufficient", factory: factory).record(value)
     }
 
     /// Partitions currently paused by backpressure.

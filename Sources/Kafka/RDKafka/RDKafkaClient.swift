@@ -22,7 +22,7 @@ final class RDKafkaClient: @unchecked Sendable {
         static let deliveryReports = Callbacks(rawValue: 1 << 3)
     }
 
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     private let context: Unmanaged<ClientContext>
     private let destroyed = Mutex(false)
 
