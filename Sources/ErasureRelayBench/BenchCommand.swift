@@ -15,7 +15,10 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "erasure-relay-bench",
         abstract: "Measure throughput, quota use and memory on this machine (see BENCHMARKS.md).",
-        subcommands: [ThroughputBench.self, LatencyBench.self, QuotaBench.self, MemoryBench.self, OutageBench.self]
+        subcommands: [
+            ThroughputBench.self, LatencyBench.self, QuotaBench.self, MemoryBench.self, OutageBench.self,
+            ReportBench.self,
+        ]
     )
 }
 

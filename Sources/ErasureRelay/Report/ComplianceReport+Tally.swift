@@ -2,9 +2,10 @@ extension ComplianceReport {
     /// Outcomes folded in one at a time, as they are read from the topic.
     ///
     /// A month of outcomes may run to millions, redeliveries and replays included. The tally keeps, for each
-    /// request, only what the report counts: its status, regulation, timing and vendor statuses, and the error texts
-    /// of a request that failed or was rejected. So memory grows with the requests of the period, never with their
-    /// outcomes, and no outcome is held whole.
+    /// request, only what the report counts, packed: where its latest outcome stands, its status, regulation, timing
+    /// and vendor statuses (vendor and regulation names are kept once, and numbered), and, apart, the error texts of
+    /// a request that failed or was rejected. So memory grows with the requests of the period, about a hundred bytes
+    /// each beside the request id, never with their outcomes, and no outcome is held whole.
     public struct Tally: Sendable {
         /// Where an outcome stands on the topic. Which of a request's outcomes is the latest is decided by the log,
         /// never by a field inside the record, which whoever writes the record chooses: a forged `completed_at` in
@@ -35,27 +36,58 @@ extension ComplianceReport {
 
         /// What the report needs of one request's latest outcome.
         struct Entry: Sendable {
-            var position: LogPosition
+            /// Where the outcome stands, field by field rather than as a ``LogPosition``, whose optional timestamp
+            /// would pad every entry by 8 bytes.
+            var offset: Int64
+            /// The broker's timestamp, or `Int64.min` for none.
+            var timestamp: Int64
+            var partition: Int32
+            /// The first 64 bits of the request's digest: enough to tell requests under one id apart.
+            var digest: UInt64
+            /// Seconds from submission to completion of a completed request; NaN otherwise.
+            var completionSeconds: Float
+            /// Up to four vendors' statuses, 16 bits each: the vendor's number plus one, shifted by 2, and the status.
+            var vendors: UInt64
+            /// The statuses of a fifth vendor and on, packed the same way.
+            var moreVendors: [UInt16]?
             var status: Outcome.Status
-            var regulation: String
-            var completedAt: Timestamp
+            var regulation: UInt8
             var inTime: Bool
-            var completionSeconds: Double?
-            var vendorStatuses: [(vendor: String, status: VendorResult.Status)]
-            /// Set for a request that failed or was rejected.
-            var problem: Problem?
+
+            var position: LogPosition {
+                LogPosition(partition: partition, offset: offset, timestamp: timestamp == .min ? nil : timestamp)
+            }
+
+            var packedVendors: [UInt16] {
+                var packed: [UInt16] = []
+                var word = vendors
+                while word != 0 {
+                    packed.append(UInt16(truncatingIfNeeded: word))
+                    word >>= 16
+                }
+                return packed + (moreVendors ?? [])
+            }
         }
 
         /// One request: its id and its digest. Two requests that share an id are told apart by the digest of what
         /// they asked, so that a request reusing a failed request's id cannot hide that failure.
         struct RequestKey: Hashable {
             var id: String
-            var digest: String?
+            var digest: UInt64
         }
 
-        private var latest: [RequestKey: Entry] = [:]
+        /// Each request's latest outcome, by request id; the first request seen under an id.
+        private var latest: [String: Entry] = [:]
+        /// The further requests under an id already in `latest`, with another digest: rare, so kept apart.
+        private var conflicting: [String: [Entry]] = [:]
+        /// The error texts of the requests whose latest outcome failed or was rejected, with when it was made.
+        private var problems: [RequestKey: (completedAt: Timestamp, problem: Problem)] = [:]
         /// Outcomes of messages whose request id could not be read: each counts on its own.
         private var anonymous: [Entry] = []
+        private var anonymousProblems: [(completedAt: Timestamp, problem: Problem)] = []
+        private var vendorNumbers: [String: UInt16] = [:]
+        private var vendorNames: [String] = []
+        private static let regulationNames = ["unknown"] + Regulation.allCases.map(\.rawValue)
         /// Outcomes folded in, duplicates included.
         public private(set) var outcomes = 0
         /// Records of the period that were not outcomes.
@@ -73,6 +105,12 @@ extension ComplianceReport {
 
         public init() {}
 
+        /// Makes room for the requests of `outcomes` outcomes at once, rather than growing (and for a moment holding
+        /// twice) the table as they come; at most four million, since redeliveries are counted in `outcomes`.
+        public mutating func reserve(outcomes: Int) {
+            latest.reserveCapacity(min(outcomes, 4_000_000))
+        }
+
         /// Notes a record that failed verification: it is listed apart and never counted.
         public mutating func addUnverified(_ record: UnverifiedRecord) {
             unverifiedCount += 1
@@ -87,16 +125,28 @@ extension ComplianceReport {
         public mutating func add(_ outcome: Outcome, at position: LogPosition? = nil) {
             outcomes += 1
             let position = position ?? LogPosition(partition: 0, offset: Int64(outcomes), timestamp: nil)
+            let entry = self.entry(outcome, at: position)
+            let problem = Self.problem(outcome)
             guard let requestID = outcome.requestID else {
-                anonymous.append(Self.entry(outcome, at: position))
+                anonymous.append(entry)
+                if let problem { anonymousProblems.append((outcome.completedAt, problem)) }
                 return
             }
-            let key = RequestKey(id: requestID, digest: outcome.requestDigest)
-            if let seen = latest[key] {
+            let key = RequestKey(id: requestID, digest: entry.digest)
+            if let seen = latest[requestID], seen.digest == entry.digest {
                 duplicateOutcomes += 1
                 if seen.position.isLater(than: position) { return }
+                latest[requestID] = entry
+            } else if latest[requestID] == nil {
+                latest[requestID] = entry
+            } else if let index = conflicting[requestID]?.firstIndex(where: { $0.digest == entry.digest }) {
+                duplicateOutcomes += 1
+                if conflicting[requestID]![index].position.isLater(than: position) { return }
+                conflicting[requestID]![index] = entry
+            } else {
+                conflicting[requestID, default: []].append(entry)
             }
-            latest[key] = Self.entry(outcome, at: position)
+            problems[key] = problem.map { (outcome.completedAt, $0) }
         }
 
         /// The report of the period, counting each request once.
@@ -108,29 +158,22 @@ extension ComplianceReport {
             report.unverifiedRecords = unverified
             report.unverifiedRecordCount = unverifiedCount
             report.coverage = coverage
-            var requestsByID: [String: [Entry]] = [:]
-            for (key, entry) in latest { requestsByID[key.id, default: []].append(entry) }
-            report.conflicts = requestsByID.compactMap { id, entries in
-                guard entries.count > 1 else { return nil }
-                return Conflict(
-                    requestID: id,
-                    statuses: entries.sorted { $0.position.isEarlier(than: $1.position) }.map(\.status)
-                )
+            report.conflicts = conflicting.map { id, others in
+                let entries = ([latest[id]!] + others).sorted { $0.position.isEarlier(than: $1.position) }
+                return Conflict(requestID: id, statuses: entries.map(\.status))
             }.sorted { $0.requestID < $1.requestID }
-            let counted = latest.sorted {
-                ($0.value.completedAt, $0.key.id, $0.key.digest ?? "") < (
-                    $1.value.completedAt, $1.key.id, $1.key.digest ?? ""
-                )
-            }
             var completionSeconds: [Double] = []
-            for entry in counted.map(\.value) + anonymous {
+            completionSeconds.reserveCapacity(latest.count)
+            func count(_ entry: Entry) {
                 ComplianceReport.count(entry.status, inTime: entry.inTime, in: &report.total)
                 ComplianceReport.count(
                     entry.status,
                     inTime: entry.inTime,
-                    in: &report.regulations[entry.regulation, default: .init()]
+                    in: &report.regulations[Self.regulationNames[Int(entry.regulation)], default: .init()]
                 )
-                for (vendor, status) in entry.vendorStatuses {
+                for packed in entry.packedVendors {
+                    let vendor = vendorNames[Int(packed >> 2) - 1]
+                    let status = VendorResult.Status.allCases[Int(packed & 3)]
                     var counts = report.vendors[vendor, default: .init()]
                     counts.requests += 1
                     switch (entry.status, status) {
@@ -143,45 +186,88 @@ extension ComplianceReport {
                     }
                     report.vendors[vendor] = counts
                 }
-                if let seconds = entry.completionSeconds { completionSeconds.append(seconds) }
-                if let problem = entry.problem { report.problems.append(problem) }
+                if !entry.completionSeconds.isNaN { completionSeconds.append(Double(entry.completionSeconds)) }
             }
+            for entry in latest.values { count(entry) }
+            for entry in conflicting.values.joined() { count(entry) }
+            for entry in anonymous { count(entry) }
+            report.problems =
+                problems.sorted {
+                    ($0.value.completedAt, $0.key.id, $0.key.digest) < ($1.value.completedAt, $1.key.id, $1.key.digest)
+                }
+                .map(\.value.problem) + anonymousProblems.map(\.problem)
             completionSeconds.sort()
             report.completionSecondsP50 = ComplianceReport.percentile(0.5, of: completionSeconds)
             report.completionSecondsP95 = ComplianceReport.percentile(0.95, of: completionSeconds)
             return report
         }
 
-        private static func entry(_ outcome: Outcome, at position: LogPosition) -> Entry {
-            var entry = Entry(
-                position: position,
-                status: outcome.status,
-                regulation: outcome.regulation?.rawValue ?? "unknown",
-                completedAt: outcome.completedAt,
-                inTime: outcome.deadline.map { outcome.completedAt <= $0 } ?? false,
-                vendorStatuses: outcome.vendors.map { ($0.vendor.rawValue, $0.status) }
-            )
-            switch outcome.status {
-            case .completed:
-                let start = outcome.submittedAt ?? outcome.receivedAt
-                entry.completionSeconds =
-                    Double(outcome.completedAt.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000
-            case .failed, .rejected:
-                entry.problem = Problem(
-                    requestID: outcome.requestID,
-                    status: outcome.status,
-                    regulation: outcome.regulation,
-                    errorCode: outcome.error?.code,
-                    vendorErrors: Dictionary(
-                        outcome.vendors.compactMap { result in
-                            result.status == .failed ? (result.vendor.rawValue, result.error ?? "failed") : nil
-                        },
-                        uniquingKeysWith: { first, _ in first }
-                    ),
-                    source: outcome.source
-                )
+        private mutating func entry(_ outcome: Outcome, at position: LogPosition) -> Entry {
+            var packed: [UInt16] = []
+            for result in outcome.vendors {
+                let name = result.vendor.rawValue
+                let number: UInt16
+                if let known = vendorNumbers[name] {
+                    number = known
+                } else {
+                    // Vendor names are validated words of up to 64 characters, and a relay has a handful; a topic
+                    // holding more than 16,000 is not an honest one, and its further names share the last number.
+                    number = UInt16(min(vendorNames.count, 16_382))
+                    if vendorNames.count <= 16_382 {
+                        vendorNames.append(name)
+                        vendorNumbers[name] = number
+                    }
+                }
+                let status = UInt16(VendorResult.Status.allCases.firstIndex(of: result.status)!)
+                packed.append((number + 1) << 2 | status)
             }
-            return entry
+            var completionSeconds = Float.nan
+            if outcome.status == .completed {
+                let start = outcome.submittedAt ?? outcome.receivedAt
+                completionSeconds =
+                    Float(outcome.completedAt.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000
+            }
+            return Entry(
+                offset: position.offset,
+                timestamp: position.timestamp ?? .min,
+                partition: position.partition,
+                digest: Self.digestPrefix(outcome.requestDigest),
+                completionSeconds: completionSeconds,
+                vendors: packed.prefix(4).enumerated().reduce(0) {
+                    $0 | UInt64($1.element) << (16 * UInt64($1.offset))
+                },
+                moreVendors: packed.count > 4 ? Array(packed.dropFirst(4)) : nil,
+                status: outcome.status,
+                regulation: UInt8(Self.regulationNames.firstIndex(of: outcome.regulation?.rawValue ?? "unknown")!),
+                inTime: outcome.deadline.map { outcome.completedAt <= $0 } ?? false
+            )
+        }
+
+        /// The first 64 bits of a digest; a digest that is not hex (a forged or old record) is hashed instead, so
+        /// that equal texts still compare equal.
+        private static func digestPrefix(_ digest: String?) -> UInt64 {
+            guard let digest else { return 0 }
+            if digest.utf8.count >= 16, let value = UInt64(digest.prefix(16), radix: 16) { return value }
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in digest.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return hash
+        }
+
+        private static func problem(_ outcome: Outcome) -> Problem? {
+            guard outcome.status != .completed else { return nil }
+            return Problem(
+                requestID: outcome.requestID,
+                status: outcome.status,
+                regulation: outcome.regulation,
+                errorCode: outcome.error?.code,
+                vendorErrors: Dictionary(
+                    outcome.vendors.compactMap { result in
+                        result.status == .failed ? (result.vendor.rawValue, result.error ?? "failed") : nil
+                    },
+                    uniquingKeysWith: { first, _ in first }
+                ),
+                source: outcome.source
+            )
         }
     }
 }

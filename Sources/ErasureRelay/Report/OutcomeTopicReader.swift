@@ -13,6 +13,8 @@ public enum OutcomeTopicReader {
         case unverified(ComplianceReport.UnverifiedRecord, Outcome?, ComplianceReport.Tally.LogPosition)
         /// A signed record that is not an outcome.
         case unreadable
+        /// Told once, before any record: how many records the period holds at most.
+        case expecting(Int)
     }
 
     /// The compliance tally of the topic since `since`.
@@ -36,6 +38,7 @@ public enum OutcomeTopicReader {
             case .outcome(let outcome, let position): tally.add(outcome, at: position)
             case .unverified(let record, _, _): tally.addUnverified(record)
             case .unreadable: tally.unreadableRecords += 1
+            case .expecting(let records): tally.reserve(outcomes: records)
             }
         }
         tally.coverage = coverage
@@ -61,6 +64,11 @@ public enum OutcomeTopicReader {
     ) async throws -> [ComplianceReport.PartitionCoverage] {
         var consumerKafka = kafka
         consumerKafka.properties["enable.auto.commit"] = "false"
+        // The service keeps its prefetch small, for backpressure; a report reads the topic straight through, and
+        // with 4 MB queued it waited on the broker more than it worked (100,000 outcomes: 13.8 s against 3.3 s),
+        // and 16 MB reads a million as fast as 64 MB with 84 MB less memory.
+        consumerKafka.properties["queued.max.messages.kbytes"] =
+            kafka.properties["queued.max.messages.kbytes"] ?? "16384"
         let consumer = try KafkaConsumer(
             configuration: consumerKafka,
             groupID: "erasure-relay-report-\(UUID().uuidString)",
@@ -90,6 +98,11 @@ public enum OutcomeTopicReader {
             uniqueKeysWithValues: watermarks.map { partition, marks in
                 (partition, byTime[partition].flatMap { $0 >= 0 ? max($0, marks.low) : nil } ?? marks.low)
             }
+        )
+        body(
+            .expecting(
+                starts.reduce(0) { total, start in total + Int(max(0, watermarks[start.key]!.high - start.value)) }
+            )
         )
         let decoder = JSONDecoder()
         try await consumer.read(from: starts, to: watermarks.mapValues(\.high)) { message in
