@@ -37,6 +37,7 @@ public struct RecordSigner: Sendable {
     /// test a guess against it. Redeliveries, parks and replays of one request give one digest; a request that
     /// reuses another's id for another subject gives another. `submitted_at` and `deadline` are left out: a request
     /// sent again with a new timestamp is still the same erasure.
+    /// - Parameter request: the request as decoded.
     public func digest(of request: ErasureRequest) -> String {
         var fields: [[UInt8]] = [Array("request".utf8), Array(request.regulation.rawValue.utf8)]
         fields.append(Array((request.vendors.map { $0.map(\.rawValue).sorted().joined(separator: ",") } ?? "*").utf8))
@@ -61,6 +62,7 @@ public struct RecordSigner: Sendable {
 
     /// The digest of a message that is not a valid request, over its bytes: a redelivery of it gives the same
     /// digest, another message under the same id another.
+    /// - Parameter value: the message's bytes.
     public func digest(ofMessage value: [UInt8]) -> String {
         digest([Array("message".utf8), value])
     }

@@ -107,11 +107,13 @@ extension ComplianceReport {
 
         /// Makes room for the requests of `outcomes` outcomes at once, rather than growing (and for a moment holding
         /// twice) the table as they come; at most four million, since redeliveries are counted in `outcomes`.
+        /// - Parameter outcomes: the records the period holds at most.
         public mutating func reserve(outcomes: Int) {
             latest.reserveCapacity(min(outcomes, 4_000_000))
         }
 
         /// Notes a record that failed verification: it is listed apart and never counted.
+        /// - Parameter record: where it stands and why it failed.
         public mutating func addUnverified(_ record: UnverifiedRecord) {
             unverifiedCount += 1
             if unverified.count < Self.listedUnverifiedLimit { unverified.append(record) }

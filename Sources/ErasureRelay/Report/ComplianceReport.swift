@@ -107,6 +107,7 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         }
 
         /// Whether a period starting at `since` reaches before what the partition still holds.
+        /// - Parameter since: the start of the period.
         public func isIncomplete(since: Timestamp) -> Bool {
             guard recordsRemoved else { return false }
             guard let earliestTimestamp else { return true }

@@ -32,6 +32,9 @@ public struct RequestHistory: Sendable, Encodable {
     }
 
     /// Adds `record` if it is about this request.
+    /// - Parameters:
+    ///   - record: a record as the reader found it.
+    ///   - verified: whether the reader checked signatures; without a key, a record counts as `not_checked`.
     public mutating func add(_ record: OutcomeTopicReader.Record, verified: Bool) {
         switch record {
         case .outcome(let outcome, let position) where outcome.requestID == requestID:
@@ -66,6 +69,8 @@ public struct RequestHistory: Sendable, Encodable {
         )
     }
 
+    /// The history in `format`: for a person, one CSV row per record, or JSON.
+    /// - Parameter format: text, csv or json.
     public func rendered(as format: ComplianceReport.Format) -> String {
         switch format {
         case .json:
