@@ -22,6 +22,28 @@ struct LatencyBench: AsyncParsableCommand {
     @Option(help: "fetch.wait.max.ms for the relay; the embedded broker's own setting by default.")
     var fetchWaitMs = Int(EmbeddedBroker.consumerProperties["fetch.wait.max.ms"]!)!
     @Flag(help: "Set batch.linger_when_idle, so that batches linger even on an idle lane.") var lingerWhenIdle = false
+    @Flag(
+        help: """
+            Subjects with one identifier kind per vendor (external_id, moengage_id, email, a registration id), \
+            instead of the common shape: an external id, an e-mail, a phone number and a registration id.
+            """
+    )
+    var singleKindSubjects = false
+    @Flag(help: "Keep each vendor's default rate limit rather than lifting it out of the way.") var defaultQuotas =
+        false
+    @Option(help: "Milliseconds every sandbox vendor takes to answer.") var vendorLatencyMs = 0
+
+    /// Request `bench-<index>` with the subject users commonly send: Braze gets three identifier kinds, each in a
+    /// call of its own, and MoEngage GDPR one user with three identifiers.
+    static func realisticRequestJSON(index: Int, vendors: [VendorID]) -> String {
+        let vendorList = vendors.map { "\"\($0.rawValue)\"" }.joined(separator: ",")
+        return """
+            {"request_id":"bench-\(index)","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z",\
+            "subject":{"external_id":"user-\(index)","email":"user\(index)@example.com",\
+            "phone":"+1555\(String(format: "%07d", index))","engagelab_registration_ids":["reg-\(index)"]},\
+            "vendors":[\(vendorList)]}
+            """
+    }
 
     /// Requests sent while the consumer group forms are left out of the figures.
     static let warmUp = Duration.seconds(5)
@@ -33,14 +55,16 @@ struct LatencyBench: AsyncParsableCommand {
         let targets = try BenchBacklog.vendors(vendors)
         let broker = try BenchBacklog.broker(partitions: 8, logger: logger)
         defer { broker.shutdown() }
-        let sandbox = VendorSandbox(configuration: .unmetered, logger: logger)
+        var sandboxConfiguration = SandboxConfiguration.unmetered
+        for vendor in SandboxVendor.allCases { sandboxConfiguration.latencyMilliseconds[vendor] = vendorLatencyMs }
+        let sandbox = VendorSandbox(configuration: sandboxConfiguration, logger: logger)
         let warmUpCount = rate * Int(Self.warmUp / .seconds(1))
         let count = warmUpCount + rate * seconds
         // The stage means leave the warm-up out too: the relay's metrics are read as the first measured request is
         // sent, and only what they gained afterwards counts.
         let metricsAtWarmUp = Watched("")
         let vendorMilliseconds = try await withThrowingTaskGroup(of: Double?.self) { group in
-            group.addTask { [fetchWaitMs, lingerWhenIdle] in
+            group.addTask { [fetchWaitMs, lingerWhenIdle, defaultQuotas] in
                 let outcomes = OutcomeCounter()
                 _ = try await BenchRun.relay(
                     sandbox: sandbox,
@@ -50,7 +74,7 @@ struct LatencyBench: AsyncParsableCommand {
                     outcomes: outcomes,
                     logger: logger
                 ) { settings in
-                    settings.rateLimit = .init(requests: 10_000_000, windowSeconds: 1)
+                    if !defaultQuotas { settings.rateLimit = .init(requests: 10_000_000, windowSeconds: 1) }
                     settings.batching.lingerWhenIdle = lingerWhenIdle
                 }
                 return outcomes.meanVendorMilliseconds(of: Set((warmUpCount..<count).map { "bench-\($0)" }))
@@ -104,7 +128,11 @@ struct LatencyBench: AsyncParsableCommand {
                 try await producer.send(
                     topic: "user-erasure",
                     key: Array("bench-\(index)".utf8),
-                    value: Array(BenchBacklog.requestJSON(index: index, vendors: vendors).utf8)
+                    value: Array(
+                        (singleKindSubjects
+                            ? BenchBacklog.requestJSON(index: index, vendors: vendors)
+                            : Self.realisticRequestJSON(index: index, vendors: vendors)).utf8
+                    )
                 )
             }
             group.cancelAll()
@@ -152,13 +180,16 @@ struct LatencyBench: AsyncParsableCommand {
                 )
             } ?? []
         let slowestCall = calls.map(\.1).max() ?? 0
+        let laneWaits = calls.map { vendor, _ in
+            (vendor, meanMilliseconds("erasure_relay_vendor_lane_wait_seconds", labels: "{vendor=\"\(vendor)\"}"))
+        }
         let publish = meanMilliseconds("erasure_relay_outcome_publish_duration_seconds")
         func row(_ stage: String, _ milliseconds: Double) -> String {
             "| \(stage) | \(String(format: "%.1f", milliseconds)) |"
         }
         return """
-            | \(rate) req/s for \(seconds) s, vendors \(vendors), fetch.wait.max.ms \(fetchWaitMs), \
-            linger_when_idle \(lingerWhenIdle) | p50 ms | p99 ms | max ms |
+            | \(rate) req/s for \(seconds) s, vendors \(vendors), \(singleKindSubjects ? "single-kind" : "common") \
+            subjects, vendors answering in \(vendorLatencyMs) ms, fetch.wait.max.ms \(fetchWaitMs), linger_when_idle \(lingerWhenIdle) | p50 ms | p99 ms | max ms |
             |---|---|---|---|
             | request record → outcome record (\(latencies.count) requests) | \(percentile(0.5)) | \(percentile(0.99)) \
             | \(Int(latencies.last!)) |
@@ -167,6 +198,7 @@ struct LatencyBench: AsyncParsableCommand {
             |---|---|
             \(row("fetch: request record → read by the relay", endToEnd - vendorMilliseconds))
             \(row("decode and lane wait: read → the slowest vendor's call starts", vendorMilliseconds - slowestCall))
+            \(laneWaits.map { row("lane wait: \($0.0), identifier queued → its call starts", $0.1) }.joined(separator: "\n"))
             \(calls.map { row("vendor call: \($0.0)", $0.1) }.joined(separator: "\n"))
             \(row("publish: outcome sent → acknowledged by the broker", publish))
             """

@@ -233,6 +233,7 @@ public actor VendorLane {
                     limiterBlockedSince = nil
                 }
                 metrics.batchSize(vendor, items: sent.count)
+                for item in sent where item.attempts == 0 { metrics.laneWait(vendor, duration: now - item.enqueuedAt) }
                 metrics.laneQueue(vendor, items: queue.count)
                 callsInFlight += 1
                 lastCallStarted = now

@@ -251,6 +251,17 @@ public struct RelayMetrics: Sendable {
     }
 
     /// How long a ready batch waited for the rate limiter.
+    /// How long an identifier waited in its lane before its first call started: lingering for a batch, the rate
+    /// limiter, the concurrency cap. A lane that lingers when it need not shows here.
+    public func laneWait(_ vendor: VendorID, duration: Duration) {
+        Timer(
+            label: "erasure_relay_vendor_lane_wait_seconds",
+            dimensions: [("vendor", vendor.rawValue)],
+            factory: factory
+        )
+        .recordNanoseconds(duration.nanoseconds)
+    }
+
     public func rateLimiterWait(_ vendor: VendorID, duration: Duration) {
         Timer(
             label: "erasure_relay_rate_limiter_wait_seconds",
