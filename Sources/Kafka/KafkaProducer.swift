@@ -24,6 +24,9 @@ public final class KafkaProducer: @unchecked Sendable {
     private let client: RDKafkaClient
     private let context: Context
     private let blockingCalls: BlockingCallQueue
+    /// Where a send waits for room while librdkafka's local queue is full, one at a time and in order, off the
+    /// cooperative threads.
+    private let waitingForRoom: BlockingCallQueue
     private let logger: Logger
     private let lifecycle = Mutex(Lifecycle.open)
 
@@ -47,6 +50,7 @@ public final class KafkaProducer: @unchecked Sendable {
         self.context = context
         self.logger = logger
         self.blockingCalls = BlockingCallQueue(label: "erasure-relay.kafka.producer")
+        self.waitingForRoom = BlockingCallQueue(label: "erasure-relay.kafka.producer.full")
     }
 
     deinit {
@@ -78,9 +82,7 @@ public final class KafkaProducer: @unchecked Sendable {
                     return
                 }
                 guard context.register(token: token, continuation: continuation) else { return }
-                if let failure = enqueue(topic: topic, key: key, value: value, headers: headers, token: token) {
-                    context.fail(token: token, with: failure)
-                }
+                enqueue(topic: topic, key: key, value: value, headers: headers, token: token)
             }
         } onCancel: {
             // The message may still be delivered; the caller only stops waiting for the acknowledgement.
@@ -129,21 +131,26 @@ public final class KafkaProducer: @unchecked Sendable {
         client.raiseFatalErrorForTesting(reason: reason)
     }
 
-    private func enqueue(
-        topic: String,
-        key: [UInt8]?,
-        value: [UInt8],
-        headers: [KafkaHeader],
-        token: UInt64
-    )
-        -> KafkaError?
-    {
-        while true {
-            guard let failure = client.produce(topic: topic, key: key, value: value, headers: headers, token: token)
-            else { return nil }
-            guard failure.isQueueFull else { return failure }
-            // The queue drains as delivery reports are served; give it a moment rather than dropping the message.
-            client.poll(milliseconds: 10)
+    /// Hands the message to librdkafka; when its local queue is full, waits for room on a thread of its own rather
+    /// than blocking the calling task's cooperative thread, and fails the send if the queue refuses it for another
+    /// reason. The waiting work holds the producer, so its client outlives the wait.
+    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader], token: UInt64) {
+        guard let failure = client.produce(topic: topic, key: key, value: value, headers: headers, token: token)
+        else { return }
+        guard failure.isQueueFull else {
+            context.fail(token: token, with: failure)
+            return
+        }
+        waitingForRoom.submit { [self] in
+            var failure = failure
+            while failure.isQueueFull {
+                // The queue drains as delivery reports are served; give it a moment rather than dropping the message.
+                client.poll(milliseconds: 10)
+                guard let next = client.produce(topic: topic, key: key, value: value, headers: headers, token: token)
+                else { return }
+                failure = next
+            }
+            context.fail(token: token, with: failure)
         }
     }
 

@@ -15,6 +15,11 @@ struct BlockingCallQueue: Sendable {
         }
     }
 
+    /// Runs `body` on the queue's thread without waiting for it.
+    func submit(_ body: @escaping @Sendable () -> Void) {
+        queue.async(execute: body)
+    }
+
     func runSync<Result>(_ body: () -> Result) -> Result {
         queue.sync(execute: body)
     }
