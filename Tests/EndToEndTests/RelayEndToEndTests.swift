@@ -105,6 +105,41 @@ struct RelayEndToEndTests {
 
     /// Checks the guarantee while it could break: the outcome topic's broker answers slowly, so outcomes stay
     /// unacknowledged for seconds after their vendor work is done, and the group's commits are sampled meanwhile.
+    /// Braze takes one of a request's two identifier kinds and refuses the other for good: one call succeeded, and
+    /// still the request fails, since "completed" means every identifier was taken.
+    @Test func aRequestPartlyAcceptedByAVendorEndsFailed() async throws {
+        let collector = OutcomeCollector()
+        try await withRelayTestbed(partitions: 1, logger: logger) { testbed in
+            try await withRelay(
+                configuration: testbed.configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
+                await testbed.sandbox.inject(.status(400), into: .braze)
+                try await Kcat.produce(
+                    bootstrap: testbed.bootstrapServers,
+                    topic: "user-erasure",
+                    lines: [
+                        requestJSON(
+                            id: "partly",
+                            subject: ["external_id": "u-partly", "email": "partly@example.com"],
+                            vendors: ["braze"]
+                        )
+                    ]
+                )
+                _ = try await collector.wait(for: 1)
+            }
+            let record = await testbed.sandbox.record(of: .braze)
+            #expect(record.calls == 2, "one call per identifier kind")
+            #expect(record.deleted.values.joined().count == 1, "the vendor took one of the two")
+            let outcome = try #require(collector.all.first)
+            #expect(outcome.status == .failed)
+            #expect(outcome.vendors.map(\.status) == [.failed])
+            #expect(outcome.vendors.first?.identifiers == 2)
+        }
+    }
+
     @Test func offsetsAreCommittedOnlyOnceOutcomesArePublished() async throws {
         let count = 30
         let collector = OutcomeCollector()

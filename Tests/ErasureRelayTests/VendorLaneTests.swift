@@ -198,6 +198,25 @@ struct VendorLaneTests {
         #expect(transport.recordedCalls.count == 7)
     }
 
+    /// A request whose identifiers go in several calls is accepted only when every call took them: Braze takes the
+    /// external id and refuses the e-mail for good, so the request fails for Braze, though one call succeeded.
+    @Test func aRequestPartlyAcceptedEndsFailedNeverAccepted() async throws {
+        let transport = RecordingTransport { call, _ in
+            Self.brazeIDs(call)["email_addresses"] != nil
+                ? VendorResponse(status: 400, body: Array(#"{"message":"invalid email"}"#.utf8))
+                : VendorResponse(status: 201, body: Array(#"{"deleted":1,"message":"success"}"#.utf8))
+        }
+        let settings = VendorSettings.testing(.braze, account: Self.braze)
+        let adapter = settings.makeAdapter()
+        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
+        let items = adapter.items(for: request(0, Subject(externalID: "u-0", email: "a@b.co")))
+        let result = try await withRunningLanes([lane]) { await lane.erase(items) }
+        #expect(transport.recordedCalls.count == 2, "one call per identifier kind")
+        #expect(result?.status == .failed)
+        #expect(result?.identifiers == 2)
+        #expect(result?.error?.contains("HTTP 400") == true)
+    }
+
     @Test func vendorTextEchoingIdentifiersIsScrubbedFromEveryRequestsResult() async throws {
         // Braze refuses every call with a message that echoes the whole body sent, in capitals, and an error list
         // long enough to need cutting: a call batches several requests' identifiers, and none may reach a result.
