@@ -174,4 +174,50 @@ struct VendorFaultTests {
         }
         #expect(collector.all.allSatisfy { $0.status == .completed })
     }
+
+    /// 5xx answers by the dozen while the lane runs at its quota: more retried calls than the limiter's 2% margin
+    /// could absorb (12 of 600), so a lane whose retries skipped the limiter would go over.
+    @Test func aFaultMixBeyondTheLimitersMarginStillKeepsToTheQuota() async throws {
+        let count = 700
+        let quota = SandboxConfiguration.Quota(requests: 600, windowSeconds: 10)
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.quotas[.braze] = quota
+        let requests = (0..<count).map {
+            (key: "k\($0)", value: requestJSON(id: "r-\($0)", subject: ["external_id": "u-\($0)"], vendors: ["braze"]))
+        }
+        let collector = OutcomeCollector()
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let sandbox = testbed.sandbox
+            var configuration = testbed.configuration
+            configuration.vendors[.braze]!.rateLimit = .init(requests: quota.requests, windowSeconds: 10)
+            configuration.vendors[.braze]!.batching.maxSize = 1
+            configuration.vendors[.braze]!.maxConcurrency = 4
+            configuration.vendors[.braze]!.retry.initialBackoffMilliseconds = 20
+            configuration.vendors[.braze]!.retry.maxBackoffMilliseconds = 200
+            let injected = 60
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: testbed.bootstrapServers,
+                logger: logger,
+                collector: collector
+            ) {
+                try await Kcat.produce(bootstrap: testbed.bootstrapServers, topic: "user-erasure", keyed: requests)
+                _ = try await collector.wait(for: 300, timeout: .seconds(60))
+                // Three faults at a time, then 15 outcomes: a few seconds of calls at the quota with a retry in
+                // every fifth, never enough in a row to exhaust an identifier's retries and park it.
+                for round in 0..<injected / 3 {
+                    await sandbox.inject(.status(503), count: 2, into: .braze)
+                    await sandbox.inject(.status(502), count: 1, into: .braze)
+                    _ = try await collector.wait(for: 300 + 15 * (round + 1), timeout: .seconds(60))
+                }
+                _ = try await collector.wait(for: count, timeout: .seconds(90))
+            }
+            let record = await sandbox.record(of: .braze)
+            #expect(record.injectedFaults == injected, "the faults were not all played")
+            #expect(record.quotaViolations == 0)
+            #expect(record.peakCallsInWindow <= quota.requests)
+            #expect(record.calls == count + injected, "one call per identifier, and one more per fault")
+        }
+        #expect(collector.all.allSatisfy { $0.status == .completed })
+    }
 }
