@@ -28,6 +28,9 @@ extension DeclaredStandIn {
                 windowSeconds: Double(settings.rateLimit.windowSeconds)
             ),
             latencyMilliseconds: latencyMilliseconds,
+            otherQuotas: settings.rateLimits.dropFirst().map {
+                .init(requests: $0.requests, windowSeconds: Double($0.windowSeconds))
+            },
             answer: { call in
                 let received = ReceivedVendorCall(
                     method: call.method,

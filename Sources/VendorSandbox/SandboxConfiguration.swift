@@ -165,6 +165,8 @@ public struct DeclaredStandIn: Sendable {
     /// The port to listen on; 0 picks a free one.
     public var port: Int
     public var quota: SandboxConfiguration.Quota
+    /// Further quotas counted at the same time: a call over any of them is refused with 429.
+    public var otherQuotas: [SandboxConfiguration.Quota] = []
     public var latencyMilliseconds: Int
     public var answer: @Sendable (Call) -> Reply
     /// The answer to a call over the quota.
@@ -175,12 +177,14 @@ public struct DeclaredStandIn: Sendable {
         port: Int = 0,
         quota: SandboxConfiguration.Quota,
         latencyMilliseconds: Int = 0,
+        otherQuotas: [SandboxConfiguration.Quota] = [],
         answer: @escaping @Sendable (Call) -> Reply,
         tooManyRequests: @escaping @Sendable (Int, Int) -> Reply
     ) {
         self.name = name
         self.port = port
         self.quota = quota
+        self.otherQuotas = otherQuotas
         self.latencyMilliseconds = latencyMilliseconds
         self.answer = answer
         self.tooManyRequests = tooManyRequests

@@ -42,14 +42,17 @@ actor SandboxLedger {
     private(set) var record = SandboxRecord()
     private(set) var received: [SandboxReceivedCall] = []
     private var quota: SandboxConfiguration.Quota
+    /// Further quotas the vendor counts at the same time, such as a steady limit beside a burst limit.
+    private var otherQuotas: [SandboxConfiguration.Quota]
     private var arrivals: [ContinuousClock.Instant] = []
     private var firstArrival = 0
     private var faults: [SandboxFault] = []
     /// When the wait the stand-in last asked for ends.
     private var retryAfterEnds: ContinuousClock.Instant?
 
-    init(quota: SandboxConfiguration.Quota) {
+    init(quota: SandboxConfiguration.Quota, otherQuotas: [SandboxConfiguration.Quota] = []) {
         self.quota = quota
+        self.otherQuotas = otherQuotas
     }
 
     enum Admission {
@@ -63,16 +66,26 @@ actor SandboxLedger {
         record.calls += 1
         let now = ContinuousClock.now
         if let retryAfterEnds, now < retryAfterEnds { record.callsBeforeRetryAfter += 1 }
-        let windowStart = now.advanced(by: .seconds(-quota.windowSeconds))
-        while firstArrival < arrivals.count, arrivals[firstArrival] <= windowStart { firstArrival += 1 }
+        // Arrivals are kept for the longest window; each quota counts those within its own.
+        let longest = ([quota] + otherQuotas).map(\.windowSeconds).max()!
+        let keptFrom = now.advanced(by: .seconds(-longest))
+        while firstArrival < arrivals.count, arrivals[firstArrival] <= keptFrom { firstArrival += 1 }
         if firstArrival > 4096 {
             arrivals.removeFirst(firstArrival)
             firstArrival = 0
         }
-        let inWindow = arrivals.count - firstArrival
-        if inWindow >= quota.requests {
+        func firstInWindow(_ windowSeconds: Double) -> Int {
+            let windowStart = now.advanced(by: .seconds(-windowSeconds))
+            var index = firstArrival
+            while index < arrivals.count, arrivals[index] <= windowStart { index += 1 }
+            return index
+        }
+        let first = firstInWindow(quota.windowSeconds)
+        let inWindow = arrivals.count - first
+        let exceeded = ([quota] + otherQuotas).first { arrivals.count - firstInWindow($0.windowSeconds) >= $0.requests }
+        if let exceeded {
             record.quotaViolations += 1
-            let freesAt = arrivals[firstArrival].advanced(by: .seconds(quota.windowSeconds))
+            let freesAt = arrivals[firstInWindow(exceeded.windowSeconds)].advanced(by: .seconds(exceeded.windowSeconds))
             let wait = max(1, Int((freesAt - now).components.seconds) + 1)
             askedToWait(seconds: wait, from: now)
             return .overQuota(retryAfterSeconds: wait, resetEpochSeconds: Int(Date().timeIntervalSince1970) + wait)
@@ -129,6 +142,7 @@ actor SandboxLedger {
 
     func setQuota(_ quota: SandboxConfiguration.Quota) {
         self.quota = quota
+        self.otherQuotas = []
     }
 
     func reset() {

@@ -27,7 +27,10 @@ public final class VendorSandbox: Service {
     private let ledgers: [String: SandboxLedger]
     private let standIns: [String: any StandIn]
     /// Every stand-in's port, quota and latency, by vendor name.
-    private let listeners: [String: (port: Int, quota: SandboxConfiguration.Quota, latency: Int)]
+    private let listeners:
+        [String: (
+            port: Int, quota: SandboxConfiguration.Quota, otherQuotas: [SandboxConfiguration.Quota], latency: Int
+        )]
     private let boundPorts = Mutex<(ports: [String: Int], waiting: [CheckedContinuation<Void, Never>])>(([:], []))
 
     public init(configuration: SandboxConfiguration = SandboxConfiguration(), logger: Logger) {
@@ -36,20 +39,26 @@ public final class VendorSandbox: Service {
         var standIns = BuiltInStandIn.registry.map { $0.make(configuration.unknownUserPrefix) }
         standIns += configuration.declared.map(DeclaredVendorStandIn.init)
         let unmetered = SandboxConfiguration.Quota(requests: 1_000_000, windowSeconds: 1)
-        var listeners: [String: (port: Int, quota: SandboxConfiguration.Quota, latency: Int)] = [:]
+        var listeners:
+            [String: (
+                port: Int, quota: SandboxConfiguration.Quota, otherQuotas: [SandboxConfiguration.Quota], latency: Int
+            )] =
+                [:]
         for vendor in SandboxVendor.allCases {
             listeners[vendor.rawValue] = (
-                configuration.ports[vendor] ?? 0, configuration.quotas[vendor] ?? unmetered,
+                configuration.ports[vendor] ?? 0, configuration.quotas[vendor] ?? unmetered, [],
                 configuration.latencyMilliseconds[vendor] ?? 0
             )
         }
         for declared in configuration.declared {
-            listeners[declared.name] = (declared.port, declared.quota, declared.latencyMilliseconds)
+            listeners[declared.name] = (
+                declared.port, declared.quota, declared.otherQuotas, declared.latencyMilliseconds
+            )
         }
         self.listeners = listeners
         // Later stand-ins of the same name replace earlier ones: a declared vendor cannot take a built-in name.
         self.standIns = Dictionary(standIns.map { ($0.name, $0) }) { _, last in last }
-        self.ledgers = listeners.mapValues { SandboxLedger(quota: $0.quota) }
+        self.ledgers = listeners.mapValues { SandboxLedger(quota: $0.quota, otherQuotas: $0.otherQuotas) }
     }
 
     /// Serves every stand-in until graceful shutdown.
@@ -140,7 +149,7 @@ public final class VendorSandbox: Service {
     private func makeApplication(name: String) -> some ApplicationProtocol {
         let ledger = ledgers[name]!
         let standIn = standIns[name]!
-        let (port, quota, latency) = listeners[name]!
+        let (port, quota, _, latency) = listeners[name]!
         let keepsReceivedCalls = configuration.keepsReceivedCalls
         let responder = CallbackResponder<BasicRequestContext> { request, _ in
             var request = request

@@ -82,6 +82,35 @@ struct ConfigurationTests {
         #expect(configuration.vendors[.braze]?.baseURL == "https://rest.iad-03.braze.com")
     }
 
+    /// A vendor with a burst limit and a steady one: `rate_limit` takes a list, and each limit keeps its own values.
+    @Test func rateLimitTakesAListOfLimitsThatHoldAtOnce() throws {
+        let yaml = """
+            vendors:
+              braze:
+                api_key: k
+                rate_limit:
+                  - { requests: 3, window_seconds: 1 }
+                  - { requests: 60, window_seconds: 60, reserve: 0.1 }
+            """
+        let settings = try #require(try RelayConfiguration(yaml: yaml, environment: [:]).vendors[.braze])
+        #expect(
+            settings.rateLimits == [
+                .init(requests: 3, windowSeconds: 1), .init(requests: 60, windowSeconds: 60, reserve: 0.1),
+            ]
+        )
+        let single = try RelayConfiguration(
+            yaml: "vendors: { braze: { api_key: k, rate_limit: { requests: 5 } } }",
+            environment: [:]
+        )
+        #expect(single.vendors[.braze]?.rateLimits == [.init(requests: 5, windowSeconds: 60)])
+        let described = try RelayConfiguration(yaml: yaml, environment: [:]).effectiveDescription
+        #expect(
+            described.contains(
+                "rate_limit: [{ requests: 3, window_seconds: 1, reserve: 0.0 }, { requests: 60, window_seconds: 60, reserve: 0.1 }]"
+            )
+        )
+    }
+
     @Test(
         "Bad input names the key",
         arguments: [
@@ -95,6 +124,17 @@ struct ConfigurationTests {
             ("vendors: { braze: { api_key: k, rate_limit: { requests: 0 } } }", "vendors.braze.rate_limit.requests"),
             ("vendors: { braze: { api_key: k, rate_limit: { requests: many } } }", "vendors.braze.rate_limit.requests"),
             ("vendors: { braze: { api_key: k, batch: { max_size: 51 } } }", "vendors.braze.batch.max_size"),
+            (
+                "vendors: { braze: { api_key: k, rate_limit: [{ requests: 3 }, { requests: 0 }] } }",
+                "vendors.braze.rate_limit[1].requests"
+            ),
+            (
+                "vendors: { braze: { api_key: k, rate_limit: [{ requests: 3, burst: 9 }] } }",
+                "vendors.braze.rate_limit[0].burst"
+            ),
+            ("vendors: { braze: { api_key: k, rate_limit: [] } }", "vendors.braze.rate_limit"),
+            ("outcomes: { min_retention_days: 0 }", "outcomes.min_retention_days"),
+            ("outcomes: { require_retention: maybe }", "outcomes.require_retention"),
             (
                 "vendors: { braze: { api_key: k, email_prioritization: [identified, unidentified] } }",
                 "vendors.braze.email_prioritization"

@@ -29,6 +29,36 @@ struct RateLimiterTests {
         return best
     }
 
+    /// Klaviyo's shape: a burst limit and a steady one on the same endpoint. Every limit holds in every window,
+    /// whichever binds, and the binding one is used as fully as one limit alone is: its 98%, rounded down to whole
+    /// calls per window.
+    @Test(
+        "Several limits hold at once",
+        arguments: [
+            (burst: (3, 1), steady: (60, 60)), (burst: (75, 1), steady: (700, 60)),
+            (burst: (10, 1), steady: (1000, 60)),
+        ]
+    )
+    func severalLimitsHoldAtOnce(burst: (Int, Int), steady: (Int, Int)) {
+        var limiter = RateLimiter<Instant>(
+            requests: burst.0,
+            window: .seconds(burst.1),
+            otherLimits: [(requests: steady.0, window: .seconds(steady.1), reserve: 0)]
+        )
+        let times = saturate(&limiter, for: .seconds(steady.1 * 3))
+        #expect(maxInAnyWindow(times, window: .seconds(burst.1)) <= burst.0)
+        #expect(maxInAnyWindow(times, window: .seconds(steady.1)) <= steady.0)
+        let bindingPerSecond = [burst, steady].map { (Double($0.0) * 0.98).rounded(.down) / Double($0.1) }.min()!
+        #expect(Double(times.count) >= (bindingPerSecond * Double(steady.1 * 3)).rounded(.down))
+        // Either order of the two limits paces the same.
+        var swapped = RateLimiter<Instant>(
+            requests: steady.0,
+            window: .seconds(steady.1),
+            otherLimits: [(requests: burst.0, window: .seconds(burst.1), reserve: 0)]
+        )
+        #expect(saturate(&swapped, for: .seconds(steady.1 * 3)) == times)
+    }
+
     @Test(
         "Never more than the quota in any window, and at least 95% of it under backlog",
         arguments: [

@@ -18,6 +18,7 @@ extension AgainstTheSandbox {
             standIn standInFile: String? = nil,
             subjects: [Subject],
             configure: (inout SandboxConfiguration) -> Void = { _ in },
+            settings adjust: (inout VendorSettings) -> Void = { _ in },
             faults: (VendorSandbox, String) async -> Void = { _, _ in }
         ) async throws -> (results: [VendorResult?], record: SandboxRecord) {
             let (vendor, standInSettings) = try exampleVendor(standInFile ?? file)
@@ -31,6 +32,7 @@ extension AgainstTheSandbox {
                     settings.batching.lingerMilliseconds = 20
                     settings.retry.initialBackoffMilliseconds = 10
                     settings.retry.maxBackoffMilliseconds = 50
+                    adjust(&settings)
                     await faults(sandbox, vendor.rawValue)
                     let adapter = settings.makeAdapter()
                     let lane = VendorLane(
@@ -66,6 +68,31 @@ extension AgainstTheSandbox {
                 #expect(Set(record.deleted[name] ?? []) == Set(sent), "\(name)")
             }
             #expect(Set(record.deleted.keys) == Set(recorded.keys))
+        }
+
+        /// A burst limit and a steady one, as Klaviyo documents for one endpoint: the stand-in counts both and refuses
+        /// a call over either; the lane, given both as `rate_limit`, keeps to both. With only the burst limit it made
+        /// 429s here, the steady limit being the one that binds.
+        @Test func aBurstLimitAndASteadyLimitBothHold() async throws {
+            let burst = SandboxConfiguration.Quota(requests: 4, windowSeconds: 1)
+            let steady = SandboxConfiguration.Quota(requests: 10, windowSeconds: 5)
+            let subjects = (0..<14).map { Subject(externalID: "u-\($0)") }
+            let (results, record) = try await run(
+                "customerio.yaml",
+                subjects: subjects,
+                configure: {
+                    $0.declared[0].quota = burst
+                    $0.declared[0].otherQuotas = [steady]
+                },
+                settings: {
+                    $0.rateLimits = [.init(requests: 4, windowSeconds: 1), .init(requests: 10, windowSeconds: 5)]
+                    $0.maxConcurrency = 4
+                }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(record.calls == subjects.count)
+            #expect(record.quotaViolations == 0)
+            #expect(record.peakCallsInWindow <= burst.requests)
         }
 
         /// Amplitude's documented batch of 100 user ids, against a stand-in that allows fewer calls than the definition

@@ -43,6 +43,23 @@ final class ConfigNode {
         return try ConfigNode(path: qualified(key), node: node, environment: environment)
     }
 
+    /// The mapping under `key`, or each mapping of the list under it, as `key[0]`, `key[1]` and so on: a setting
+    /// that may be given once or several times, such as `rate_limit`.
+    func childList(_ key: String) throws(ConfigurationError) -> [ConfigNode]? {
+        readKeys.insert(key)
+        guard let node = mapping[key], node.null == nil else { return nil }
+        guard let sequence = node.sequence else {
+            return [try ConfigNode(path: qualified(key), node: node, environment: environment)]
+        }
+        var children: [ConfigNode] = []
+        for (index, element) in sequence.enumerated() {
+            children.append(
+                try ConfigNode(path: "\(qualified(key))[\(index)]", node: element, environment: environment)
+            )
+        }
+        return children
+    }
+
     /// The YAML under `key` as written, for values read as templates rather than settings.
     func yaml(_ key: String) -> Node? {
         readKeys.insert(key)

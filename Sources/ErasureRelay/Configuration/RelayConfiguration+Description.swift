@@ -33,8 +33,12 @@ extension RelayConfiguration {
             lines.append("    base_url: \"\(settings.displayedBaseURL)\"")
             lines += settings.account.configurationLines(revealingSecrets: false).map { "    " + $0 }
             lines += [
-                "    rate_limit: { requests: \(settings.rateLimit.requests), window_seconds: \(settings.rateLimit.windowSeconds), "
-                    + "reserve: \(settings.rateLimit.reserve) }",
+                "    rate_limit: "
+                    + (settings.rateLimits.count == 1 ? "" : "[")
+                    + settings.rateLimits.map {
+                        "{ requests: \($0.requests), window_seconds: \($0.windowSeconds), reserve: \($0.reserve) }"
+                    }.joined(separator: ", ")
+                    + (settings.rateLimits.count == 1 ? "" : "]"),
                 "    max_concurrency: \(settings.maxConcurrency)",
                 "    timeout_seconds: \(settings.timeoutSeconds)",
                 "    batch: { max_size: \(settings.batching.maxSize), linger_ms: \(settings.batching.lingerMilliseconds), "

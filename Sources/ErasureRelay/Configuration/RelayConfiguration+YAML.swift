@@ -192,13 +192,20 @@ extension VendorSettings {
     /// The settings every vendor's lane has: quota, concurrency, timeout, batching and retries.
     mutating func readLaneSettings(from node: ConfigNode, maxBatchSize: Int) throws(ConfigurationError) {
         let isDeclared = !vendor.isBuiltIn
-        if let rateLimit = try node.child("rate_limit") {
-            self.rateLimit = RateLimit(
-                requests: try rateLimit.int("requests", in: 1...10_000_000) ?? self.rateLimit.requests,
-                windowSeconds: try rateLimit.int("window_seconds", in: 1...86_400) ?? self.rateLimit.windowSeconds,
-                reserve: try rateLimit.double("reserve", in: 0...0.99) ?? 0
-            )
-            try rateLimit.rejectUnknownKeys()
+        if let limits = try node.childList("rate_limit") {
+            guard !limits.isEmpty else {
+                throw ConfigurationError(key: "\(node.path).rate_limit", message: "must hold at least one limit")
+            }
+            let documented = self.rateLimit
+            self.rateLimits = try limits.map { limit throws(ConfigurationError) in
+                let read = RateLimit(
+                    requests: try limit.int("requests", in: 1...10_000_000) ?? documented.requests,
+                    windowSeconds: try limit.int("window_seconds", in: 1...86_400) ?? documented.windowSeconds,
+                    reserve: try limit.double("reserve", in: 0...0.99) ?? 0
+                )
+                try limit.rejectUnknownKeys()
+                return read
+            }
         }
         self.maxConcurrency = try node.int("max_concurrency", in: 1...1024) ?? maxConcurrency
         self.timeoutSeconds = try node.int("timeout_seconds", in: 1...600) ?? timeoutSeconds

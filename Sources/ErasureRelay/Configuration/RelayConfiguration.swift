@@ -172,7 +172,14 @@ public struct VendorSettings: Sendable {
     public var baseURL: String
     /// Credentials and vendor-specific options.
     public var account: any VendorAccount
-    public var rateLimit: RateLimit
+    /// `rate_limit`: one limit, or a list of limits that must all hold at once, such as a burst limit and a steady
+    /// one on the same endpoint. Calls leave evenly spaced, so the strictest limit sets the pace.
+    public var rateLimits: [RateLimit]
+    /// The first of ``rateLimits``; setting it leaves that one limit alone.
+    public var rateLimit: RateLimit {
+        get { rateLimits[0] }
+        set { rateLimits = [newValue] }
+    }
     /// `max_concurrency`: calls in flight at once. Default 8.
     public var maxConcurrency: Int = 8
     public var batching: Batching
@@ -192,7 +199,7 @@ public struct VendorSettings: Sendable {
         self.account = account
         let builtIn = BuiltInVendor.named(vendor)
         // A declared vendor has no documented defaults: its configuration must name its quota, and gives its batch.
-        self.rateLimit = rateLimit ?? builtIn?.documentedRateLimit ?? RateLimit(requests: 1, windowSeconds: 1)
+        self.rateLimits = [rateLimit ?? builtIn?.documentedRateLimit ?? RateLimit(requests: 1, windowSeconds: 1)]
         self.batching = batching ?? Batching(maxSize: builtIn?.maxBatchSize ?? 1)
     }
 }

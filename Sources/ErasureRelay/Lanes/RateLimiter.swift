@@ -18,29 +18,53 @@ public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Dura
     /// The part of the quota left to other systems that use the same vendor account (0..<1).
     public let reserve: Double
     public let safetyMargin: Double
+    /// Further limits that hold at the same time, such as a steady limit beside a burst limit.
+    public let otherLimits: [(requests: Int, window: Duration, reserve: Double)]
     /// The earliest time the next call may leave (GCRA's theoretical arrival time).
     private var nextAllowed: Instant?
 
-    public init(requests: Int, window: Duration, share: Double = 1, reserve: Double = 0, safetyMargin: Double = 0.02) {
+    /// - Parameters:
+    ///   - requests: calls the vendor allows per `window`.
+    ///   - window: the vendor's window.
+    ///   - share: this process's share of the quota.
+    ///   - reserve: the part of the quota left to other systems.
+    ///   - safetyMargin: the part left unused, for calls that leave evenly but arrive bunched.
+    ///   - otherLimits: limits that must hold as well; the spacing is the widest any of them needs.
+    public init(
+        requests: Int,
+        window: Duration,
+        share: Double = 1,
+        reserve: Double = 0,
+        safetyMargin: Double = 0.02,
+        otherLimits: [(requests: Int, window: Duration, reserve: Double)] = []
+    ) {
         self.requests = requests
         self.window = window
         self.share = share
         self.reserve = reserve
         self.safetyMargin = safetyMargin
+        self.otherLimits = otherLimits
     }
 
-    /// Calls this process may make per window.
-    public var allowedPerWindow: Double {
+    /// Calls this process may make per window of the first limit.
+    public var allowedPerWindow: Double { allowed(requests: requests, reserve: reserve) }
+
+    private func allowed(requests: Int, reserve: Double) -> Double {
         let exact = Double(requests) * share * (1 - reserve) * (1 - safetyMargin)
         // Below one call per window the fraction is kept: a call every few windows is still within quota.
         return exact >= 1 ? exact.rounded(.down) : exact
     }
 
-    /// The spacing between calls; nil while the share is zero.
+    /// The spacing between calls, the widest any limit needs: calls that far apart keep every limit at once. Nil
+    /// while the share is zero.
     public var interval: Duration? {
-        let allowed = allowedPerWindow
-        guard allowed > 0 else { return nil }
-        return window / allowed
+        var widest: Duration?
+        for limit in [(requests, window, reserve)] + otherLimits.map({ ($0.requests, $0.window, $0.reserve) }) {
+            let allowed = allowed(requests: limit.0, reserve: limit.2)
+            guard allowed > 0 else { return nil }
+            widest = max(widest ?? .zero, limit.1 / allowed)
+        }
+        return widest
     }
 
     /// When a call may leave, if one asked at `now`; nil while the share is zero.

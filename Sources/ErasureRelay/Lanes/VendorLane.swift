@@ -80,7 +80,10 @@ public actor VendorLane {
         self.limiter = RateLimiter(
             requests: settings.rateLimit.requests,
             window: .seconds(settings.rateLimit.windowSeconds),
-            reserve: settings.rateLimit.reserve
+            reserve: settings.rateLimit.reserve,
+            otherLimits: settings.rateLimits.dropFirst().map {
+                (requests: $0.requests, window: .seconds($0.windowSeconds), reserve: $0.reserve)
+            }
         )
         self.retryBudget = RetryBudget(settings.retry)
         (self.wakeups, self.wakeupSource) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))

@@ -52,12 +52,12 @@ public struct RelayMetrics: Sendable {
             for label in ["erasure_relay_parked_total", "erasure_relay_vendor_rate_limited_total"] {
                 Counter(label: label, dimensions: [("vendor", vendor)], factory: factory).increment(by: 0)
             }
-            let quota = settings.rateLimit
+            // With several limits, the strictest sets the pace.
             Gauge(
                 label: "erasure_relay_vendor_quota_calls_per_second",
                 dimensions: [("vendor", vendor)],
                 factory: factory
-            ).record(Double(quota.requests) / Double(quota.windowSeconds))
+            ).record(settings.rateLimits.map { Double($0.requests) / Double($0.windowSeconds) }.min()!)
         }
         Gauge(label: "erasure_relay_requests_in_flight", factory: factory).record(0)
         Gauge(label: "erasure_relay_oldest_request_age_seconds", factory: factory).record(0)
