@@ -28,6 +28,21 @@ struct ParkingPolicyTests {
     )
     let refused = VendorResult(vendor: .moengageGDPR, status: .failed, attempts: 1, httpStatus: 401, error: "HTTP 401")
 
+    /// A park the retry topic cannot take becomes a failure naming every failed vendor, the permanent ones too, so
+    /// that a replay tries them all.
+    @Test func aParkTheRetryTopicRefusesFailsNamingEveryFailedVendor() {
+        let results = [accepted, exhausted, refused, skipped]
+        guard case .park(let parked, _) = policy().decide(results: results, parks: 0, deadline: farDeadline, now: now)
+        else {
+            Issue.record("a retriable failure was not parked")
+            return
+        }
+        #expect(parked == [.moengage])
+        #expect(
+            policy().parkingRefused(results: results) == .failed(.parkingRefused, vendors: [.moengage, .moengageGDPR])
+        )
+    }
+
     @Test func completesWhenNoVendorFailed() {
         #expect(policy().decide(results: [accepted, skipped], parks: 0, deadline: farDeadline, now: now) == .completed)
     }

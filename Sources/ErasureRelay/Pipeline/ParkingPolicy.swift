@@ -58,6 +58,14 @@ public struct ParkingPolicy: Sendable, Hashable {
         return .park(vendors: retriable, notBefore: notBefore)
     }
 
+    /// The decision when a park was decided but the retry topic cannot take the record (the message is larger than
+    /// the producer or the topic accepts): the request fails, naming every failed vendor for a replay, since sending
+    /// the record again would hold its partition forever.
+    /// - Parameter results: every vendor's latest result, as given to ``decide(results:parks:deadline:now:)``.
+    public func parkingRefused(results: [VendorResult]) -> Decision {
+        .failed(.parkingRefused, vendors: results.filter { $0.status == .failed }.map(\.vendor))
+    }
+
     /// The wait before the attempt that follows park number `parks + 1`.
     public func delaySeconds(afterParks parks: Int) -> Int {
         let doublings = min(parks, 30)

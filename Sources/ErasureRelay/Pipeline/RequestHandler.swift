@@ -200,7 +200,7 @@ struct RequestHandler: Sendable {
             case .abandoned:
                 return false
             case .tooLarge:
-                decision = .failed(.parkingRefused, vendors: vendors)
+                decision = parking.parkingRefused(results: results)
             }
         }
         switch decision {
