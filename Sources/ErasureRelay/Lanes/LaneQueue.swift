@@ -1,18 +1,5 @@
 import DequeModule
 
-/// One identifier waiting in a lane, with its retry state.
-struct LaneItem: Sendable {
-    typealias Instant = ContinuousClock.Instant
-
-    var request: LaneRequestID
-    var item: VendorItem
-    var attempts = 0
-    var firstAttempt: Instant?
-    var enqueuedAt: Instant
-    var notBefore: Instant
-    var lastStatus: Int?
-}
-
 /// A lane's waiting identifiers and the batching decision: which batch to send now, or how long to wait.
 ///
 /// A pure state machine, tested on its own. Identifiers wait in one FIFO per kind, so taking a batch costs the size

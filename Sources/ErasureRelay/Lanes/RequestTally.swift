@@ -1,9 +1,3 @@
-/// Identifies one request's work inside one vendor lane. It is the lane's own number: the offset ledger's
-/// ``OffsetLedger/Ticket`` names a message, this names what the lane owes one ``VendorLane/erase(_:)`` call.
-struct LaneRequestID: Hashable, Sendable {
-    let value: Int
-}
-
 /// What one request's identifiers came to at one vendor, as the answers to their calls arrive.
 ///
 /// A pure value: the lane records each identifier's end in it, and turns it into the request's ``VendorResult`` once

@@ -1,0 +1,14 @@
+import DequeModule
+
+/// One identifier waiting in a lane, with its retry state.
+struct LaneItem: Sendable {
+    typealias Instant = ContinuousClock.Instant
+
+    var request: LaneRequestID
+    var item: VendorItem
+    var attempts = 0
+    var firstAttempt: Instant?
+    var enqueuedAt: Instant
+    var notBefore: Instant
+    var lastStatus: Int?
+}
