@@ -27,14 +27,3 @@ struct CheckConfigCommand: ParsableCommand {
         print(configuration.effectiveDescription)
     }
 }
-
-/// Several configuration problems, one line each.
-struct ConfigurationProblems: Error, CustomStringConvertible {
-    let problems: [ConfigurationError]
-
-    var description: String {
-        problems.count == 1
-            ? "\(problems[0])"
-            : "\(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-    }
-}

@@ -44,10 +44,3 @@ struct DevBrokerCommand: AsyncParsableCommand {
         broker.shutdown()
     }
 }
-
-/// Waits for a graceful-shutdown signal: what keeps a foreground helper alive.
-struct UntilShutdown: Service {
-    func run() async throws {
-        try await gracefulShutdown()
-    }
-}

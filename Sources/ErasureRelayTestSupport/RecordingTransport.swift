@@ -35,12 +35,3 @@ public final class RecordingTransport: VendorTransport, Sendable {
         return try script(call, index)
     }
 }
-
-/// A transport failure, as a timeout or reset would surface.
-public struct SimulatedTransportError: Error, CustomStringConvertible {
-    public let description: String
-
-    public init(_ description: String) {
-        self.description = description
-    }
-}

@@ -328,6 +328,3 @@ public final class VendorSandbox: Service {
         )
     }
 }
-
-/// Thrown to make Hummingbird drop the connection without an answer.
-struct SandboxConnectionReset: Error {}
