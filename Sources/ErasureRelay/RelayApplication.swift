@@ -128,21 +128,30 @@ public final class RelayApplication: Service {
                 metrics: metrics
             )
         }
+        let handler = RequestHandler(
+            topics: .init(configuration.kafka),
+            decoder: RequestDecoder(
+                limits: .init(maxMessageBytes: configuration.pipeline.maxMessageBytes),
+                knownVendors: Array(Set(VendorID.builtIn + adapters.map(\.vendor)))
+            ),
+            processor: RequestProcessor(lanes: lanes, adapters: adapters),
+            parking: ParkingPolicy(configuration.parking),
+            signer: RecordSigner(keys: configuration.parking.signingKeys),
+            publisher: RecordPublisher(producer: producer, metrics: metrics),
+            metrics: metrics,
+            observer: observer
+        )
         let relay = ErasureRelayService(
             consumer: consumer,
-            producer: producer,
-            topics: .init(configuration.kafka),
+            handler: handler,
+            lanes: lanes,
             pipeline: configuration.pipeline,
             parking: configuration.parking,
-            signer: RecordSigner(keys: configuration.parking.signingKeys),
-            lanes: lanes,
-            adapters: adapters,
             shareTracker: shareTracker,
             commits: commits,
             health: health,
             metrics: metrics,
-            logger: logger,
-            observer: observer
+            logger: logger
         )
         logger.info(
             "erasure-relay starting",

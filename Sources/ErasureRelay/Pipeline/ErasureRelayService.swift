@@ -29,53 +29,34 @@ public final class ErasureRelayService: Service {
 
     /// - Parameters:
     ///   - consumer: subscribed to the request and retry topics by ``run()``; its offsets are stored by this service.
-    ///   - producer: publishes outcomes, dead letters and parked work.
-    ///   - topics: the four topics the service reads and writes.
+    ///   - handler: what becomes of each message, built with the topics, lanes, signer and publisher it uses.
+    ///   - lanes: one per configured vendor, run by this service.
     ///   - pipeline: in-flight and held bounds, message size and drain timeout.
     ///   - parking: how parked work is retried and when it fails.
-    ///   - signer: signs parked work and failed requests' dead letters, and checks what the retry topic holds.
-    ///   - lanes: one per configured vendor, run by this service.
-    ///   - adapters: the lanes' adapters, to know which vendors a request targets.
     ///   - shareTracker: this replica's share of each vendor quota, updated on every rebalance.
     ///   - commits: measures how long finished offsets take to be committed.
     ///   - health: updated as the consumer polls and joins the group, and on a fatal producer error.
     ///   - metrics: where the pipeline's metrics go.
     ///   - logger: the service's logger.
-    ///   - observer: told of every outcome once the broker acknowledged it (used by the CLI and tests).
-    public init(
+    init(
         consumer: KafkaConsumer,
-        producer: KafkaProducer,
-        topics: Topics,
-        pipeline: RelayConfiguration.Pipeline,
-        parking: RelayConfiguration.Parking = .init(),
-        signer: RecordSigner,
+        handler: RequestHandler,
         lanes: [VendorLane],
-        adapters: [any VendorAdapter],
+        pipeline: RelayConfiguration.Pipeline,
+        parking: RelayConfiguration.Parking,
         shareTracker: PartitionShareTracker,
-        commits: CommitLatencyTracker? = nil,
-        health: RelayHealth = RelayHealth(),
-        metrics: RelayMetrics = RelayMetrics(),
-        logger: Logger,
-        observer: (@Sendable (Outcome) -> Void)? = nil
+        commits: CommitLatencyTracker?,
+        health: RelayHealth,
+        metrics: RelayMetrics,
+        logger: Logger
     ) {
+        let topics = handler.topics
         self.consumer = consumer
         self.topics = topics
         self.pipeline = pipeline
-        self.signer = signer
+        self.signer = handler.signer
         self.lanes = lanes
-        self.handler = RequestHandler(
-            topics: topics,
-            decoder: RequestDecoder(
-                limits: .init(maxMessageBytes: pipeline.maxMessageBytes),
-                knownVendors: Array(Set(VendorID.builtIn + adapters.map(\.vendor)))
-            ),
-            processor: RequestProcessor(lanes: lanes, adapters: adapters),
-            parking: ParkingPolicy(parking),
-            signer: signer,
-            publisher: RecordPublisher(producer: producer, metrics: metrics),
-            metrics: metrics,
-            observer: observer
-        )
+        self.handler = handler
         self.intake = Mutex(Intake(limits: .init(pipeline: pipeline, parking: parking), retryTopic: topics.retries))
         self.shares = QuotaShareRefresher(
             consumer: consumer,
