@@ -134,7 +134,7 @@ public final class RelayApplication: Service {
                 limits: .init(maxMessageBytes: configuration.pipeline.maxMessageBytes),
                 knownVendors: Array(Set(VendorID.builtIn + adapters.map(\.vendor)))
             ),
-            processor: RequestProcessor(lanes: lanes, adapters: adapters),
+            processor: RequestProcessor(lanes: lanes),
             parking: ParkingPolicy(configuration.parking),
             signer: RecordSigner(keys: configuration.parking.signingKeys),
             publisher: RecordPublisher(producer: producer, metrics: metrics),

@@ -60,8 +60,7 @@ extension AgainstTheSandbox {
             try await withVendorHTTPClient { client in
                 try await withSandbox { sandbox async throws in
                     let lanes = try await lanes(for: sandbox, client: client)
-                    let adapters = try await sandbox.relayVendorSettings().values.map { $0.makeAdapter() }
-                    let processor = RequestProcessor(lanes: Array(lanes.values), adapters: adapters)
+                    let processor = RequestProcessor(lanes: Array(lanes.values))
                     let subjects = (0..<60).map { index in
                         Subject(
                             externalID: "u-\(index)",
@@ -291,11 +290,7 @@ extension AgainstTheSandbox {
                         settings.retry.initialBackoffMilliseconds = 200
                         settings.retry.maxBackoffMilliseconds = 200
                     }
-                    let settings = try await sandbox.relayVendorSettings()
-                    let processor = RequestProcessor(
-                        lanes: [lanes[.braze]!, lanes[.engagelab]!],
-                        adapters: [settings[.braze]!.makeAdapter(), settings[.engagelab]!.makeAdapter()]
-                    )
+                    let processor = RequestProcessor(lanes: [lanes[.braze]!, lanes[.engagelab]!])
                     let finished = Recorded<String>()
                     try await withRunningLanes([lanes[.braze]!, lanes[.engagelab]!]) {
                         try await withThrowingTaskGroup(of: Void.self) { requests in

@@ -95,6 +95,15 @@ public actor VendorLane {
         )
     }
 
+    /// Erases what `request` holds for this vendor, as its adapter reads it, and waits for the vendor's answers.
+    /// - Parameter request: a valid request that targets this vendor.
+    /// - Returns: `skipped` when the request holds no identifier the vendor takes; nil if the lane was abandoned
+    ///   before it finished.
+    public nonisolated func erase(_ request: ErasureRequest) async -> VendorResult? {
+        // Built outside the actor: a large request's items take time the lane's other requests need not wait for.
+        await erase(adapter.items(for: request))
+    }
+
     /// Erases `items`, all from one request, and waits for the vendor's answers.
     /// - Returns: the request's result for this vendor, or nil if the lane was abandoned before it finished.
     public func erase(_ items: [VendorItem]) async -> VendorResult? {

@@ -1,15 +1,14 @@
 /// Fans one request out to the lanes of the vendors it targets and gathers their results.
 public struct RequestProcessor: Sendable {
     private let lanes: [VendorID: VendorLane]
-    private let adapters: [VendorID: any VendorAdapter]
 
-    public init(lanes: [VendorLane], adapters: [any VendorAdapter]) {
+    /// - Parameter lanes: one per configured vendor; each reads a request with its own adapter.
+    public init(lanes: [VendorLane]) {
         self.lanes = Dictionary(uniqueKeysWithValues: lanes.map { ($0.vendor, $0) })
-        self.adapters = Dictionary(uniqueKeysWithValues: adapters.map { ($0.vendor, $0) })
     }
 
     /// The configured vendors, in a stable order.
-    public var configuredVendors: [VendorID] { adapters.keys.sorted() }
+    public var configuredVendors: [VendorID] { lanes.keys.sorted() }
 
     /// Erases `request` at every vendor it targets, concurrently.
     /// - Parameters:
@@ -21,7 +20,7 @@ public struct RequestProcessor: Sendable {
         let targets = vendors ?? request.vendors ?? configuredVendors
         return await withTaskGroup(of: VendorResult?.self) { group in
             for vendor in targets {
-                guard let adapter = adapters[vendor], let lane = lanes[vendor] else {
+                guard let lane = lanes[vendor] else {
                     group.addTask {
                         VendorResult(
                             vendor: vendor,
@@ -31,11 +30,7 @@ public struct RequestProcessor: Sendable {
                     }
                     continue
                 }
-                let items = adapter.items(for: request)
-                group.addTask {
-                    guard !items.isEmpty else { return VendorResult(vendor: vendor, status: .skipped) }
-                    return await lane.erase(items)
-                }
+                group.addTask { await lane.erase(request) }
             }
             var results: [VendorResult] = []
             for await result in group {
