@@ -3,7 +3,7 @@ import Synchronization
 
 /// One vendor's lane: its queue, batcher, rate limiter, concurrency cap and retries.
 ///
-/// Requests hand their identifiers to ``erase(_:)`` and wait; ``run()`` forms batches from every waiting request,
+/// Requests hand their identifiers to ``erase(_:)-(ErasureRequest)`` and wait; ``run()`` forms batches from every waiting request,
 /// spaces calls to the vendor's quota, keeps at most `max_concurrency` calls in flight, and retries what can be
 /// retried. A slow or failing vendor only fills its own lane.
 ///
@@ -159,7 +159,7 @@ public actor VendorLane {
         wakeupSource.yield()
     }
 
-    /// Gives up on every waiting request: each ``erase(_:)`` returns nil.
+    /// Gives up on every waiting request: each waiting erasure returns nil.
     public func abandonAll() {
         _ = queue.removeAll()
         let abandoned = waiting
