@@ -30,31 +30,26 @@ actor SandboxLedger {
         let now = ContinuousClock.now
         if let retryAfterEnds, now < retryAfterEnds { record.callsBeforeRetryAfter += 1 }
         // Arrivals are kept for the longest window; each quota counts those within its own.
-        let longest = ([quota] + otherQuotas).map(\.windowSeconds).max()!
-        let keptFrom = now.advanced(by: .seconds(-longest))
+        let quotas = [quota] + otherQuotas
+        let keptFrom = now.advanced(by: .seconds(-quotas.map(\.windowSeconds).max()!))
         while firstArrival < arrivals.count, arrivals[firstArrival] <= keptFrom { firstArrival += 1 }
         if firstArrival > 4096 {
             arrivals.removeFirst(firstArrival)
             firstArrival = 0
         }
-        func firstInWindow(_ windowSeconds: Double) -> Int {
-            let windowStart = now.advanced(by: .seconds(-windowSeconds))
-            var index = firstArrival
-            while index < arrivals.count, arrivals[index] <= windowStart { index += 1 }
-            return index
+        let firstInWindow = quotas.map { quota in
+            let windowStart = now.advanced(by: .seconds(-quota.windowSeconds))
+            return arrivals[firstArrival...].firstIndex { $0 > windowStart } ?? arrivals.count
         }
-        let first = firstInWindow(quota.windowSeconds)
-        let inWindow = arrivals.count - first
-        let exceeded = ([quota] + otherQuotas).first { arrivals.count - firstInWindow($0.windowSeconds) >= $0.requests }
-        if let exceeded {
+        if let over = quotas.indices.first(where: { arrivals.count - firstInWindow[$0] >= quotas[$0].requests }) {
             record.quotaViolations += 1
-            let freesAt = arrivals[firstInWindow(exceeded.windowSeconds)].advanced(by: .seconds(exceeded.windowSeconds))
+            let freesAt = arrivals[firstInWindow[over]].advanced(by: .seconds(quotas[over].windowSeconds))
             let wait = max(1, Int((freesAt - now).components.seconds) + 1)
             askedToWait(seconds: wait, from: now)
             return .overQuota(retryAfterSeconds: wait, resetEpochSeconds: Int(Date().timeIntervalSince1970) + wait)
         }
         arrivals.append(now)
-        record.peakCallsInWindow = max(record.peakCallsInWindow, inWindow + 1)
+        record.peakCallsInWindow = max(record.peakCallsInWindow, arrivals.count - firstInWindow[0])
         if !faults.isEmpty {
             record.injectedFaults += 1
             let fault = faults.removeFirst()

@@ -58,13 +58,20 @@ public struct RateLimiter<Instant: InstantProtocol>: Sendable where Instant.Dura
     /// The spacing between calls, the widest any limit needs: calls that far apart keep every limit at once. Nil
     /// while the share is zero.
     public var interval: Duration? {
-        var widest: Duration?
-        for limit in [(requests, window, reserve)] + otherLimits.map({ ($0.requests, $0.window, $0.reserve) }) {
-            let allowed = allowed(requests: limit.0, reserve: limit.2)
-            guard allowed > 0 else { return nil }
-            widest = max(widest ?? .zero, limit.1 / allowed)
+        // Asked at every call: no array is built for it.
+        guard var widest = spacing(requests: requests, window: window, reserve: reserve) else { return nil }
+        for limit in otherLimits {
+            guard let spacing = spacing(requests: limit.requests, window: limit.window, reserve: limit.reserve) else {
+                return nil
+            }
+            widest = max(widest, spacing)
         }
         return widest
+    }
+
+    private func spacing(requests: Int, window: Duration, reserve: Double) -> Duration? {
+        let allowed = allowed(requests: requests, reserve: reserve)
+        return allowed > 0 ? window / allowed : nil
     }
 
     /// When a call may leave, if one asked at `now`; nil while the share is zero.
