@@ -85,7 +85,7 @@ struct ReportCommand: AsyncParsableCommand {
             }
             history.sort()
             print(history.rendered(as: format), terminator: "")
-            if history.entries.contains(where: { $0.signature == "unsigned" || $0.signature == "bad_signature" }) {
+            if history.entries.contains(where: \.signature.isForged) {
                 throw ExitCode(Self.unverifiedRecordsExitCode)
             }
             return

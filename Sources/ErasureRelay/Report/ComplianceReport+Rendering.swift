@@ -71,7 +71,9 @@ extension ComplianceReport {
                 "Records not signed by the relay, never counted: \(unverifiedRecordCount) (topic/partition/offset):"
             )
             for record in unverifiedRecords {
-                lines.append("  \(Self.printable(record.topic))/\(record.partition)/\(record.offset)  \(record.reason)")
+                lines.append(
+                    "  \(Self.printable(record.topic))/\(record.partition)/\(record.offset)  \(record.reason.rawValue)"
+                )
             }
             if unverifiedRecordCount > unverifiedRecords.count {
                 lines.append("  and \(unverifiedRecordCount - unverifiedRecords.count) more")
@@ -165,7 +167,7 @@ extension ComplianceReport {
         for record in unverifiedRecords {
             rows.append(
                 row([
-                    0: "unverified", 1: "\(record.topic)/\(record.partition)", 10: record.reason,
+                    0: "unverified", 1: "\(record.topic)/\(record.partition)", 10: record.reason.rawValue,
                     13: "\(record.offset)",
                 ])
             )

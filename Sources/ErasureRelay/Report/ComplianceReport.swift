@@ -61,9 +61,17 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         public var partition: Int32
         public var offset: Int64
         /// `unsigned` or `bad_signature`.
-        public var reason: String
+        public var reason: Reason
 
-        public init(topic: String, partition: Int32, offset: Int64, reason: String) {
+        /// Why the record is not the relay's.
+        public enum Reason: String, Sendable, Hashable, Encodable {
+            /// It carries no signature.
+            case unsigned
+            /// Its signature matches none of the keys, or is not one signature of the right form.
+            case badSignature = "bad_signature"
+        }
+
+        public init(topic: String, partition: Int32, offset: Int64, reason: Reason) {
             self.topic = topic
             self.partition = partition
             self.offset = offset

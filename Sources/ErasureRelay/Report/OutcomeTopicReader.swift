@@ -119,7 +119,7 @@ public enum OutcomeTopicReader {
                     topic: message.topicPartition.topic,
                     partition: message.topicPartition.partition,
                     offset: message.offset,
-                    reason: signed ? "bad_signature" : "unsigned"
+                    reason: signed ? .badSignature : .unsigned
                 )
                 body(.unverified(record, outcome, position))
             } else if let outcome {

@@ -9,9 +9,28 @@ public struct RequestHistory: Sendable, Encodable {
         public var offset: Int64
         /// The broker's timestamp.
         public var timestamp: Timestamp?
-        /// `signed`, `unsigned` or `bad_signature`; `not_checked` when no key was given.
-        public var signature: String
+        public var signature: Signature
         public var outcome: Outcome
+
+        /// What the record's signature says of who wrote it.
+        public enum Signature: String, Sendable, Hashable, Encodable {
+            /// One of the relay's keys signed it.
+            case signed
+            /// No key was given, so nothing was checked.
+            case notChecked = "not_checked"
+            case unsigned
+            case badSignature = "bad_signature"
+
+            init(_ reason: ComplianceReport.UnverifiedRecord.Reason) {
+                switch reason {
+                case .unsigned: self = .unsigned
+                case .badSignature: self = .badSignature
+                }
+            }
+
+            /// Whether the record was shown not to be the relay's: never counted.
+            public var isForged: Bool { self == .unsigned || self == .badSignature }
+        }
 
         enum CodingKeys: String, CodingKey {
             case partition, offset, timestamp, signature, outcome
@@ -27,7 +46,7 @@ public struct RequestHistory: Sendable, Encodable {
 
     /// The distinct requests among the signed entries, by digest: more than one is a conflict.
     public var requestCount: Int {
-        Set(entries.filter { $0.signature == "signed" || $0.signature == "not_checked" }.map(\.outcome.requestDigest))
+        Set(entries.filter { !$0.signature.isForged }.map(\.outcome.requestDigest))
             .count
     }
 
@@ -38,27 +57,27 @@ public struct RequestHistory: Sendable, Encodable {
     public mutating func add(_ record: OutcomeTopicReader.Record, verified: Bool) {
         switch record {
         case .outcome(let outcome, let position) where outcome.requestID == requestID:
-            entries.append(Self.entry(outcome, position, signature: verified ? "signed" : "not_checked"))
+            entries.append(Self.entry(outcome, position, signature: verified ? .signed : .notChecked))
         case .unverified(let unverified, let outcome?, let position) where outcome.requestID == requestID:
-            entries.append(Self.entry(outcome, position, signature: unverified.reason))
+            entries.append(Self.entry(outcome, position, signature: .init(unverified.reason)))
         default:
             break
         }
     }
 
-    /// The entries in log order: by offset within a partition, by broker timestamp across partitions.
+    /// The entries in log order, as the tally orders a request's outcomes: by offset within a partition, by broker
+    /// timestamp across partitions.
     public mutating func sort() {
-        entries.sort {
-            ($0.timestamp?.millisecondsSinceEpoch ?? .min, $0.partition, $0.offset) < (
-                $1.timestamp?.millisecondsSinceEpoch ?? .min, $1.partition, $1.offset
-            )
+        func position(_ entry: Entry) -> ComplianceReport.Tally.LogPosition {
+            .init(partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp?.millisecondsSinceEpoch)
         }
+        entries.sort { position($0).isEarlier(than: position($1)) }
     }
 
     private static func entry(
         _ outcome: Outcome,
         _ position: ComplianceReport.Tally.LogPosition,
-        signature: String
+        signature: Entry.Signature
     ) -> Entry {
         Entry(
             partition: position.partition,
@@ -84,7 +103,7 @@ public struct RequestHistory: Sendable, Encodable {
             ]
             for entry in entries {
                 rows.append([
-                    "\(entry.partition)", "\(entry.offset)", entry.timestamp?.rfc3339 ?? "", entry.signature,
+                    "\(entry.partition)", "\(entry.offset)", entry.timestamp?.rfc3339 ?? "", entry.signature.rawValue,
                     entry.outcome.status.rawValue, entry.outcome.requestDigest ?? "", entry.outcome.error?.code ?? "",
                     Self.vendorSummary(entry.outcome),
                 ])
@@ -112,8 +131,9 @@ public struct RequestHistory: Sendable, Encodable {
             lines.append("")
             lines.append(
                 "partition \(entry.partition) offset \(entry.offset)  \(entry.timestamp?.rfc3339 ?? "no timestamp")  "
-                    + (entry.signature == "signed" || entry.signature == "not_checked"
-                        ? entry.signature : "\(entry.signature.uppercased()): NOT WRITTEN BY THE RELAY, NOT COUNTED")
+                    + (entry.signature.isForged
+                        ? "\(entry.signature.rawValue.uppercased()): NOT WRITTEN BY THE RELAY, NOT COUNTED"
+                        : entry.signature.rawValue)
             )
             lines.append("  status \(outcome.status.rawValue), regulation \(outcome.regulation?.rawValue ?? "-")")
             lines.append("  request digest \(printable(outcome.requestDigest ?? "-"))")
