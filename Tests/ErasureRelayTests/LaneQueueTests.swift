@@ -5,10 +5,12 @@ import Testing
 @Suite("Lane queue")
 struct LaneQueueTests {
     typealias Instant = ContinuousClock.Instant
+    typealias Queue = LaneQueue<Instant>
     let start = ContinuousClock.now
-    let limits = LaneQueue.Limits(maxItems: 3, maxBodyBytes: nil, emptyBodyBytes: 0, linger: .milliseconds(50))
+    let limits = Queue.Limits(maxItems: 3, maxBodyBytes: nil, emptyBodyBytes: 0, linger: .milliseconds(50))
 
-    private func item(_ kind: String, _ request: Int, at offset: Duration = .zero, bytes: Int = 4) -> LaneItem {
+    private func item(_ kind: String, _ request: Int, at offset: Duration = .zero, bytes: Int = 4) -> LaneItem<Instant>
+    {
         let time = start.advanced(by: offset)
         return LaneItem(
             request: LaneRequestID(value: request),
@@ -18,13 +20,13 @@ struct LaneQueueTests {
         )
     }
 
-    private func requests(_ decision: LaneQueue.Decision) -> [Int]? {
+    private func requests(_ decision: Queue.Decision) -> [Int]? {
         if case .send(let batch, _) = decision { return batch.map(\.request.value) }
         return nil
     }
 
     @Test func sendsAFullBatchAtOnceAndAPartialOneAfterItsLinger() {
-        var queue = LaneQueue()
+        var queue = Queue()
         for request in 0..<4 { queue.enqueue(item("a", request)) }
         #expect(requests(queue.next(now: start, limits: limits, flush: false)) == [0, 1, 2])
         guard case .waitUntil(let instant) = queue.next(now: start, limits: limits, flush: false) else {
@@ -41,7 +43,7 @@ struct LaneQueueTests {
     }
 
     @Test func whatWaitedWhenTheLaneWasIdleLeavesWithoutLingering() {
-        var queue = LaneQueue()
+        var queue = Queue()
         queue.enqueue(item("a", 0))
         queue.enqueue(item("b", 1))
         queue.enqueue(item("a", 2, at: .milliseconds(5)))
@@ -61,7 +63,7 @@ struct LaneQueueTests {
     }
 
     @Test func aFullBatchOfOneKindDoesNotWaitBehindAPartialBatchOfAnother() {
-        var queue = LaneQueue()
+        var queue = Queue()
         queue.enqueue(item("a", 0))
         for request in 1...3 { queue.enqueue(item("b", request, at: .milliseconds(1))) }
         #expect(
@@ -71,7 +73,7 @@ struct LaneQueueTests {
     }
 
     @Test func kindsNeverMix() {
-        var queue = LaneQueue()
+        var queue = Queue()
         queue.enqueue(item("b", 1, at: .milliseconds(1)))
         queue.enqueue(item("a", 0))
         queue.enqueue(item("a", 2, at: .milliseconds(2)))
@@ -81,8 +83,8 @@ struct LaneQueueTests {
     }
 
     @Test func respectsTheByteLimit() {
-        var queue = LaneQueue()
-        let byteLimits = LaneQueue.Limits(maxItems: 100, maxBodyBytes: 100, emptyBodyBytes: 20, linger: .seconds(1))
+        var queue = Queue()
+        let byteLimits = Queue.Limits(maxItems: 100, maxBodyBytes: 100, emptyBodyBytes: 20, linger: .seconds(1))
         // 20 + 30 + 1 + 30 = 81 fits; a third item would make 112.
         for request in 0..<3 { queue.enqueue(item("a", request, bytes: 30)) }
         #expect(requests(queue.next(now: start, limits: byteLimits, flush: false)) == [0, 1])
@@ -94,7 +96,7 @@ struct LaneQueueTests {
     }
 
     @Test func retriesWaitForTheirBackoffThenGoFirst() {
-        var queue = LaneQueue()
+        var queue = Queue()
         var retried = item("a", 0)
         retried.notBefore = start.advanced(by: .seconds(1))
         queue.retry(retried)
@@ -111,7 +113,7 @@ struct LaneQueueTests {
     }
 
     @Test func isolatedBatchesAreNeverMerged() {
-        var queue = LaneQueue()
+        var queue = Queue()
         queue.isolate([item("a", 0)])
         queue.isolate([item("a", 1)])
         queue.enqueue(item("a", 2))
@@ -125,7 +127,7 @@ struct LaneQueueTests {
     }
 
     @Test func aBatchPutBackGoesOutFirstAndCountsAreKept() {
-        var queue = LaneQueue()
+        var queue = Queue()
         for request in 0..<5 { queue.enqueue(item("a", request)) }
         guard case .send(let batch, _) = queue.next(now: start, limits: limits, flush: false) else {
             Issue.record("nothing sent")

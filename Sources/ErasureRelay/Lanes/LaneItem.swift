@@ -1,9 +1,5 @@
-import DequeModule
-
 /// One identifier waiting in a lane, with its retry state.
-struct LaneItem: Sendable {
-    typealias Instant = ContinuousClock.Instant
-
+struct LaneItem<Instant: InstantProtocol>: Sendable {
     var request: LaneRequestID
     var item: VendorItem
     var attempts = 0

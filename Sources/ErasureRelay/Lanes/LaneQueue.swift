@@ -5,12 +5,12 @@ import DequeModule
 /// A pure state machine, tested on its own. Identifiers wait in one FIFO per kind, so taking a batch costs the size
 /// of the batch, and a full batch of one kind never waits behind a partial batch of another. Retries wait apart
 /// until their backoff ends; batches split after a rejection wait apart and are never merged again.
-struct LaneQueue: Sendable {
-    typealias Instant = ContinuousClock.Instant
+struct LaneQueue<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+    typealias Item = LaneItem<Instant>
 
     /// What to do next.
     enum Decision {
-        case send([LaneItem], isolated: Bool)
+        case send([Item], isolated: Bool)
         case waitUntil(Instant)
         case idle
     }
@@ -24,31 +24,31 @@ struct LaneQueue: Sendable {
         var linger: Duration
     }
 
-    private var ready: [String: Deque<LaneItem>] = [:]
-    private var delayed: [LaneItem] = []
-    private var isolated: [[LaneItem]] = []
+    private var ready: [String: Deque<Item>] = [:]
+    private var delayed: [Item] = []
+    private var isolated: [[Item]] = []
     private(set) var count = 0
 
-    mutating func enqueue(_ item: LaneItem) {
+    mutating func enqueue(_ item: Item) {
         ready[item.item.kind, default: []].append(item)
         count += 1
     }
 
     /// Puts a retried identifier back, to wait until its `notBefore`.
-    mutating func retry(_ item: LaneItem) {
+    mutating func retry(_ item: Item) {
         delayed.append(item)
         count += 1
     }
 
     /// Keeps a split batch apart from all others.
-    mutating func isolate(_ batch: [LaneItem]) {
+    mutating func isolate(_ batch: [Item]) {
         guard !batch.isEmpty else { return }
         isolated.append(batch)
         count += batch.count
     }
 
     /// Returns a batch that was taken but could not be sent yet, ahead of everything else.
-    mutating func putBack(_ batch: [LaneItem], isolated wasIsolated: Bool) {
+    mutating func putBack(_ batch: [Item], isolated wasIsolated: Bool) {
         guard let kind = batch.first?.item.kind else { return }
         if wasIsolated {
             isolated.insert(batch, at: 0)
@@ -59,7 +59,7 @@ struct LaneQueue: Sendable {
     }
 
     /// Empties the queue, returning every waiting identifier.
-    mutating func removeAll() -> [LaneItem] {
+    mutating func removeAll() -> [Item] {
         let all = ready.values.flatMap { $0 } + delayed + isolated.flatMap { $0 }
         ready.removeAll()
         delayed.removeAll()
@@ -112,7 +112,7 @@ struct LaneQueue: Sendable {
     }
 
     /// How many of `items` fit in one call, and whether that call is full.
-    private func batchSize(of items: Deque<LaneItem>, limits: Limits) -> (Int, Bool) {
+    private func batchSize(of items: Deque<Item>, limits: Limits) -> (Int, Bool) {
         guard let maxBodyBytes = limits.maxBodyBytes else {
             let taken = min(items.count, limits.maxItems)
             return (taken, taken == limits.maxItems)
@@ -132,7 +132,7 @@ struct LaneQueue: Sendable {
 
     private mutating func releaseDueRetries(now: Instant) {
         guard delayed.contains(where: { $0.notBefore <= now }) else { return }
-        var waiting: [LaneItem] = []
+        var waiting: [Item] = []
         for item in delayed {
             if item.notBefore <= now {
                 // Retries go to the front of their kind: they have waited longest.
