@@ -2,8 +2,6 @@ import ErasureRelay
 import ErasureRelayTestSupport
 import Foundation
 import Logging
-import NIOHTTP1
-import Synchronization
 import Testing
 
 @Suite("Vendor lanes", .timeLimit(.minutes(1)))
@@ -47,39 +45,6 @@ struct VendorLaneTests {
         }
         #expect(result?.status == .accepted)
         #expect(transport.recordedCalls.count == 2)
-    }
-
-    @Test func aBusyLaneLingersSoThatItsNextBatchFills() async throws {
-        let transport = SlowTransport(latency: .zero, gated: true, answer: #"{"deleted":1,"message":"success"}"#)
-        var settings = VendorSettings.testing(.braze, account: Self.braze, maxConcurrency: 4)
-        settings.batching.lingerMilliseconds = 600_000
-        let adapter = settings.makeAdapter()
-        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let items = (0..<6).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
-        let results = try await withRunningLanes([lane]) {
-            // On a failure the held calls must end, for the erasures to return and the failure to be reported.
-            async let first = lane.erase(items[0])
-            do { try await transport.waitForInFlight(1) } catch {
-                transport.releaseAll()
-                throw error
-            }
-            async let rest = eraseAll(lane, Array(items.dropFirst()))
-            do { try await lane.waitUntilWaiting(5) } catch {
-                transport.releaseAll()
-                throw error
-            }
-            // Three slots are free, yet nothing more leaves: with a call in flight the batch lingers.
-            #expect(transport.inFlight == 1)
-            transport.releaseAll()
-            // A call started moments ago, so the lane is not idle: the five wait for the linger, cut short here.
-            try await transport.waitForCompleted(1)
-            #expect(await lane.waitingItems == 5)
-            await lane.flush()
-            return await [first] + rest
-        }
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        // The first identifier alone, then the five that gathered behind it in one call.
-        #expect(transport.completed == 2)
     }
 
     /// A batch the vendor answers 503 comes back as one call after one backoff, not as one call per identifier.
@@ -174,57 +139,6 @@ struct VendorLaneTests {
         // "There is a max limit of 100kb per request."
         #expect(sizes.allSatisfy { $0 <= 100_000 })
         #expect(sizes.max()! > 90_000, "batches fill the payload rather than stopping far short of it")
-    }
-
-    @Test func aBatchRejectedWholeIsSplitSoOnlyTheBadIdentifierFails() async throws {
-        let transport = RecordingTransport { call, _ in
-            let ids = (Self.brazeIDs(call)["external_ids"] as? [String]) ?? []
-            return ids.contains("bad")
-                ? VendorResponse(status: 400, body: Array(#"{"message":"invalid","errors":["bad id"]}"#.utf8))
-                : VendorResponse(status: 201, body: Array(#"{"deleted":1,"message":"success"}"#.utf8))
-        }
-        let settings = VendorSettings.testing(.braze, account: Self.braze)
-        let adapter = settings.makeAdapter()
-        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let ids = (0..<8).map { $0 == 5 ? "bad" : "u-\($0)" }
-        let items = ids.enumerated().map { adapter.items(for: request($0.offset, Subject(externalID: $0.element))) }
-        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
-        for (index, result) in results.enumerated() {
-            #expect(result?.status == (index == 5 ? .failed : .accepted))
-        }
-        #expect(results[5]?.error?.contains("HTTP 400") == true)
-        #expect(results[5]?.httpStatus == 400)
-        // 8 -> 4 + 4 -> 2 + 2 -> 1 + 1: the bad half is halved until the bad id stands alone.
-        #expect(transport.recordedCalls.count == 7)
-    }
-
-    /// Retried calls pass the rate limiter like first calls: 10 calls a second, four in flight, every other answer a
-    /// 503. A lane whose retries skipped the limiter made 19 calls within one second here.
-    @Test func retriedCallsKeepToTheQuotaAsFirstCallsDo() async throws {
-        let times = Mutex<[ContinuousClock.Instant]>([])
-        let transport = RecordingTransport { _, index in
-            times.withLock { $0.append(.now) }
-            return index.isMultiple(of: 2)
-                ? VendorResponse(status: 503, body: Array(#"{"message":"unavailable"}"#.utf8))
-                : VendorResponse(status: 201, body: Array(#"{"deleted":1,"message":"success"}"#.utf8))
-        }
-        var settings = VendorSettings.testing(.braze, account: Self.braze, requests: 10, maxConcurrency: 4)
-        settings.batching.maxSize = 1
-        settings.retry.maxAttempts = 10
-        let adapter = settings.makeAdapter()
-        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let items = (0..<20).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
-        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        let calls = times.withLock { $0 }.sorted()
-        #expect(calls.count >= 30, "retries happened: \(calls.count) calls")
-        // The limiter spaces calls 102 ms apart (10 a second, less its 2% margin): 10 fit in any second. One more
-        // is allowed for the time between the lane starting a call and the transport seeing it.
-        let peak =
-            calls.indices.map { start in
-                calls[start...].prefix { $0 - calls[start] < .seconds(1) }.count
-            }.max() ?? 0
-        #expect(peak <= 11, "\(peak) calls within one second against a quota of 10")
     }
 
     /// A request whose identifiers go in several calls is accepted only when every call took them: Braze takes the
@@ -330,41 +244,6 @@ struct VendorLaneTests {
         #expect(transport.recordedCalls.count == 4)
     }
 
-    @Test func aVendorDownPastTheBudgetIsProbedByOneRequestWhileTheOthersFailFastUntilItAnswers() async throws {
-        let down = Mutex(true)
-        let transport = RecordingTransport { _, _ in
-            down.withLock { $0 }
-                ? VendorResponse(status: 503) : VendorResponse(status: 200, body: Array(#"{"success":true}"#.utf8))
-        }
-        let settings = VendorSettings.testing(
-            .engagelab,
-            account: .engagelab(appKey: "a", masterSecret: Secret("s")),
-            maxAttempts: 3
-        )
-        let adapter = settings.makeAdapter()
-        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let items = { (index: Int) in
-            adapter.items(for: request(index, Subject(engagelabRegistrationIDs: ["reg-\(index)"])))
-        }
-        try await withRunningLanes([lane]) {
-            let first = await lane.erase(items(0))
-            #expect(first?.attempts == 3)
-            #expect(first?.retriesExhausted == true)
-            // The vendor is now known to be down: of two requests at once, one probes it and the other is not sent.
-            let pair = await eraseAll(lane, [items(1), items(2)])
-            #expect(pair.compactMap { $0?.attempts }.sorted() == [0, 3])
-            #expect(pair.allSatisfy { $0?.status == .failed && $0?.retriesExhausted == true })
-            #expect(pair.contains { $0?.error == "vendor unavailable (HTTP 503); not called" })
-            #expect(transport.recordedCalls.count == 6)
-            // Back up: the next request probes it and succeeds, and the lane is open to all again.
-            down.withLock { $0 = false }
-            #expect(await lane.erase(items(3))?.status == .accepted)
-            let after = await eraseAll(lane, [items(4), items(5)])
-            #expect(after.map { $0?.status } == [.accepted, .accepted])
-            #expect(after.map { $0?.attempts } == [1, 1])
-        }
-    }
-
     @Test func anOutageReleasesTheWorkWaitingInTheLane() async throws {
         let transport = RecordingTransport(status: 500, body: "")
         let settings = VendorSettings.testing(
@@ -390,57 +269,8 @@ struct VendorLaneTests {
         )
     }
 
-    @Test func retryAfterPausesTheWholeLane() async throws {
-        let times = Mutex<[ContinuousClock.Instant]>([])
-        let transport = RecordingTransport { _, index in
-            times.withLock { $0.append(.now) }
-            if index == 0 {
-                return VendorResponse(status: 429, headers: ["Retry-After": "1"])
-            }
-            return VendorResponse(status: 200, body: Array(#"{"status":"success"}"#.utf8))
-        }
-        let settings = VendorSettings.testing(
-            .moengage,
-            account: .moengage(workspaceID: "W", apiKey: Secret("k")),
-            maxConcurrency: 1
-        )
-        let adapter = settings.makeAdapter()
-        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let items = (0..<3).map { adapter.items(for: request($0, Subject(externalID: "u-\($0)"))) }
-        let results = try await withRunningLanes([lane]) { await eraseAll(lane, items) }
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        let recorded = times.withLock { $0 }
-        #expect(recorded.count == 4)
-        // Every call after the 429 waited for the vendor's Retry-After.
-        #expect(recorded.dropFirst().allSatisfy { $0 - recorded[0] >= .seconds(1) })
-    }
-
-    @Test func neverExceedsMaxConcurrency() async throws {
-        let transport = SlowTransport(latency: .zero, gated: true)
-        let settings = VendorSettings.testing(
-            .engagelab,
-            account: .engagelab(appKey: "a", masterSecret: Secret("s")),
-            maxConcurrency: 3
-        )
-        let adapter = settings.makeAdapter()
-        let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
-        let items = (0..<30).map { adapter.items(for: request($0, Subject(engagelabRegistrationIDs: ["r-\($0)"]))) }
-        let results = try await withRunningLanes([lane]) {
-            async let results = eraseAll(lane, items)
-            // Calls are held until released: the lane fills its three slots, and 27 identifiers wait for one.
-            try await transport.waitForInFlight(3)
-            transport.release(1)
-            try await transport.waitForCompleted(1)
-            try await transport.waitForInFlight(3)
-            transport.releaseAll()
-            return await results
-        }
-        #expect(results.allSatisfy { $0?.status == .accepted })
-        #expect(transport.peakConcurrency == 3)
-    }
-
     @Test func anAbandonedLaneReturnsNil() async throws {
-        let transport = SlowTransport(latency: .seconds(30))
+        let transport = UnansweringTransport()
         let settings = VendorSettings.testing(.engagelab, account: .engagelab(appKey: "a", masterSecret: Secret("s")))
         let adapter = settings.makeAdapter()
         let lane = VendorLane(adapter: adapter, settings: settings, transport: transport, logger: logger)
@@ -454,91 +284,17 @@ struct VendorLaneTests {
     }
 }
 
-/// Answers every call with success after `latency`, recording how many calls overlapped. A gated transport also holds
-/// each call until the test releases it.
-final class SlowTransport: VendorTransport {
-    struct Counts: Sendable {
-        var inFlight = 0
-        var peak = 0
-        var completed = 0
-    }
-
-    private struct Gate {
-        var open: Bool
-        var releases = 0
-        var held: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let latency: Duration
-    private let answer: String
-    private let gate: Mutex<Gate>
-    private let counts = Watched(Counts())
-
-    init(latency: Duration, gated: Bool = false, answer: String = #"{"success":true}"#) {
-        self.latency = latency
-        self.answer = answer
-        self.gate = Mutex(Gate(open: !gated))
-    }
-
-    var peakConcurrency: Int { counts.value.peak }
-    var inFlight: Int { counts.value.inFlight }
-    var completed: Int { counts.value.completed }
+/// A vendor that never answers: each call waits until it is cancelled.
+final class UnansweringTransport: VendorTransport {
+    private let calls = Watched(0)
 
     func waitForFirstCall() async throws {
-        _ = try await counts.wait(timeout: .seconds(30)) { $0.peak > 0 }
-    }
-
-    func waitForInFlight(_ count: Int) async throws {
-        _ = try await counts.wait(timeout: .seconds(30)) { $0.inFlight >= count }
-    }
-
-    func waitForCompleted(_ count: Int) async throws {
-        _ = try await counts.wait(timeout: .seconds(30)) { $0.completed >= count }
-    }
-
-    /// Lets `count` held calls, or calls yet to come, answer.
-    func release(_ count: Int) {
-        let released = gate.withLock { gate in
-            gate.releases += count
-            let ready = Array(gate.held.prefix(gate.releases))
-            gate.held.removeFirst(ready.count)
-            gate.releases -= ready.count
-            return ready
-        }
-        for call in released { call.resume() }
-    }
-
-    func releaseAll() {
-        let released = gate.withLock { gate in
-            gate.open = true
-            defer { gate.held.removeAll() }
-            return gate.held
-        }
-        for call in released { call.resume() }
+        _ = try await calls.wait(timeout: .seconds(30)) { $0 > 0 }
     }
 
     func send(_ call: VendorCall, baseURL: String, timeout: Duration) async throws -> VendorResponse {
-        counts.update { counts in
-            counts.inFlight += 1
-            counts.peak = max(counts.peak, counts.inFlight)
-        }
-        await withCheckedContinuation { continuation in
-            let proceed = gate.withLock { gate in
-                if gate.open { return true }
-                if gate.releases > 0 {
-                    gate.releases -= 1
-                    return true
-                }
-                gate.held.append(continuation)
-                return false
-            }
-            if proceed { continuation.resume() }
-        }
-        try await Task.sleep(for: latency)
-        counts.update { counts in
-            counts.inFlight -= 1
-            counts.completed += 1
-        }
-        return VendorResponse(status: 200, body: Array(answer.utf8))
+        calls.update { $0 += 1 }
+        try await Task.sleep(for: .seconds(3600))
+        throw CancellationError()
     }
 }
