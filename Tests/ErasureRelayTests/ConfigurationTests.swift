@@ -253,13 +253,13 @@ struct ConfigurationTests {
         }
         #expect(
             intake.tick(now: start.advanced(by: .seconds(2))).contains {
-                if case .pauseAll = $0 { true } else { false }
+                if case .fetch(.pauseAll) = $0 { true } else { false }
             }
         )
         _ = intake.finished(ticket)
         #expect(
             intake.tick(now: start.advanced(by: .seconds(3))).contains {
-                if case .resumeAll = $0 { true } else { false }
+                if case .fetch(.resumeAll) = $0 { true } else { false }
             }
         )
     }

@@ -40,8 +40,8 @@ struct IntakeTests {
         actions.compactMap { if case .start(_, let ticket) = $0 { ticket } else { nil } }
     }
 
-    func stored(_ actions: [Intake.Action]) -> [Int64] {
-        actions.compactMap { if case .storeOffset(_, let offset) = $0 { offset } else { nil } }
+    func stored(_ offset: Int64?) -> [Int64] {
+        offset.map { [$0] } ?? []
     }
 
     func read(_ intake: inout Intake, _ partition: TopicPartition, _ offsets: ClosedRange<Int64>) -> [Intake.Ticket] {
@@ -65,12 +65,12 @@ struct IntakeTests {
         #expect(intake.pausesAt == t0.advanced(by: .seconds(1)))
         #expect(
             !intake.tick(now: t0.advanced(by: .milliseconds(999))).contains {
-                if case .pauseAll = $0 { true } else { false }
+                if case .fetch(.pauseAll) = $0 { true } else { false }
             }
         )
         #expect(!intake.isPaused)
         let actions = intake.tick(now: t0.advanced(by: .seconds(1)))
-        #expect(actions.contains { if case .pauseAll = $0 { true } else { false } })
+        #expect(actions.contains { if case .fetch(.pauseAll) = $0 { true } else { false } })
         #expect(intake.isPaused)
         _ = intake.finished(tickets[0])
         _ = intake.finished(tickets[1])
@@ -79,7 +79,7 @@ struct IntakeTests {
         #expect(intake.isPaused)
         _ = intake.finished(tickets[2])
         let resumed = intake.tick(now: t0.advanced(by: .seconds(3)))
-        #expect(resumed.contains { if case .resumeAll = $0 { true } else { false } })
+        #expect(resumed.contains { if case .fetch(.resumeAll) = $0 { true } else { false } })
         #expect(!intake.isPaused)
     }
 
@@ -99,10 +99,7 @@ struct IntakeTests {
         let tickets = read(&intake, requests, 0...3)
         _ = intake.tick(now: t0.advanced(by: .seconds(2)))
         #expect(intake.isPaused)
-        for ticket in tickets {
-            let actions = intake.finished(ticket)
-            #expect(actions.allSatisfy { if case .storeOffset = $0 { true } else { false } })
-        }
+        for ticket in tickets { _ = intake.finished(ticket) }
         #expect(intake.isPaused, "only the loop's tick resumes, so librdkafka sees decisions in order")
     }
 
@@ -111,7 +108,7 @@ struct IntakeTests {
         let due = t0.advanced(by: .seconds(60))
         let holding = intake.read(message(retries, 7), holdUntil: due, now: t0)
         #expect(holding.count == 1)
-        guard case .hold(let held) = holding.first else {
+        guard case .fetch(.hold(let held)) = holding.first else {
             Issue.record("the retry partition is held")
             return
         }
@@ -120,7 +117,7 @@ struct IntakeTests {
         #expect(started(intake.tick(now: due.advanced(by: .milliseconds(-1)))).isEmpty)
         let actions = intake.tick(now: due)
         #expect(started(actions).map(\.offset) == [7])
-        #expect(actions.contains { if case .release(retries) = $0 { true } else { false } })
+        #expect(actions.contains { if case .fetch(.release(retries)) = $0 { true } else { false } })
         #expect(intake.heldCount == 0 && intake.started == 1)
     }
 
@@ -136,7 +133,11 @@ struct IntakeTests {
         let far = t0.advanced(by: .seconds(600))
         var holds: [TopicPartition] = []
         for offset in 0..<5 {
-            for case .hold(let partition) in intake.read(message(retries, Int64(offset)), holdUntil: far, now: t0) {
+            for case .fetch(.hold(let partition)) in intake.read(
+                message(retries, Int64(offset)),
+                holdUntil: far,
+                now: t0
+            ) {
                 holds.append(partition)
             }
         }
@@ -168,7 +169,7 @@ struct IntakeTests {
         let tickets = read(&intake, requests, 0...1)
         _ = intake.read(message(retries, 0), holdUntil: t0.advanced(by: .seconds(1)), now: t0)
         let actions = intake.drain()
-        #expect(actions.contains { if case .pauseAll = $0 { true } else { false } })
+        #expect(actions.contains { if case .fetch(.pauseAll) = $0 { true } else { false } })
         #expect(intake.read(message(requests, 2), now: t0).isEmpty)
         #expect(intake.room == 0)
         for ticket in tickets { _ = intake.finished(ticket) }
@@ -191,12 +192,12 @@ struct IntakeTests {
         var intake = intake(maxInFlight: 10)
         // Log truncation or compaction: offsets jump forward.
         let forward = [0, 1, 1000, 5000].flatMap { started(intake.read(message(requests, Int64($0)), now: t0)) }
-        #expect(stored(forward.reversed().flatMap { intake.finished($0) }) == [5001])
+        #expect(forward.reversed().compactMap { intake.finished($0) } == [5001])
         // An offset reset backwards redelivers what is already done: it is not started again.
         #expect(intake.read(message(requests, 2), now: t0).isEmpty)
         #expect(intake.read(message(requests, 5000), now: t0).isEmpty)
         let after = started(intake.read(message(requests, 5001), now: t0))
-        #expect(stored(after.flatMap { intake.finished($0) }) == [5002])
+        #expect(after.compactMap { intake.finished($0) } == [5002])
     }
 
     @Test func messagesOfUnassignedPartitionsAreNotStarted() {

@@ -53,8 +53,12 @@ public struct Intake: Sendable {
     public enum Action: Sendable {
         /// Process the message now.
         case start(KafkaMessage, Ticket)
-        /// Store this offset for the partition: every message before it is done.
-        case storeOffset(TopicPartition, Int64)
+        /// Change what the consumer fetches.
+        case fetch(FetchAction)
+    }
+
+    /// A change to what the consumer fetches, carried out by the service's fetch control.
+    public enum FetchAction: Sendable, Equatable {
         /// Stop fetching from every partition.
         case pauseAll
         /// Fetch again from every partition that is not held.
@@ -151,14 +155,14 @@ public struct Intake: Sendable {
 
     /// A request is done: its outcome, or its parked or dead-letter record, was acknowledged.
     /// - Parameter ticket: the request's ticket.
-    /// - Returns: the offset to store, if its partition's done prefix moved. Never a pause or a resume: only the loop
-    ///   decides those, in ``tick(now:)``.
-    public mutating func finished(_ ticket: Ticket) -> [Action] {
+    /// - Returns: the offset to store for the ticket's partition, if its done prefix moved. Never a pause or a
+    ///   resume: only the loop decides those, in ``tick(now:)``.
+    public mutating func finished(_ ticket: Ticket) -> Int64? {
         readAt[ticket] = nil
         deadlines[ticket] = nil
         let offset = ledger.complete(ticket)
         if hasRoom { fullSince = nil }
-        return offset.map { [.storeOffset(ticket.partition, $0)] } ?? []
+        return offset
     }
 
     /// Time passed: held messages that came due start, and the pipeline pauses or resumes.
@@ -175,18 +179,18 @@ public struct Intake: Sendable {
                 let stillHolding = Set(held.keys.map(\.partition))
                 for partition in heldPartitions.subtracting(stillHolding).sorted() {
                     heldPartitions.remove(partition)
-                    actions.append(.release(partition))
+                    actions.append(.fetch(.release(partition)))
                 }
             }
         }
         if isFull { fullSince = fullSince ?? now }
         if let pausesAt, now >= pausesAt {
             isPaused = true
-            actions.append(.pauseAll)
+            actions.append(.fetch(.pauseAll))
         } else if isPaused, !isDraining, hasRoom {
             isPaused = false
             fullSince = nil
-            actions.append(.resumeAll)
+            actions.append(.fetch(.resumeAll))
         }
         return actions
     }
@@ -220,7 +224,7 @@ public struct Intake: Sendable {
         isDraining = true
         guard !isPaused else { return [] }
         isPaused = true
-        return [.pauseAll]
+        return [.fetch(.pauseAll)]
     }
 
     private var retryPartitions: [TopicPartition] {
@@ -228,6 +232,6 @@ public struct Intake: Sendable {
     }
 
     private mutating func holdPartitions(_ partitions: [TopicPartition]) -> [Action] {
-        partitions.filter { heldPartitions.insert($0).inserted }.map(Action.hold)
+        partitions.filter { heldPartitions.insert($0).inserted }.map { .fetch(.hold($0)) }
     }
 }

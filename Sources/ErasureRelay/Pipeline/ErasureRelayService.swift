@@ -223,10 +223,8 @@ public final class ErasureRelayService: Service {
             switch action {
             case .start(let message, let ticket):
                 requests.addTask { try await self.process(message, ticket: ticket) }
-            case .storeOffset(let partition, let offset):
-                offsets.store(partition, offset)
-            case .pauseAll, .resumeAll, .hold, .release:
-                fetching.apply(action)
+            case .fetch(let change):
+                fetching.apply(change)
             }
         }
     }
@@ -244,8 +242,8 @@ public final class ErasureRelayService: Service {
             }
         }
         guard done else { return }
-        let (actions, hasRoom) = intake.withLock { ($0.finished(ticket), $0.hasRoom) }
-        for case .storeOffset(let partition, let offset) in actions { offsets.store(partition, offset) }
+        let (offset, hasRoom) = intake.withLock { ($0.finished(ticket), $0.hasRoom) }
+        if let offset { offsets.store(ticket.partition, offset) }
         // Outside the intake's lock: the waiting loop checks for room while holding the signal's lock.
         if hasRoom { room.signal() }
     }

@@ -9,7 +9,7 @@ struct FetchControl: Sendable {
     let metrics: RelayMetrics
     let logger: Logger
 
-    func apply(_ action: Intake.Action) {
+    func apply(_ action: Intake.FetchAction) {
         do {
             switch action {
             case .pauseAll:
@@ -27,8 +27,6 @@ struct FetchControl: Sendable {
                 )
             case .release(let partition):
                 try consumer.release(partition)
-            case .start, .storeOffset:
-                break
             }
         } catch {
             logger.warning("Changing what the consumer fetches failed", metadata: [LoggingKeys.error: "\(error)"])
