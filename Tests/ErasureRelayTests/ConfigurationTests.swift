@@ -244,7 +244,7 @@ struct ConfigurationTests {
         intake.assigned([partition])
         let start = ContinuousClock.now
         let actions = intake.read(
-            KafkaMessage(topicPartition: partition, offset: 0, key: nil, value: [], headers: []),
+            ConsumedRecord(KafkaMessage(topicPartition: partition, offset: 0, key: nil, value: [], headers: [])),
             now: start
         )
         guard case .start(_, let ticket) = actions.first else {

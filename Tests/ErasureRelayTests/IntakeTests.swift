@@ -31,8 +31,8 @@ struct IntakeTests {
         return intake
     }
 
-    func message(_ partition: TopicPartition, _ offset: Int64) -> KafkaMessage {
-        KafkaMessage(topicPartition: partition, offset: offset, key: nil, value: [], headers: [])
+    func message(_ partition: TopicPartition, _ offset: Int64) -> ConsumedRecord {
+        ConsumedRecord(KafkaMessage(topicPartition: partition, offset: offset, key: nil, value: [], headers: []))
     }
 
     /// The tickets of the messages the actions start, in order.

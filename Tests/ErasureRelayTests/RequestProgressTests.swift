@@ -31,6 +31,44 @@ struct RequestProgressTests {
         #expect(RequestProgress.notBefore(of: message(progress.headers)) == progress.notBefore)
     }
 
+    /// A retry-topic record is verified once, when it is read: its progress is trusted only under one of the relay's
+    /// keys, and the rejection names what is wrong.
+    @Test func aRetryRecordIsTrustedOnlyWhenSignedAndReadable() throws {
+        let progress = RequestProgress(
+            receivedAt: Timestamp(millisecondsSinceEpoch: 1_800_000_000_123),
+            source: source,
+            parks: 1,
+            notBefore: Timestamp(millisecondsSinceEpoch: 1_800_000_060_000),
+            pendingVendors: [.moengage],
+            results: [VendorResult(vendor: .braze, status: .accepted, attempts: 1, httpStatus: 201, identifiers: 1)]
+        )
+        let signed = testSigner.signing(value: [], headers: progress.headers)
+        #expect(try RetryRecord.verifying(message(signed), signer: testSigner).get().progress == progress)
+
+        let otherKey = RecordSigner(keys: [Secret("another-relay-entirely-0123456789abcdef")])
+        for forged in [message(progress.headers), message(otherKey.signing(value: [], headers: progress.headers))] {
+            guard case .failure(let rejection) = RetryRecord.verifying(forged, signer: testSigner) else {
+                Issue.record("a record the relay did not sign was trusted")
+                continue
+            }
+            #expect(rejection.code == .invalidSignature)
+            #expect(rejection.field == RecordSigner.header)
+        }
+
+        var unreadable = progress.headers.filter { $0.name != RequestProgress.Header.parks }
+        unreadable.append(KafkaHeader(name: RequestProgress.Header.parks, value: "many"))
+        guard
+            case .failure(let rejection) = RetryRecord.verifying(
+                message(testSigner.signing(value: [], headers: unreadable)),
+                signer: testSigner
+            )
+        else {
+            Issue.record("unreadable progress was trusted")
+            return
+        }
+        #expect(rejection.field == RequestProgress.Header.parks)
+    }
+
     @Test func aMessageWithoutProgressIsAFreshRequest() throws {
         #expect(try RequestProgress(headers: [KafkaHeader(name: "traceparent", value: "00-abc")]) == nil)
     }

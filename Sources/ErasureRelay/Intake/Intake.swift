@@ -52,7 +52,7 @@ public struct Intake: Sendable {
     /// What the service must do.
     public enum Action: Sendable {
         /// Process the message now.
-        case start(KafkaMessage, Ticket)
+        case start(ConsumedRecord, Ticket)
         /// Change what the consumer fetches.
         case fetch(FetchAction)
     }
@@ -70,7 +70,7 @@ public struct Intake: Sendable {
     }
 
     private struct Held: Sendable {
-        var message: KafkaMessage
+        var record: ConsumedRecord
         var until: Instant
     }
 
@@ -123,22 +123,23 @@ public struct Intake: Sendable {
 
     /// A message was read.
     /// - Parameters:
-    ///   - message: the message, as the consumer returned it.
+    ///   - record: the message, as the consumer returned it and the pipeline verified it.
     ///   - holdUntil: for a signed retry-topic message not yet due, when it is due; nil to start it now.
     ///   - now: the loop's clock.
     /// - Returns: ``Action/start(_:_:)``, or a hold; nothing for a message of a partition not assigned, or one
     ///   already tracked (a redelivery).
-    public mutating func read(_ message: KafkaMessage, holdUntil: Instant? = nil, now: Instant) -> [Action] {
+    public mutating func read(_ record: ConsumedRecord, holdUntil: Instant? = nil, now: Instant) -> [Action] {
+        let message = record.message
         guard !isDraining, let ticket = ledger.track(partition: message.topicPartition, offset: message.offset) else {
             return []
         }
         readAt[ticket] = now
         var actions: [Action]
         if let holdUntil, holdUntil > now, message.topicPartition.topic == retryTopic {
-            held[ticket] = Held(message: message, until: min(holdUntil, now.advanced(by: limits.longestHold)))
+            held[ticket] = Held(record: record, until: min(holdUntil, now.advanced(by: limits.longestHold)))
             actions = holdPartitions(heldCount >= limits.maxHeld ? retryPartitions : [message.topicPartition])
         } else {
-            actions = [.start(message, ticket)]
+            actions = [.start(record, ticket)]
         }
         if isFull { fullSince = fullSince ?? now }
         return actions
@@ -173,7 +174,7 @@ public struct Intake: Sendable {
             let due = held.filter { $0.value.until <= now }.sorted { $0.key.offset < $1.key.offset }
             for (ticket, waiting) in due {
                 held[ticket] = nil
-                actions.append(.start(waiting.message, ticket))
+                actions.append(.start(waiting.record, ticket))
             }
             if heldCount < limits.maxHeld {
                 let stillHolding = Set(held.keys.map(\.partition))

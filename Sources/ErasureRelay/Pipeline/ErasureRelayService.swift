@@ -169,7 +169,12 @@ public final class ErasureRelayService: Service {
         switch event {
         case .message(let message):
             metrics.requestConsumed()
-            let actions = intake.withLock { $0.read(message, holdUntil: holdUntil(message), now: .now) }
+            let record = ConsumedRecord(
+                message,
+                retry: message.topicPartition.topic == topics.retries
+                    ? RetryRecord.verifying(message, signer: signer) : nil
+            )
+            let actions = intake.withLock { $0.read(record, holdUntil: holdUntil(record), now: .now) }
             apply(actions, requests: &requests)
         case .assigned(let partitions):
             if health.joinedGroup() {
@@ -208,11 +213,9 @@ public final class ErasureRelayService: Service {
         }
     }
 
-    /// When a signed retry-topic message that is not yet due becomes due, on the loop's clock.
-    private func holdUntil(_ message: KafkaMessage) -> ContinuousClock.Instant? {
-        guard message.topicPartition.topic == topics.retries, let notBefore = RequestProgress.notBefore(of: message),
-            signer.isValid(value: message.value, headers: message.headers)
-        else { return nil }
+    /// When a signed retry-topic record that is not yet due becomes due, on the loop's clock.
+    private func holdUntil(_ record: ConsumedRecord) -> ContinuousClock.Instant? {
+        guard case .success(let retry) = record.retry, let notBefore = retry.progress?.notBefore else { return nil }
         let wait = notBefore.millisecondsSinceEpoch - Timestamp.now().millisecondsSinceEpoch
         return wait > 0 ? ContinuousClock.now.advanced(by: .milliseconds(wait)) : nil
     }
@@ -229,7 +232,8 @@ public final class ErasureRelayService: Service {
         }
     }
 
-    private func process(_ message: KafkaMessage, ticket: Intake.Ticket) async throws {
+    private func process(_ record: ConsumedRecord, ticket: Intake.Ticket) async throws {
+        let message = record.message
         var logger = logger
         logger[metadataKey: LoggingKeys.partition] = "\(message.topicPartition.partition)"
         logger[metadataKey: LoggingKeys.offset] = "\(message.offset)"
@@ -237,7 +241,7 @@ public final class ErasureRelayService: Service {
             logger[metadataKey: LoggingKeys.topic] = "\(message.topicPartition.topic)"
         }
         let done = try await work.run(ticket) { [handler, logger] in
-            try await handler.handle(message, logger: logger) { deadline in
+            try await handler.handle(record, logger: logger) { deadline in
                 self.intake.withLock { $0.deadline(deadline, of: ticket) }
             }
         }

@@ -13,16 +13,17 @@ struct RequestHandler: Sendable {
     let metrics: RelayMetrics
     let observer: (@Sendable (Outcome) -> Void)?
 
-    /// Handles `message` to the end.
+    /// Handles `record` to the end.
     /// - Parameter deadlineKnown: told the request's deadline once it is decoded.
     /// - Returns: true when the message is done; false when its work was abandoned (shutdown, revocation) and it
     ///   must be read again.
     /// - Throws: the producer's fatal error.
     func handle(
-        _ message: KafkaMessage,
+        _ record: ConsumedRecord,
         logger: Logger,
         deadlineKnown: (Timestamp) -> Void
     ) async throws(KafkaError) -> Bool {
+        let message = record.message
         let readAt = ContinuousClock.now
         let read = Outcome.Source(
             topic: message.topicPartition.topic,
@@ -31,9 +32,12 @@ struct RequestHandler: Sendable {
         )
         let decoded = decoder.decode(message.value)
         let progress: RequestProgress
-        do throws(RequestRejection) {
-            progress = try self.progress(of: message) ?? RequestProgress(receivedAt: .now(), source: read)
-        } catch {
+        switch record.retry {
+        case nil:
+            progress = RequestProgress(receivedAt: .now(), source: read)
+        case .success(let retry):
+            progress = retry.progress ?? RequestProgress(receivedAt: .now(), source: read)
+        case .failure(let error):
             // Nothing of a record whose progress is not verified is trusted, its request id included: an outcome
             // under that id would stand, in the report, for the genuine request of that id.
             let fresh = RequestProgress(receivedAt: .now(), source: read)
@@ -62,20 +66,6 @@ struct RequestHandler: Sendable {
             deadlineKnown(request.deadline)
             return try await erase(request, message: message, progress: progress, readAt: readAt, logger: logger)
         }
-    }
-
-    /// The progress a retry-topic record carries. It is taken only from the retry topic, and only when one of the
-    /// relay's own keys signed it: it says which vendors already took the erasure.
-    private func progress(of message: KafkaMessage) throws(RequestRejection) -> RequestProgress? {
-        guard message.topicPartition.topic == topics.retries else { return nil }
-        guard signer.isValid(value: message.value, headers: message.headers) else {
-            throw RequestRejection(
-                code: .invalidSignature,
-                field: RecordSigner.header,
-                message: "is missing or does not match the record; its progress is not trusted"
-            )
-        }
-        return try RequestProgress(headers: message.headers)
     }
 
     private func reject(
