@@ -3,9 +3,9 @@ import Kafka
 import Logging
 import ServiceLifecycle
 
-/// erasure-relay as one service: the outcome producer, the request consumer and the vendor lanes, started and
-/// stopped in the order at-least-once needs (the consumer drains and stores its offsets before the producer flushes
-/// and closes).
+/// erasure-relay as one service: it builds the outcome producer, the request consumer and the vendor lanes in one
+/// place, and runs them as a `ServiceGroup` that stops them in the order at-least-once needs (the consumer drains
+/// and stores its offsets before the producer flushes and closes).
 public final class RelayApplication: Service {
     public let configuration: RelayConfiguration
     private let bootstrapServers: String
@@ -160,17 +160,43 @@ public final class RelayApplication: Service {
                 "kafka.group_id": "\(configuration.kafka.groupID)",
             ]
         )
+        // Shut down in reverse: the relay service drains and stores its offsets, then the producer flushes.
+        var services = [
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: ProducerService(producer: producer),
+                successTerminationBehavior: .gracefullyShutdownGroup
+            ),
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: relay,
+                successTerminationBehavior: .gracefullyShutdownGroup
+            ),
+        ]
+        if !configuration.outcomes.requireRetention {
+            services.insert(
+                .init(
+                    service: OutcomeRetentionCheck(check: checkRetention),
+                    successTerminationBehavior: .ignore,
+                    failureTerminationBehavior: .ignore
+                ),
+                at: 0
+            )
+        }
+        let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                // Delivery reports are served until the relay has drained and closed the consumer.
-                group.addTask { await producer.run() }
-                if !configuration.outcomes.requireRetention {
-                    // Checked beside the work rather than before it: a cluster that cannot describe the topic makes
-                    // the check wait out its timeout, and the record matters, not when the warning comes.
-                    group.addTask { _ = try? await checkRetention() }
+            try await withThrowingTaskGroup(of: Bool.self) { tasks in
+                tasks.addTask {
+                    try await group.run()
+                    return true
                 }
-                try await relay.run()
-                group.cancelAll()
+                tasks.addTask {
+                    // A group hears only of its own shutdown: pass on the shutdown of whatever runs this application.
+                    guard (try? await gracefulShutdown()) != nil else { return false }
+                    await group.triggerGracefulShutdown()
+                    return false
+                }
+                while let groupEnded = try await tasks.next() {
+                    if groupEnded { tasks.cancelAll() }
+                }
             }
         } catch {
             try? await httpClient?.shutdown()
