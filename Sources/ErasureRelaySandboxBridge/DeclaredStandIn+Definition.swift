@@ -32,14 +32,7 @@ extension DeclaredStandIn {
                 .init(requests: $0.requests, windowSeconds: Double($0.windowSeconds))
             },
             answer: { call in
-                let received = ReceivedVendorCall(
-                    method: call.method,
-                    rawPath: call.rawPath,
-                    rawQuery: call.rawQuery,
-                    headers: call.headers,
-                    body: call.body
-                )
-                switch definition.check(received, maxItems: maxItems, maxBytes: maxBytes) {
+                switch definition.check(call, maxItems: maxItems, maxBytes: maxBytes) {
                 case .unauthorized(let reason):
                     return Reply(status: 401, body: Self.error(reason))
                 case .malformed(let reason):
@@ -47,21 +40,17 @@ extension DeclaredStandIn {
                 case .deletes(let deletions):
                     let values = deletions.flatMap(\.values)
                     if values.allSatisfy({ $0.hasPrefix(unknownUserPrefix) }),
-                        let answer = definition.answer(accepting: true, reference: "sandbox-not-found")
+                        var answer = definition.answer(accepting: true, reference: "sandbox-not-found")
                     {
-                        return Reply(
-                            status: answer.status,
-                            headers: answer.headers,
-                            body: answer.body,
-                            unknownUser: true
-                        )
+                        answer.unknownUser = true
+                        return answer
                     }
                     let number = references.withLock { count in
                         count += 1
                         return count
                     }
                     guard
-                        let answer = definition.answer(
+                        var answer = definition.answer(
                             accepting: false,
                             reference: "sandbox-\(number)",
                             deleted: values.count
@@ -72,17 +61,12 @@ extension DeclaredStandIn {
                             body: Self.error("no rule of the definition can be met by a stand-in")
                         )
                     }
-                    return Reply(
-                        status: answer.status,
-                        headers: answer.headers,
-                        body: answer.body,
-                        deleted: deletions.map { ($0.name, $0.values) }
-                    )
+                    answer.deleted = deletions.map { ($0.name, $0.values) }
+                    return answer
                 }
             },
             tooManyRequests: { retryAfter, resetAt in
-                let answer = definition.rateLimitedAnswer(waitSeconds: retryAfter, resetEpochSeconds: resetAt)
-                return Reply(status: answer.status, headers: answer.headers, body: answer.body)
+                definition.rateLimitedAnswer(waitSeconds: retryAfter, resetEpochSeconds: resetAt)
             }
         )
     }

@@ -10,6 +10,14 @@ public struct DeclaredStandIn: Sendable {
         /// Header values by lower-cased name.
         public var headers: [String: String]
         public var body: [UInt8]
+
+        public init(method: String, rawPath: String, rawQuery: String?, headers: [String: String], body: [UInt8]) {
+            self.method = method
+            self.rawPath = rawPath
+            self.rawQuery = rawQuery
+            self.headers = headers
+            self.body = body
+        }
     }
 
     /// The stand-in's answer, and the identifiers a successful call deleted, by the name the definition gives them.

@@ -1,7 +1,7 @@
 /// JSON written by hand, so that vendor bodies and log lines are byte-for-byte predictable (key order, escaping).
-enum JSONText {
+package enum JSONText {
     /// `text` as a JSON string literal, quotes included.
-    static func quoted(_ text: String) -> String {
+    package static func quoted(_ text: String) -> String {
         var result = "\""
         appendEscaped(text, to: &result)
         result.append("\"")

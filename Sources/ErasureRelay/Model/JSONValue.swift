@@ -1,5 +1,5 @@
 /// Any JSON document, read without a schema so that validation can name the exact field that is wrong.
-enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -20,7 +20,7 @@ enum JSONValue: Sendable, Hashable {
     }
 
     /// Why a document is not JSON. Its position is all there is to say: the rejection names no content.
-    struct SyntaxError: Error, Equatable {
+    package struct SyntaxError: Error, Equatable {
         var offset: Int
     }
 
@@ -31,7 +31,8 @@ enum JSONValue: Sendable, Hashable {
     /// arrays and dictionaries of the tree and little else. Nesting is limited to `maxDepth`, so that no input can
     /// exhaust the stack; a repeated key keeps its last value. As Foundation's reader did before it, it takes a
     /// leading byte-order mark and a comma before a closing bracket, so that what upstream sent keeps its meaning.
-    static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 512) throws(SyntaxError) -> JSONValue {
+    package static func parse(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = 512) throws(SyntaxError) -> JSONValue
+    {
         var parser = Parser(bytes: bytes, maxDepth: maxDepth)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { parser.index = 3 }
         parser.skipWhitespace()

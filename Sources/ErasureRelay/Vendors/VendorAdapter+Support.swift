@@ -18,8 +18,8 @@ extension JSONText {
     }
 }
 
-enum HTTPAuthorization {
-    static func basic(user: String, password: String) -> String {
+package enum HTTPAuthorization {
+    package static func basic(user: String, password: String) -> String {
         "Basic " + Data("\(user):\(password)".utf8).base64EncodedString()
     }
 }

@@ -2,12 +2,12 @@ import NIOHTTP1
 
 /// A path into a JSON answer: names and indexes, written `error.details[0].code`.
 public struct JSONPath: Sendable, Hashable, CustomStringConvertible {
-    enum Step: Sendable, Hashable {
+    package enum Step: Sendable, Hashable {
         case member(String)
         case index(Int)
     }
 
-    let steps: [Step]
+    package let steps: [Step]
     public let description: String
 
     init?(_ text: String) {

@@ -5,8 +5,8 @@
 /// bits of their pointer, which the fuzzers' leak checker cannot follow, so every long-lived template read as a leak.
 public enum JSONTemplate: Sendable, Hashable {
     public struct Member: Sendable, Hashable {
-        var name: TemplateText
-        var value: JSONTemplate
+        package var name: TemplateText
+        package var value: JSONTemplate
     }
 
     case object([Member])
@@ -16,10 +16,10 @@ public enum JSONTemplate: Sendable, Hashable {
     case literal(String)
 
     /// The name of the slot a batch's items go into.
-    static let itemsSlot = "items"
+    package static let itemsSlot = "items"
 
     /// Every placeholder, with the key path it appears under.
-    func placeholders(at key: String) -> [(name: String, key: String)] {
+    package func placeholders(at key: String) -> [(name: String, key: String)] {
         switch self {
         case .object(let members):
             members.flatMap { member in

@@ -19,7 +19,7 @@ public enum SubjectField: Sendable, Hashable, CustomStringConvertible {
     ]
 
     /// The placeholder of a user alias's label.
-    static let aliasLabel = "alias_label"
+    package static let aliasLabel = "alias_label"
 
     init?(name: String) {
         if let field = Self.named[name] {

@@ -1,12 +1,12 @@
 /// Text with `{name}` placeholders, as a declared vendor's URL, headers and body are written. `{{` and `}}` stand for
 /// literal braces.
 public struct TemplateText: Sendable, Hashable {
-    enum Part: Sendable, Hashable {
+    package enum Part: Sendable, Hashable {
         case literal(String)
         case placeholder(String)
     }
 
-    let parts: [Part]
+    package let parts: [Part]
 
     /// The placeholders, in order of appearance.
     public var placeholders: [String] {
@@ -14,7 +14,7 @@ public struct TemplateText: Sendable, Hashable {
     }
 
     /// The placeholder when the text is nothing else, which in a JSON body stands for a whole value.
-    var soloPlaceholder: String? {
+    package var soloPlaceholder: String? {
         if parts.count == 1, case .placeholder(let name) = parts[0] { name } else { nil }
     }
 
@@ -78,7 +78,7 @@ public struct TemplateText: Sendable, Hashable {
 
     /// The text with each placeholder's value passed through `encode`; nil when a placeholder has no value, as an
     /// identifier the request does not carry.
-    func render(_ values: [String: String], encode: (String) -> String = { $0 }) -> String? {
+    package func render(_ values: [String: String], encode: (String) -> String = { $0 }) -> String? {
         var result = ""
         for part in parts {
             switch part {

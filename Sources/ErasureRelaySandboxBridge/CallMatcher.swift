@@ -1,194 +1,9 @@
+import ErasureRelay
 import Foundation
-
-/// A call as a stand-in for a declared vendor receives it, before any decoding.
-public struct ReceivedVendorCall: Sendable {
-    public var method: String
-    /// The path as sent, still percent-encoded.
-    public var rawPath: String
-    public var rawQuery: String?
-    /// Header values by lower-cased name.
-    public var headers: [String: String]
-    public var body: [UInt8]
-
-    public init(method: String, rawPath: String, rawQuery: String?, headers: [String: String], body: [UInt8]) {
-        self.method = method
-        self.rawPath = rawPath
-        self.rawQuery = rawQuery
-        self.headers = headers
-        self.body = body
-    }
-}
-
-/// What a stand-in makes of a call: who made it, whether it has the definition's shape, and which identifiers it
-/// carries where the definition puts them.
-public enum StandInVerdict: Sendable, Equatable {
-    /// The credentials are missing or wrong.
-    case unauthorized(String)
-    /// The call is not one the definition makes: wrong method, path, query, content type, body or size.
-    case malformed(String)
-    /// A well-formed call, deleting these identifiers: by the name the definition gives them, in order.
-    case deletes([StandInDeletion])
-}
-
-public struct StandInDeletion: Sendable, Equatable {
-    public var name: String
-    public var values: [String]
-
-    public init(name: String, values: [String]) {
-        self.name = name
-        self.values = values
-    }
-}
-
-/// An answer a stand-in gives, shaped so that the definition's own rules read it as intended.
-public struct StandInAnswer: Sendable, Equatable {
-    public var status: Int
-    public var headers: [(String, String)]
-    public var body: String
-
-    public static func == (lhs: StandInAnswer, rhs: StandInAnswer) -> Bool {
-        lhs.status == rhs.status && lhs.body == rhs.body
-            && lhs.headers.map { "\($0.0)\($0.1)" }
-                == rhs.headers.map {
-                    "\($0.0)\($0.1)"
-                }
-    }
-}
-
-extension HTTPVendorDefinition {
-    /// Reads `call` as a strict stand-in for this vendor would: the method, the path and query of `request.url`,
-    /// the auth, the content type and the body's shape must all be the definition's, and a batch must keep within
-    /// `maxItems` and `maxBytes`.
-    public func check(_ call: ReceivedVendorCall, maxItems: Int, maxBytes: Int?) -> StandInVerdict {
-        var matcher = CallMatcher(definition: self)
-        if let refusal = matcher.checkAuth(call) { return .unauthorized(refusal) }
-        guard call.method == method.rawValue else { return .malformed("method must be \(method.rawValue)") }
-        guard matcher.matchPath(call.rawPath) else { return .malformed("path does not match request.url") }
-        if let problem = matcher.matchQuery(call.rawQuery) { return .malformed(problem) }
-        if let maxBytes, call.body.count > maxBytes { return .malformed("body over \(maxBytes) bytes") }
-        if let body {
-            let contentType = call.headers["content-type"]?.split(separator: ";").first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
-            switch contentType {
-            case "application/json" where self.contentType == .json:
-                guard let parsed = call.body.withUnsafeBufferPointer({ try? JSONValue.parse($0, maxDepth: 64) }),
-                    matcher.match(body, parsed)
-                else { return .malformed("body does not have the shape of request.body") }
-            case "application/x-www-form-urlencoded" where self.contentType == .form:
-                let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
-                guard let fields, matcher.matchForm(body, fields) else {
-                    return .malformed("form body does not have the fields of request.body")
-                }
-            default:
-                return .malformed("content type must be \(self.contentType == .json ? "application/json" : "form")")
-            }
-        } else if !call.body.isEmpty {
-            return .malformed("the call has no body")
-        }
-        // A batch of subjects counts requests, which the call does not show: its bytes are still checked.
-        if scope == .batch, !batchesSubjects, matcher.items.count > maxItems {
-            return .malformed("more than \(maxItems) identifiers in one call")
-        }
-        return matcher.deletions(scope: scope, mixKinds: mixKinds || batchesSubjects, identifiers: identifiers)
-    }
-
-    /// An answer this definition reads as an accepted erasure (`notFound`: as nothing to delete), carrying
-    /// `reference` and the `deleted` count where the definition looks for them. Nil when no rule can be met by an
-    /// answer built this way.
-    public func answer(accepting notFound: Bool, reference: String, deleted: Int = 0) -> StandInAnswer? {
-        let wanted: Set<AnswerClass> = notFound ? [.notFound] : [.accepted]
-        for rule in rules where wanted.contains(rule.result) {
-            var object: [String: JSONValue] = [:]
-            if let path = rule.jsonPath {
-                object =
-                    Self.setting(path.steps[...], to: .string(rule.equals ?? "present"), in: .object(object))
-                    .objectMembers
-            }
-            if let path = referencePath {
-                object = Self.setting(path.steps[...], to: .string(reference), in: .object(object)).objectMembers
-            }
-            if let path = deletedCountPath {
-                object = Self.setting(path.steps[...], to: .number(Double(deleted)), in: .object(object)).objectMembers
-            }
-            if let text = rule.bodyContains { object["detail"] = .string(text) }
-            var headers: [(String, String)] = []
-            if let header = rule.hasHeader { headers.append((header, "1")) }
-            let status = rule.status?.lowerBound ?? 200
-            // A 204 or 304 has no body in HTTP: one sent anyway would be read as the start of the next answer.
-            let body =
-                rule.bodyShape == .empty || status == 204 || status == 304 ? "" : JSONValue.object(object).jsonText
-            let answer = StandInAnswer(status: status, headers: headers, body: body)
-            let response = VendorResponse(status: status, headers: .init(headers), body: Array(body.utf8))
-            let adapter = DeclaredVendorAdapter(
-                vendor: VendorID(rawValue: "stand_in")!,
-                definition: self,
-                batching: .init(maxSize: 1),
-                userAgent: ""
-            )
-            if case .accepted(_, _, let note) = adapter.classify(response), (note == VendorText.notFound) == notFound {
-                return answer
-            }
-        }
-        return nil
-    }
-
-    /// The answer to a call over the quota: a 429 with the wait where the definition reads it.
-    public func rateLimitedAnswer(waitSeconds: Int, resetEpochSeconds: Int) -> StandInAnswer {
-        var headers = [("Retry-After", "\(waitSeconds)")]
-        for rule in rules where rule.result == .rateLimited && rule.status?.contains(429) != false {
-            if rule.waitHeader.lowercased() != "retry-after" {
-                headers.append(
-                    (rule.waitHeader, rule.waitFormat == .epochSeconds ? "\(resetEpochSeconds)" : "\(waitSeconds)")
-                )
-            }
-        }
-        return StandInAnswer(status: 429, headers: headers, body: #"{"error":"rate limited"}"#)
-    }
-
-    private static func setting(
-        _ steps: ArraySlice<JSONPath.Step>,
-        to value: JSONValue,
-        in json: JSONValue
-    ) -> JSONValue {
-        guard let step = steps.first else { return value }
-        switch step {
-        case .member(let name):
-            var members = json.objectMembers
-            members[name] = setting(steps.dropFirst(), to: value, in: members[name] ?? .object([:]))
-            return .object(members)
-        case .index(let index):
-            var elements: [JSONValue] = []
-            if case .array(let existing) = json { elements = existing }
-            while elements.count <= index { elements.append(.null) }
-            elements[index] = setting(steps.dropFirst(), to: value, in: elements[index])
-            return .array(elements)
-        }
-    }
-}
-
-extension JSONValue {
-    fileprivate var objectMembers: [String: JSONValue] {
-        if case .object(let members) = self { members } else { [:] }
-    }
-
-    /// Compact JSON text, keys sorted.
-    var jsonText: String {
-        switch self {
-        case .null: "null"
-        case .bool(let value): String(value)
-        case .number(let value): value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        case .string(let value): JSONText.quoted(value)
-        case .array(let elements): "[" + elements.map(\.jsonText).joined(separator: ",") + "]"
-        case .object(let members):
-            "{" + members.keys.sorted().map { JSONText.quoted($0) + ":" + members[$0]!.jsonText }.joined(separator: ",")
-                + "}"
-        }
-    }
-}
+import VendorSandbox
 
 /// Matches a received call against a definition's templates, collecting what the placeholders stand for.
-private struct CallMatcher {
+struct CallMatcher {
     let definition: HTTPVendorDefinition
     /// The values a call must carry as they are: settings and secrets.
     let constants: [String: String]
@@ -206,7 +21,7 @@ private struct CallMatcher {
         self.identifierNames = Set(definition.identifiers.map(\.name))
     }
 
-    func checkAuth(_ call: ReceivedVendorCall) -> String? {
+    func checkAuth(_ call: DeclaredStandIn.Call) -> String? {
         let expected: (name: String, value: String)?
         switch definition.auth {
         case .none:
@@ -404,7 +219,7 @@ private struct CallMatcher {
             let values = captured.filter { $0.name == "identifier" }.map(\.value)
             let name = captured.first { $0.name == "identifier_name" }?.value ?? soleName ?? "identifier"
             guard Set(values).count == 1 else { return .malformed("the call must carry one identifier") }
-            return .deletes([StandInDeletion(name: name, values: [values[0]])])
+            return .deletes([StandInVerdict.Deletion(name: name, values: [values[0]])])
         case .batch:
             let bodyKind = captured.first { $0.name == "identifier_name" }?.value
             var names: [String] = []
@@ -424,11 +239,11 @@ private struct CallMatcher {
                     return .malformed("one call mixes identifiers of several kinds")
                 }
             }
-            return .deletes(names.map { StandInDeletion(name: $0, values: byName[$0]!) })
+            return .deletes(names.map { StandInVerdict.Deletion(name: $0, values: byName[$0]!) })
         case .subject:
             let found = identifiers.compactMap { identifier in
                 captured.first { $0.name == identifier.name }.map {
-                    StandInDeletion(name: identifier.name, values: [$0.value])
+                    StandInVerdict.Deletion(name: identifier.name, values: [$0.value])
                 }
             }
             return found.isEmpty ? .malformed("the call carries no identifier") : .deletes(found)

@@ -1,0 +1,115 @@
+import ErasureRelay
+import Foundation
+import VendorSandbox
+
+extension HTTPVendorDefinition {
+    /// Reads `call` as a strict stand-in for this vendor would: the method, the path and query of `request.url`,
+    /// the auth, the content type and the body's shape must all be the definition's, and a batch must keep within
+    /// `maxItems` and `maxBytes`.
+    public func check(_ call: DeclaredStandIn.Call, maxItems: Int, maxBytes: Int?) -> StandInVerdict {
+        var matcher = CallMatcher(definition: self)
+        if let refusal = matcher.checkAuth(call) { return .unauthorized(refusal) }
+        guard call.method == method.rawValue else { return .malformed("method must be \(method.rawValue)") }
+        guard matcher.matchPath(call.rawPath) else { return .malformed("path does not match request.url") }
+        if let problem = matcher.matchQuery(call.rawQuery) { return .malformed(problem) }
+        if let maxBytes, call.body.count > maxBytes { return .malformed("body over \(maxBytes) bytes") }
+        if let body {
+            let contentType = call.headers["content-type"]?.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            switch contentType {
+            case "application/json" where self.contentType == .json:
+                guard let parsed = call.body.withUnsafeBufferPointer({ try? JSONValue.parse($0, maxDepth: 64) }),
+                    matcher.match(body, parsed)
+                else { return .malformed("body does not have the shape of request.body") }
+            case "application/x-www-form-urlencoded" where self.contentType == .form:
+                let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
+                guard let fields, matcher.matchForm(body, fields) else {
+                    return .malformed("form body does not have the fields of request.body")
+                }
+            default:
+                return .malformed("content type must be \(self.contentType == .json ? "application/json" : "form")")
+            }
+        } else if !call.body.isEmpty {
+            return .malformed("the call has no body")
+        }
+        // A batch of subjects counts requests, which the call does not show: its bytes are still checked.
+        if scope == .batch, !batchesSubjects, matcher.items.count > maxItems {
+            return .malformed("more than \(maxItems) identifiers in one call")
+        }
+        return matcher.deletions(scope: scope, mixKinds: mixKinds || batchesSubjects, identifiers: identifiers)
+    }
+
+    /// An answer this definition reads as an accepted erasure (`notFound`: as nothing to delete), carrying
+    /// `reference` and the `deleted` count where the definition looks for them. Nil when no rule can be met by an
+    /// answer built this way.
+    public func answer(accepting notFound: Bool, reference: String, deleted: Int = 0) -> DeclaredStandIn.Reply? {
+        let wanted: Set<AnswerClass> = notFound ? [.notFound] : [.accepted]
+        for rule in rules where wanted.contains(rule.result) {
+            var object: [String: JSONValue] = [:]
+            if let path = rule.jsonPath {
+                object =
+                    Self.setting(path.steps[...], to: .string(rule.equals ?? "present"), in: .object(object))
+                    .objectMembers
+            }
+            if let path = referencePath {
+                object = Self.setting(path.steps[...], to: .string(reference), in: .object(object)).objectMembers
+            }
+            if let path = deletedCountPath {
+                object = Self.setting(path.steps[...], to: .number(Double(deleted)), in: .object(object)).objectMembers
+            }
+            if let text = rule.bodyContains { object["detail"] = .string(text) }
+            var headers: [(String, String)] = []
+            if let header = rule.hasHeader { headers.append((header, "1")) }
+            let status = rule.status?.lowerBound ?? 200
+            // A 204 or 304 has no body in HTTP: one sent anyway would be read as the start of the next answer.
+            let body =
+                rule.bodyShape == .empty || status == 204 || status == 304 ? "" : JSONValue.object(object).jsonText
+            let answer = DeclaredStandIn.Reply(status: status, headers: headers, body: body)
+            let response = VendorResponse(status: status, headers: .init(headers), body: Array(body.utf8))
+            let adapter = DeclaredVendorAdapter(
+                vendor: VendorID(rawValue: "stand_in")!,
+                definition: self,
+                batching: .init(maxSize: 1),
+                userAgent: ""
+            )
+            if case .accepted(_, _, let note) = adapter.classify(response), (note == VendorText.notFound) == notFound {
+                return answer
+            }
+        }
+        return nil
+    }
+
+    /// The answer to a call over the quota: a 429 with the wait where the definition reads it.
+    public func rateLimitedAnswer(waitSeconds: Int, resetEpochSeconds: Int) -> DeclaredStandIn.Reply {
+        var headers = [("Retry-After", "\(waitSeconds)")]
+        for rule in rules where rule.result == .rateLimited && rule.status?.contains(429) != false {
+            if rule.waitHeader.lowercased() != "retry-after" {
+                headers.append(
+                    (rule.waitHeader, rule.waitFormat == .epochSeconds ? "\(resetEpochSeconds)" : "\(waitSeconds)")
+                )
+            }
+        }
+        return DeclaredStandIn.Reply(status: 429, headers: headers, body: #"{"error":"rate limited"}"#)
+    }
+
+    private static func setting(
+        _ steps: ArraySlice<JSONPath.Step>,
+        to value: JSONValue,
+        in json: JSONValue
+    ) -> JSONValue {
+        guard let step = steps.first else { return value }
+        switch step {
+        case .member(let name):
+            var members = json.objectMembers
+            members[name] = setting(steps.dropFirst(), to: value, in: members[name] ?? .object([:]))
+            return .object(members)
+        case .index(let index):
+            var elements: [JSONValue] = []
+            if case .array(let existing) = json { elements = existing }
+            while elements.count <= index { elements.append(.null) }
+            elements[index] = setting(steps.dropFirst(), to: value, in: elements[index])
+            return .array(elements)
+        }
+    }
+}
