@@ -21,7 +21,7 @@ struct CallMatcher {
         self.identifierNames = Set(definition.identifiers.map(\.name))
     }
 
-    func checkAuth(_ call: DeclaredStandIn.Call) -> String? {
+    func checkAuth(_ call: SandboxCall) -> String? {
         let expected: (name: String, value: String)?
         switch definition.auth {
         case .none:

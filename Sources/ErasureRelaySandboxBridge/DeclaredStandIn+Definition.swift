@@ -34,9 +34,9 @@ extension DeclaredStandIn {
             answer: { call in
                 switch definition.check(call, maxItems: maxItems, maxBytes: maxBytes) {
                 case .unauthorized(let reason):
-                    return Reply(status: 401, body: Self.error(reason))
+                    return SandboxAnswer(status: 401, body: Self.error(reason))
                 case .malformed(let reason):
-                    return Reply(status: 400, body: Self.error(reason))
+                    return SandboxAnswer(status: 400, body: Self.error(reason))
                 case .deletes(let deletions):
                     let values = deletions.flatMap(\.values)
                     if values.allSatisfy({ $0.hasPrefix(unknownUserPrefix) }),
@@ -56,12 +56,13 @@ extension DeclaredStandIn {
                             deleted: values.count
                         )
                     else {
-                        return Reply(
+                        return SandboxAnswer(
                             status: 500,
                             body: Self.error("no rule of the definition can be met by a stand-in")
                         )
                     }
-                    answer.deleted = deletions.map { ($0.name, $0.values) }
+                    answer.deletions = deletions.map { ($0.name, $0.values) }
+                    answer.batchSize = values.count
                     return answer
                 }
             },

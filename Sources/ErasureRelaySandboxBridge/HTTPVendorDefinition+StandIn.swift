@@ -6,7 +6,7 @@ extension HTTPVendorDefinition {
     /// Reads `call` as a strict stand-in for this vendor would: the method, the path and query of `request.url`,
     /// the auth, the content type and the body's shape must all be the definition's, and a batch must keep within
     /// `maxItems` and `maxBytes`.
-    public func check(_ call: DeclaredStandIn.Call, maxItems: Int, maxBytes: Int?) -> StandInVerdict {
+    public func check(_ call: SandboxCall, maxItems: Int, maxBytes: Int?) -> StandInVerdict {
         var matcher = CallMatcher(definition: self)
         if let refusal = matcher.checkAuth(call) { return .unauthorized(refusal) }
         guard call.method == method.rawValue else { return .malformed("method must be \(method.rawValue)") }
@@ -43,7 +43,7 @@ extension HTTPVendorDefinition {
     /// An answer this definition reads as an accepted erasure (`notFound`: as nothing to delete), carrying
     /// `reference` and the `deleted` count where the definition looks for them. Nil when no rule can be met by an
     /// answer built this way.
-    public func answer(accepting notFound: Bool, reference: String, deleted: Int = 0) -> DeclaredStandIn.Reply? {
+    public func answer(accepting notFound: Bool, reference: String, deleted: Int = 0) -> SandboxAnswer? {
         let wanted: Set<AnswerClass> = notFound ? [.notFound] : [.accepted]
         for rule in rules where wanted.contains(rule.result) {
             var object: [String: JSONValue] = [:]
@@ -65,7 +65,7 @@ extension HTTPVendorDefinition {
             // A 204 or 304 has no body in HTTP: one sent anyway would be read as the start of the next answer.
             let body =
                 rule.bodyShape == .empty || status == 204 || status == 304 ? "" : JSONValue.object(object).jsonText
-            let answer = DeclaredStandIn.Reply(status: status, headers: headers, body: body)
+            let answer = SandboxAnswer(status: status, body: body, headers: headers)
             let response = VendorResponse(status: status, headers: .init(headers), body: Array(body.utf8))
             let adapter = DeclaredVendorAdapter(
                 vendor: VendorID(rawValue: "stand_in")!,
@@ -81,7 +81,7 @@ extension HTTPVendorDefinition {
     }
 
     /// The answer to a call over the quota: a 429 with the wait where the definition reads it.
-    public func rateLimitedAnswer(waitSeconds: Int, resetEpochSeconds: Int) -> DeclaredStandIn.Reply {
+    public func rateLimitedAnswer(waitSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
         var headers = [("Retry-After", "\(waitSeconds)")]
         for rule in rules where rule.result == .rateLimited && rule.status?.contains(429) != false {
             if rule.waitHeader.lowercased() != "retry-after" {
@@ -90,7 +90,7 @@ extension HTTPVendorDefinition {
                 )
             }
         }
-        return DeclaredStandIn.Reply(status: 429, headers: headers, body: #"{"error":"rate limited"}"#)
+        return SandboxAnswer(status: 429, body: #"{"error":"rate limited"}"#, headers: headers)
     }
 
     private static func setting(

@@ -7,11 +7,11 @@ import VendorSandbox
 
 @Suite("A declared vendor's stand-in reads calls as the definition makes them")
 struct DeclaredStandInCheckTests {
-    private static func received(_ call: VendorCall) -> DeclaredStandIn.Call {
+    private static func received(_ call: VendorCall) -> SandboxCall {
         let parts = call.pathAndQuery.split(separator: "?", maxSplits: 1).map(String.init)
         var headers: [String: String] = [:]
         for (name, value) in call.headers { headers[name.lowercased()] = value }
-        return DeclaredStandIn.Call(
+        return SandboxCall(
             method: call.method.rawValue,
             rawPath: parts[0],
             rawQuery: parts.count > 1 ? parts[1] : nil,
