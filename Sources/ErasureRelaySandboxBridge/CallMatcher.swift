@@ -13,8 +13,12 @@ struct CallMatcher {
     /// A batch's items: each item's name and value.
     var items: [(name: String?, value: String)] = []
 
-    init(definition: HTTPVendorDefinition) {
+    /// Whether a bearer token is one the vendor's token endpoint issued and still honours.
+    let acceptsToken: (String) -> Bool
+
+    init(definition: HTTPVendorDefinition, acceptsToken: @escaping (String) -> Bool = { _ in false }) {
         self.definition = definition
+        self.acceptsToken = acceptsToken
         var constants = definition.settings
         for (name, secret) in definition.secrets { constants[name] = secret.value }
         self.constants = constants
@@ -38,6 +42,11 @@ struct CallMatcher {
         case .query(let name, let secret):
             let fields = Self.formFields(call.rawQuery ?? "") ?? []
             return fields.contains { $0 == (name, constants[secret] ?? "") } ? nil : "query key missing or wrong"
+        case .oauth2ClientCredentials:
+            guard let header = call.headers["authorization"], header.hasPrefix("Bearer "),
+                acceptsToken(String(header.dropFirst("Bearer ".count)))
+            else { return "authorization missing, or not a token the vendor issued and still honours" }
+            return nil
         }
         guard let expected else { return nil }
         return call.headers[expected.name] == expected.value ? nil : "\(expected.name) missing or wrong"

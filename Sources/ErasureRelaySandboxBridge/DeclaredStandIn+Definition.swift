@@ -7,19 +7,35 @@ extension DeclaredStandIn {
     /// A stand-in for a vendor declared in configuration, built from its definition: it checks method, path, auth,
     /// content type and body shape, records the identifiers where the definition puts them, meters the configured
     /// quota, and answers so that the definition's own rules read the answer as intended. Nil for a built-in vendor.
-    /// - Parameter unknownUserPrefix: identifiers starting with it are users the vendor does not hold, answered as
-    ///   `not_found` when the definition has such a rule.
+    /// An OAuth 2.0 vendor's stand-in also serves its token endpoint, on the token URL's path, and honours only the
+    /// tokens it issued, for `tokenLifetimeSeconds`.
+    /// - Parameters:
+    ///   - vendor: the vendor's name in the configuration.
+    ///   - settings: the vendor's settings, whose account is its definition.
+    ///   - unknownUserPrefix: identifiers starting with it are users the vendor does not hold, answered as
+    ///     `not_found` when the definition has such a rule.
+    ///   - port: the port to listen on; 0 picks a free one.
+    ///   - latencyMilliseconds: how long each answer takes.
+    ///   - tokenLifetimeSeconds: how long an issued token is honoured.
+    ///   - advertisedTokenLifetimeSeconds: the `expires_in` a token is issued with, by default its lifetime; a longer
+    ///     one makes a vendor that revokes tokens early.
     public init?(
         vendor: VendorID,
         settings: VendorSettings,
         unknownUserPrefix: String = SandboxConfiguration().unknownUserPrefix,
         port: Int = 0,
-        latencyMilliseconds: Int = 0
+        latencyMilliseconds: Int = 0,
+        tokenLifetimeSeconds: Int = 3600,
+        advertisedTokenLifetimeSeconds: Int? = nil
     ) {
         guard let definition = settings.account as? HTTPVendorDefinition else { return nil }
         let maxItems = definition.scope == .batch ? settings.batching.maxSize : 1
         let maxBytes = settings.batching.maxBytes
         let references = Mutex(0)
+        let tokens = Mutex<(issued: Int, expiries: [String: ContinuousClock.Instant])>((0, [:]))
+        let acceptsToken: @Sendable (String) -> Bool = { token in
+            tokens.withLock { $0.expiries[token].map { $0 > .now } ?? false }
+        }
         self.init(
             name: vendor.rawValue,
             port: port,
@@ -32,7 +48,7 @@ extension DeclaredStandIn {
                 .init(requests: $0.requests, windowSeconds: Double($0.windowSeconds))
             },
             answer: { call in
-                switch definition.check(call, maxItems: maxItems, maxBytes: maxBytes) {
+                switch definition.check(call, maxItems: maxItems, maxBytes: maxBytes, acceptsToken: acceptsToken) {
                 case .unauthorized(let reason):
                     return SandboxAnswer(status: 401, body: Self.error(reason))
                 case .malformed(let reason):
@@ -68,6 +84,17 @@ extension DeclaredStandIn {
             },
             tooManyRequests: { retryAfter, resetAt in
                 definition.rateLimitedAnswer(waitSeconds: retryAfter, resetEpochSeconds: resetAt)
+            },
+            tokenEndpoint: { call in
+                guard case .oauth2ClientCredentials(let grant) = definition.auth else { return nil }
+                return grant.standInAnswer(to: call, secrets: definition.secrets) {
+                    tokens.withLock { tokens in
+                        tokens.issued += 1
+                        let token = "sandbox-token-\(tokens.issued)"
+                        tokens.expiries[token] = ContinuousClock.now.advanced(by: .seconds(tokenLifetimeSeconds))
+                        return (token, advertisedTokenLifetimeSeconds ?? tokenLifetimeSeconds)
+                    }
+                }
             }
         )
     }

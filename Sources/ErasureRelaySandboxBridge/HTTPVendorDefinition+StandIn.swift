@@ -6,8 +6,19 @@ extension HTTPVendorDefinition {
     /// Reads `call` as a strict stand-in for this vendor would: the method, the path and query of `request.url`,
     /// the auth, the content type and the body's shape must all be the definition's, and a batch must keep within
     /// `maxItems` and `maxBytes`.
-    public func check(_ call: SandboxCall, maxItems: Int, maxBytes: Int?) -> StandInVerdict {
-        var matcher = CallMatcher(definition: self)
+    /// - Parameters:
+    ///   - call: the call as received.
+    ///   - maxItems: the most identifiers a batch may carry.
+    ///   - maxBytes: the largest body, if the vendor limits it.
+    ///   - acceptsToken: for an OAuth 2.0 vendor, whether a bearer token is one its token endpoint issued and
+    ///     still honours.
+    public func check(
+        _ call: SandboxCall,
+        maxItems: Int,
+        maxBytes: Int?,
+        acceptsToken: @escaping (String) -> Bool = { _ in false }
+    ) -> StandInVerdict {
+        var matcher = CallMatcher(definition: self, acceptsToken: acceptsToken)
         if let refusal = matcher.checkAuth(call) { return .unauthorized(refusal) }
         guard call.method == method.rawValue else { return .malformed("method must be \(method.rawValue)") }
         guard matcher.matchPath(call.rawPath) else { return .malformed("path does not match request.url") }

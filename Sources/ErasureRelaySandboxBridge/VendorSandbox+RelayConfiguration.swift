@@ -27,10 +27,9 @@ extension VendorSandbox {
             }
         }
         var settings = try RelayConfiguration(yaml: yaml, environment: [:]).vendors
-        for (vendor, var setting) in declared where !vendor.isBuiltIn {
+        for (vendor, setting) in declared where !vendor.isBuiltIn {
             guard let url = urls[vendor.rawValue] else { continue }
-            setting.baseURL = url
-            settings[vendor] = setting
+            settings[vendor] = setting.pointed(at: url)
         }
         return settings
     }
@@ -39,5 +38,22 @@ extension VendorSandbox {
     private static func quoted(_ text: String) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])) ?? Data()
         return String(String(decoding: data, as: UTF8.self).dropFirst().dropLast())
+    }
+}
+
+extension VendorSettings {
+    /// These settings with the vendor's API at `url`, as a stand-in serves it: the base URL and, for an OAuth 2.0
+    /// vendor, the token endpoint, which the stand-in serves on the token URL's own path.
+    /// - Parameter url: the stand-in's base URL.
+    public func pointed(at url: String) -> VendorSettings {
+        var settings = self
+        settings.baseURL = url
+        if var definition = account as? HTTPVendorDefinition, case .oauth2ClientCredentials(var grant) = definition.auth
+        {
+            grant.tokenURL = url + grant.endpoint.pathAndQuery
+            definition.auth = .oauth2ClientCredentials(grant)
+            settings.account = definition
+        }
+        return settings
     }
 }

@@ -1,4 +1,5 @@
 import ErasureRelay
+import ErasureRelaySandboxBridge
 import Foundation
 import Testing
 import VendorSandbox
@@ -16,9 +17,7 @@ public func exampleVendor(_ file: String, base: String? = nil) throws -> (Vendor
     let configuration = try RelayConfiguration(yaml: text, environment: environment)
     let (vendor, settings) = try #require(configuration.vendors.first)
     guard let base else { return (vendor, settings) }
-    var pointed = settings
-    pointed.baseURL = base
-    return (vendor, pointed)
+    return (vendor, settings.pointed(at: base))
 }
 
 /// The value of a variable an example names: the sandbox's credentials for the seed vendors' twins (`BRAZE_API_KEY` is

@@ -10,6 +10,8 @@ public struct DeclaredStandIn: Sendable {
     public var otherQuotas: [SandboxConfiguration.Quota] = []
     public var latencyMilliseconds: Int
     public var answer: @Sendable (SandboxCall) -> SandboxAnswer
+    /// Answers calls to the vendor's token endpoint, apart from the metered API; nil for other calls.
+    public var tokenEndpoint: (@Sendable (SandboxCall) -> SandboxAnswer?)?
     /// The answer to a call over the quota.
     public var tooManyRequests: @Sendable (_ retryAfterSeconds: Int, _ resetEpochSeconds: Int) -> SandboxAnswer
 
@@ -20,8 +22,10 @@ public struct DeclaredStandIn: Sendable {
         latencyMilliseconds: Int = 0,
         otherQuotas: [SandboxConfiguration.Quota] = [],
         answer: @escaping @Sendable (SandboxCall) -> SandboxAnswer,
-        tooManyRequests: @escaping @Sendable (Int, Int) -> SandboxAnswer
+        tooManyRequests: @escaping @Sendable (Int, Int) -> SandboxAnswer,
+        tokenEndpoint: (@Sendable (SandboxCall) -> SandboxAnswer?)? = nil
     ) {
+        self.tokenEndpoint = tokenEndpoint
         self.name = name
         self.port = port
         self.quota = quota

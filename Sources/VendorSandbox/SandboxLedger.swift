@@ -77,6 +77,10 @@ actor SandboxLedger {
         )
     }
 
+    func tokenRequested(issued: Bool) {
+        if issued { record.tokensIssued += 1 } else { record.tokensRefused += 1 }
+    }
+
     func malformed() {
         record.malformedCalls += 1
     }

@@ -159,6 +159,10 @@ public final class VendorSandbox: Service {
                 return try await Self.control(call, ledger: ledger)
             }
             if keepsReceivedCalls { await ledger.keep(call) }
+            if let answer = standIn.tokenAnswer(call) {
+                await ledger.tokenRequested(issued: (200...299).contains(answer.status))
+                return Self.response(answer, headers: [])
+            }
             if latency > 0 { try await Task.sleep(for: .milliseconds(latency)) }
             let resetEpoch = Int(Date().timeIntervalSince1970) + Int(quota.windowSeconds)
             var answer: SandboxAnswer
@@ -181,16 +185,7 @@ public final class VendorSandbox: Service {
             case .admitted:
                 answer = await Self.serve(call, standIn: standIn, ledger: ledger)
             }
-            var headers = HTTPFields()
-            headers[.contentType] = "application/json"
-            for (name, value) in standIn.commonHeaders(quota: quota, resetEpochSeconds: resetEpoch) + answer.headers {
-                if let field = HTTPField.Name(name) { headers[field] = value }
-            }
-            return Response(
-                status: .init(code: answer.status),
-                headers: headers,
-                body: .init(byteBuffer: ByteBuffer(string: answer.body))
-            )
+            return Self.response(answer, headers: standIn.commonHeaders(quota: quota, resetEpochSeconds: resetEpoch))
         }
         var appLogger = logger
         // Hummingbird's own per-request lines would drown the sandbox's.
@@ -237,6 +232,19 @@ public final class VendorSandbox: Service {
                 }
                 try await writer.finish(nil)
             }
+        )
+    }
+
+    private static func response(_ answer: SandboxAnswer, headers common: [(String, String)]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        for (name, value) in common + answer.headers {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+        return Response(
+            status: .init(code: answer.status),
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(string: answer.body))
         )
     }
 

@@ -1,4 +1,5 @@
 import ErasureRelay
+import ErasureRelaySandboxBridge
 import ErasureRelayTestSupport
 import Foundation
 import Kafka
@@ -75,6 +76,52 @@ struct DeclaredVendorEndToEndTests {
             #expect(Set(record.deleted["external_ids"] ?? []) == Set((0..<count).map { "u-\($0)" }))
             #expect(Set(record.deleted["email_addresses"] ?? []) == Set((0..<count).map { "p\($0)@example.com" }))
             #expect(record.malformedCalls == 0)
+        }
+    }
+
+    /// Auth0, declared from `examples/vendors/auth0.yaml`: a bearer token from the client credentials grant, which
+    /// the stand-in honours for one second only. The lane fetches a token before its first call and new ones as
+    /// each expires; every request completes, and no token or client secret reaches an outcome.
+    @Test func anOAuth2VendorCompletesWhileItsTokensExpireMidRun() async throws {
+        let count = 40
+        let (vendor, settings) = try exampleVendor("auth0.yaml")
+        var standIn = try #require(DeclaredStandIn(vendor: vendor, settings: settings, tokenLifetimeSeconds: 1))
+        standIn.quota = .init(requests: 20, windowSeconds: 1)
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [standIn]
+        let collector = OutcomeCollector()
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            var declared = settings
+            declared.rateLimits = [.init(requests: 20, windowSeconds: 1)]
+            var configuration = testbed.configuration
+            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: declared])
+                .filter { $0.key == vendor }
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: collector
+            ) {
+                let requests = (0..<count).map { index in
+                    (
+                        key: "k\(index)",
+                        value: requestJSON(id: "r-\(index)", subject: ["external_id": "auth0|u-\(index)"])
+                    )
+                }
+                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                _ = try await collector.wait(for: count)
+            }
+            let outcomes = collector.all
+            #expect(outcomes.count == count)
+            #expect(outcomes.allSatisfy { $0.status == .completed && $0.vendors.map(\.vendor) == [vendor] })
+            let record = try #require(await testbed.sandbox.record(ofVendorNamed: vendor.rawValue))
+            #expect(Set(record.deleted["user_id"] ?? []) == Set((0..<count).map { "auth0|u-\($0)" }))
+            // Forty calls at twenty a second take two seconds: at least two tokens of one second each.
+            #expect(record.tokensIssued >= 2)
+            let secret = try #require((settings.account as? HTTPVendorDefinition)?.secrets["client_secret"]?.value)
+            let written = outcomes.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
+            #expect(!written.contains("sandbox-token") && !written.contains(secret))
         }
     }
 }

@@ -86,6 +86,32 @@ struct DeclaredVendorConfigurationTests {
                 definition(auth: "{ bearer: token, header: { name: X, secret: token } }"), "vendors.acme.request.auth",
                 "exactly one of"
             ),
+            (
+                definition(auth: "{ oauth2_client_credentials: { token_url: https://a.example/t, client_id: token } }"),
+                "vendors.acme.request.auth.oauth2_client_credentials.client_secret", "is required"
+            ),
+            (
+                definition(
+                    auth:
+                        "{ oauth2_client_credentials: { token_url: https://a.example/t, client_id: token, client_secret: project } }"
+                ),
+                "vendors.acme.request.auth.oauth2_client_credentials.client_secret", "must be under secrets"
+            ),
+            (
+                definition(
+                    auth:
+                        "{ oauth2_client_credentials: { token_url: \"http://a.example/t\", client_id: token, client_secret: token } }"
+                ),
+                "vendors.acme.request.auth.oauth2_client_credentials.token_url", "must use https://"
+            ),
+            (
+                definition(
+                    auth:
+                        "{ oauth2_client_credentials: { token_url: https://a.example/t, client_id: token, client_secret: token, client_authentication: digest } }"
+                ),
+                "vendors.acme.request.auth.oauth2_client_credentials.client_authentication",
+                "must be one of form, basic"
+            ),
             (definition(identifiers: "{ mail: email }"), "vendors.acme.identifiers.mail", "not a request field"),
             (definition(identifiers: "{}"), "vendors.acme.identifiers", "is required"),
             (definition(url: "https://elsewhere.example/x"), "vendors.acme.request.url", "relative to base_url"),

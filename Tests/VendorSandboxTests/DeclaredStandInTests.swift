@@ -17,13 +17,23 @@ extension AgainstTheSandbox {
             _ file: String,
             standIn standInFile: String? = nil,
             subjects: [Subject],
+            tokenLifetime: (honoured: Int, advertised: Int?) = (3600, nil),
             configure: (inout SandboxConfiguration) -> Void = { _ in },
             settings adjust: (inout VendorSettings) -> Void = { _ in },
             faults: (VendorSandbox, String) async -> Void = { _, _ in }
         ) async throws -> (results: [VendorResult?], record: SandboxRecord) {
             let (vendor, standInSettings) = try exampleVendor(standInFile ?? file)
             var configuration = SandboxConfiguration()
-            configuration.declared = [try #require(DeclaredStandIn(vendor: vendor, settings: standInSettings))]
+            configuration.declared = [
+                try #require(
+                    DeclaredStandIn(
+                        vendor: vendor,
+                        settings: standInSettings,
+                        tokenLifetimeSeconds: tokenLifetime.honoured,
+                        advertisedTokenLifetimeSeconds: tokenLifetime.advertised
+                    )
+                )
+            ]
             configure(&configuration)
             return try await withVendorHTTPClient { client in
                 try await withSandbox(configuration) { sandbox async throws in
@@ -109,6 +119,71 @@ extension AgainstTheSandbox {
             #expect(record.largestBatch == 100)
             #expect(record.quotaViolations > 0)
             #expect(record.callsBeforeRetryAfter == 0)
+        }
+
+        /// Auth0's token lasts a day; here it lasts one second, so the lane fetches new ones mid-run, before each
+        /// expires, and every call carries a token the vendor still honours.
+        @Test func anOAuth2TokenThatExpiresMidRunIsFetchedAgain() async throws {
+            let subjects = (0..<30).map { Subject(externalID: "auth0|u-\($0)") }
+            let (results, record) = try await run(
+                "auth0.yaml",
+                subjects: subjects,
+                tokenLifetime: (1, nil),
+                configure: { $0.declared[0].quota = .init(requests: 10, windowSeconds: 1) },
+                settings: {
+                    $0.rateLimits = [.init(requests: 10, windowSeconds: 1)]
+                    $0.maxConcurrency = 1
+                }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["user_id"] ?? []) == Set(subjects.map { $0.externalID! }))
+            // Thirty calls at ten a second take three seconds: at least three tokens of one second each.
+            #expect(record.tokensIssued >= 3)
+            #expect(record.tokensRefused == 0)
+        }
+
+        /// A vendor that stops honouring a token before the `expires_in` it gave: the 401 drops the token, the call
+        /// is retried through the rate limiter with a new one, and every erasure still completes.
+        @Test func aTokenTheVendorRevokesIsReplacedAfterTheRefusal() async throws {
+            let subjects = (0..<20).map { Subject(externalID: "auth0|u-\($0)") }
+            let (results, record) = try await run(
+                "auth0.yaml",
+                subjects: subjects,
+                tokenLifetime: (1, 3600),
+                configure: { $0.declared[0].quota = .init(requests: 10, windowSeconds: 1) },
+                settings: {
+                    $0.rateLimits = [.init(requests: 10, windowSeconds: 1)]
+                    $0.maxConcurrency = 1
+                }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(record.tokensIssued >= 2, "a new token after each refusal")
+            #expect(record.malformedCalls >= 1, "calls refused for their revoked token")
+            #expect(record.quotaViolations == 0, "retries after a refusal keep to the quota")
+        }
+
+        /// Client credentials the token endpoint refuses: no call reaches the API, no erasure is reported done, and
+        /// the error names the endpoint's answer without repeating the secret.
+        @Test func aTokenEndpointThatRefusesIsAnOutageNeverACompletion() async throws {
+            let subjects = (0..<3).map { Subject(externalID: "auth0|u-\($0)") }
+            let (results, record) = try await run(
+                "auth0.yaml",
+                subjects: subjects,
+                settings: {
+                    var definition = $0.account as! HTTPVendorDefinition
+                    definition.secrets["client_secret"] = Secret("not-the-secret-the-vendor-knows")
+                    $0.account = definition
+                    $0.retry.maxAttempts = 3
+                }
+            )
+            #expect(results.allSatisfy { $0?.status == .failed && $0?.retriesExhausted == true })
+            #expect(
+                results.contains { $0?.error?.contains("token endpoint answered HTTP 401 (invalid_client)") == true }
+            )
+            #expect(!results.contains { $0?.error?.contains("not-the-secret") == true })
+            #expect(record.calls == 0, "no API call without a token")
+            #expect(record.tokensRefused >= 1)
+            #expect(record.deleted.isEmpty)
         }
 
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {

@@ -66,7 +66,8 @@ public actor VendorLane {
         self.vendor = adapter.vendor
         self.adapter = adapter
         self.settings = settings
-        self.transport = transport
+        // One per lane: a credential the lane obtains, such as an OAuth 2.0 token, is shared by all its calls.
+        self.transport = adapter.authorizing(transport)
         var logger = logger
         logger[metadataKey: LoggingKeys.vendor] = "\(adapter.vendor.rawValue)"
         self.logger = logger

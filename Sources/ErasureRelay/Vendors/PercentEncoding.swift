@@ -3,7 +3,7 @@ import Foundation
 import NIOHTTP1
 
 /// Percent-encoding of UTF-8 bytes: the bytes a use keeps stay as they are, and every other byte becomes `%XX`.
-enum PercentEncoding {
+package enum PercentEncoding {
     /// For one path segment: everything but RFC 3986 unreserved characters is escaped, so that `/`, `?`, `#`, `%`
     /// and `..` inside an identifier can never change which resource is addressed. "." is escaped too: a segment of
     /// "." or ".." would otherwise be removed by URL normalisation.
@@ -17,7 +17,7 @@ enum PercentEncoding {
 
     /// For a field name or value of an `application/x-www-form-urlencoded` body or query, as HTML forms encode it:
     /// a space becomes "+".
-    static func formField(_ text: String) -> String {
+    package static func formField(_ text: String) -> String {
         encode(text.utf8, spaceAsPlus: true) { byte in
             isAlphanumeric(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
                 || byte == UInt8(ascii: "*")

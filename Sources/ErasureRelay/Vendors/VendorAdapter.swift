@@ -13,6 +13,13 @@ public protocol VendorAdapter: Sendable {
     func call(for items: [VendorItem], now: Timestamp) -> VendorCall
     /// Reads an answer.
     func classify(_ response: VendorResponse) -> CallResult
+    /// The transport one lane sends its calls through: `transport` itself, or one that adds a credential the lane
+    /// must obtain first, such as an OAuth 2.0 token.
+    func authorizing(_ transport: any VendorTransport) -> any VendorTransport
+}
+
+extension VendorAdapter {
+    public func authorizing(_ transport: any VendorTransport) -> any VendorTransport { transport }
 }
 
 extension VendorAdapter {

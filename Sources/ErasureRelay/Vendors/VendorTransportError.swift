@@ -22,6 +22,12 @@ public enum VendorTransportError: Error, Sendable, Hashable, CustomStringConvert
     case bodyTooLarge
     /// A failure none of the above describes.
     case unclassified
+    /// The token endpoint refused to issue a token: its status, and its OAuth error code when it is one of RFC 6749's.
+    case tokenEndpoint(status: Int, error: String?)
+    /// The token endpoint's answer held no bearer token that could be used.
+    case tokenUnreadable
+    /// The vendor answered 401 to the token the call carried.
+    case tokenRefused
 
     public var description: String {
         switch self {
@@ -31,6 +37,10 @@ public enum VendorTransportError: Error, Sendable, Hashable, CustomStringConvert
         case .tls: "TLS failure"
         case .bodyTooLarge: "answer too large"
         case .unclassified: "transport error"
+        case .tokenEndpoint(let status, let error):
+            "token endpoint answered HTTP \(status)\(error.map { " (\($0))" } ?? "")"
+        case .tokenUnreadable: "token endpoint's answer holds no usable bearer token"
+        case .tokenRefused: "the vendor refused the access token (HTTP 401); a new one is fetched"
         }
     }
 

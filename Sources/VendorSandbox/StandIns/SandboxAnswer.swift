@@ -35,7 +35,11 @@ public struct SandboxAnswer: Sendable {
         self.unknownUser = unknownUser
     }
 
-    static func json(_ status: Int, _ object: Any) -> SandboxAnswer {
+    /// An answer whose body is `object` as JSON, keys sorted.
+    /// - Parameters:
+    ///   - status: the HTTP status.
+    ///   - object: a JSON-serializable dictionary or array.
+    public static func json(_ status: Int, _ object: Any) -> SandboxAnswer {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
         return SandboxAnswer(status: status, body: String(decoding: data, as: UTF8.self))
     }

@@ -11,9 +11,13 @@ protocol StandIn: Sendable {
     func commonHeaders(quota: SandboxConfiguration.Quota, resetEpochSeconds: Int) -> [(String, String)]
     /// The credentials it accepts, as erasure-relay's configuration keys for the vendor name them.
     var relayCredentials: [(key: String, value: String)] { get }
+    /// The answer to a call to the vendor's token endpoint, which is not part of the API its quota meters; nil for
+    /// any other call.
+    func tokenAnswer(_ call: SandboxCall) -> SandboxAnswer?
 }
 
 extension StandIn {
     func commonHeaders(quota: SandboxConfiguration.Quota, resetEpochSeconds: Int) -> [(String, String)] { [] }
     var relayCredentials: [(key: String, value: String)] { [] }
+    func tokenAnswer(_ call: SandboxCall) -> SandboxAnswer? { nil }
 }

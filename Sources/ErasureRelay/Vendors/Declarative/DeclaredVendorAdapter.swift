@@ -98,6 +98,16 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         }
     }
 
+    /// With `auth.oauth2_client_credentials`, a transport that fetches the lane's token and sends every call with
+    /// it; otherwise `transport`, since the credential is in the call already.
+    public func authorizing(_ transport: any VendorTransport) -> any VendorTransport {
+        guard case .oauth2ClientCredentials(let grant) = definition.auth else { return transport }
+        return OAuth2Transport(
+            base: transport,
+            tokens: OAuth2TokenSource(grant: grant, secrets: definition.secrets, transport: transport)
+        )
+    }
+
     public func call(for items: [VendorItem], now: Timestamp) -> VendorCall {
         // Secrets are for auth alone: the templates see the settings, never a secret.
         var credentials = definition.settings
@@ -121,7 +131,8 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         }
         var headers: [(String, String)] = []
         switch definition.auth {
-        case .none:
+        case .none, .oauth2ClientCredentials:
+            // A token is added by the lane's transport, which fetches it (``authorizing(_:)``).
             break
         case .bearer(let secret):
             headers.append(("Authorization", "Bearer \(credentials[secret] ?? "")"))

@@ -205,6 +205,9 @@ extension HTTPVendorDefinition {
             )
             try basic.rejectUnknownKeys()
         }
+        if let grant = try node.child("oauth2_client_credentials") {
+            chosen.append(.oauth2ClientCredentials(try Self.clientCredentials(grant)))
+        }
         for kind in ["header", "query"] {
             if let keyNode = try node.child(kind) {
                 let name = try keyNode.requiredString("name")
@@ -219,10 +222,28 @@ extension HTTPVendorDefinition {
         guard chosen.count == 1 else {
             throw ConfigurationError(
                 key: request.qualified("auth"),
-                message: "must give exactly one of bearer, basic, header, query"
+                message: "must give exactly one of bearer, basic, header, query, oauth2_client_credentials"
             )
         }
         return chosen[0]
+    }
+
+    private static func clientCredentials(_ node: ConfigNode) throws(ConfigurationError) -> OAuth2ClientCredentials {
+        let tokenURL = try node.requiredString("token_url")
+        try VendorSettings.validateBaseURL(
+            tokenURL.split(separator: "?", maxSplits: 1).first.map(String.init) ?? tokenURL,
+            key: node.qualified("token_url")
+        )
+        let grant = OAuth2ClientCredentials(
+            tokenURL: tokenURL,
+            clientID: try node.requiredString("client_id"),
+            clientSecret: try node.requiredString("client_secret"),
+            scope: try node.string("scope"),
+            clientAuthentication: try choice(node, "client_authentication", default: .form),
+            parameters: try node.child("parameters")?.stringMap() ?? [:]
+        )
+        try node.rejectUnknownKeys()
+        return grant
     }
 }
 
@@ -235,6 +256,11 @@ extension HTTPVendorDefinition.Auth {
         case .basic(let username, let password): [("basic.username", username), ("basic.password", password)]
         case .header(_, let secret): [("header.secret", secret)]
         case .query(_, let secret): [("query.secret", secret)]
+        case .oauth2ClientCredentials(let grant):
+            [
+                ("oauth2_client_credentials.client_id", grant.clientID),
+                ("oauth2_client_credentials.client_secret", grant.clientSecret),
+            ]
         }
     }
 }

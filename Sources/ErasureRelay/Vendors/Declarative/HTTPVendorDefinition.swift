@@ -51,6 +51,8 @@ public struct HTTPVendorDefinition: Sendable {
         case header(name: String, secret: String)
         /// The secret in the query parameter named.
         case query(name: String, secret: String)
+        /// `Authorization: Bearer` of a token the lane obtains with OAuth 2.0's client credentials grant.
+        case oauth2ClientCredentials(OAuth2ClientCredentials)
     }
 
     public enum ContentType: String, Sendable, Hashable, CaseIterable {

@@ -7,6 +7,10 @@ struct DeclaredVendorStandIn: StandIn {
         declared.answer(call)
     }
 
+    func tokenAnswer(_ call: SandboxCall) -> SandboxAnswer? {
+        declared.tokenEndpoint?(call)
+    }
+
     func tooManyRequests(retryAfterSeconds: Int, resetEpochSeconds: Int) -> SandboxAnswer {
         declared.tooManyRequests(retryAfterSeconds, resetEpochSeconds)
     }
