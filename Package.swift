@@ -56,6 +56,7 @@ let package = Package(
                 "Kafka",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,7 +84,12 @@ let package = Package(
         // Points erasure-relay's vendor settings at a running sandbox: for the embedded mode, the tools and tests.
         .target(
             name: "ErasureRelaySandboxBridge",
-            dependencies: ["ErasureRelay", "VendorSandbox"],
+            dependencies: [
+                "ErasureRelay",
+                "VendorSandbox",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
@@ -125,6 +131,7 @@ let package = Package(
                 "VendorSandbox",
                 "ErasureRelaySandboxBridge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -143,6 +150,8 @@ let package = Package(
                 "Kafka",
                 "ErasureRelayTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -157,6 +166,7 @@ let package = Package(
                 "ErasureRelayTestSupport",
                 "ErasureRelaySandboxBridge",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings

@@ -81,9 +81,7 @@ struct VendorsCommand: ParsableCommand {
                     }
                     lines.append("  \(call.method.rawValue) \(settings.displayedBaseURL)\(call.pathAndQuery)")
                     for (name, value) in call.headers { lines.append("  \(name): \(value)") }
-                    if let definition = settings.account as? HTTPVendorDefinition,
-                        case .oauth2ClientCredentials(let grant) = definition.auth
-                    {
+                    if let grant = (settings.account as? HTTPVendorDefinition)?.auth.grant {
                         lines.append("  Authorization: Bearer <token from \(grant.tokenURL), fetched by the lane>")
                     }
                     if let body = call.body {

@@ -42,7 +42,7 @@ struct CallMatcher {
         case .query(let name, let secret):
             let fields = Self.formFields(call.rawQuery ?? "") ?? []
             return fields.contains { $0 == (name, constants[secret] ?? "") } ? nil : "query key missing or wrong"
-        case .oauth2ClientCredentials:
+        case .oauth2ClientCredentials, .oauth2JWTBearer:
             guard let header = call.headers["authorization"], header.hasPrefix("Bearer "),
                 acceptsToken(String(header.dropFirst("Bearer ".count)))
             else { return "authorization missing, or not a token the vendor issued and still honours" }

@@ -86,14 +86,21 @@ extension DeclaredStandIn {
                 definition.rateLimitedAnswer(waitSeconds: retryAfter, resetEpochSeconds: resetAt)
             },
             tokenEndpoint: { call in
-                guard case .oauth2ClientCredentials(let grant) = definition.auth else { return nil }
-                return grant.standInAnswer(to: call, secrets: definition.secrets) {
+                let issue = {
                     tokens.withLock { tokens in
                         tokens.issued += 1
                         let token = "sandbox-token-\(tokens.issued)"
                         tokens.expiries[token] = ContinuousClock.now.advanced(by: .seconds(tokenLifetimeSeconds))
-                        return (token, advertisedTokenLifetimeSeconds ?? tokenLifetimeSeconds)
+                        return (token: token, lifetimeSeconds: advertisedTokenLifetimeSeconds ?? tokenLifetimeSeconds)
                     }
+                }
+                switch definition.auth {
+                case .oauth2ClientCredentials(let grant):
+                    return grant.standInAnswer(to: call, secrets: definition.secrets, issue: issue)
+                case .oauth2JWTBearer(let grant):
+                    return grant.standInAnswer(to: call, secrets: definition.secrets, now: .now(), issue: issue)
+                case .none, .bearer, .basic, .header, .query:
+                    return nil
                 }
             }
         )

@@ -48,12 +48,20 @@ extension VendorSettings {
     public func pointed(at url: String) -> VendorSettings {
         var settings = self
         settings.baseURL = url
-        if var definition = account as? HTTPVendorDefinition, case .oauth2ClientCredentials(var grant) = definition.auth
-        {
+        guard var definition = account as? HTTPVendorDefinition else { return settings }
+        switch definition.auth {
+        case .oauth2ClientCredentials(var grant):
             grant.tokenURL = url + grant.endpoint.pathAndQuery
             definition.auth = .oauth2ClientCredentials(grant)
-            settings.account = definition
+        case .oauth2JWTBearer(var grant):
+            // The assertion still names the vendor's token endpoint as its audience, as the vendor checks it.
+            grant.audience = grant.audience ?? grant.tokenURL
+            grant.tokenURL = url + grant.endpoint.pathAndQuery
+            definition.auth = .oauth2JWTBearer(grant)
+        case .none, .bearer, .basic, .header, .query:
+            break
         }
+        settings.account = definition
         return settings
     }
 }

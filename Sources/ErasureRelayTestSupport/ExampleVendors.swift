@@ -1,3 +1,4 @@
+import CryptoExtras
 import ErasureRelay
 import ErasureRelaySandboxBridge
 import Foundation
@@ -28,6 +29,7 @@ public func sandboxCredential(_ variable: String) -> String {
             return value
         }
     }
+    if variable.hasSuffix("_PRIVATE_KEY") { return testPrivateKeyPEM }
     return "value-of-\(variable.lowercased())"
 }
 
@@ -59,3 +61,9 @@ public func vendorStatusMeaning(of result: CallResult, withReference: Bool = tru
     case .retriable(_, let wait): "retried after \(wait.map { String(Int($0.rounded())) } ?? "backoff")"
     }
 }
+
+/// An RSA key made once per test process, standing in for a service account's private key (`*_PRIVATE_KEY`).
+public let testPrivateKeyPEM: String = {
+    // Generating a key takes a moment; every example and test shares this one.
+    (try? _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation) ?? ""
+}()

@@ -112,6 +112,13 @@ struct DeclaredVendorConfigurationTests {
                 "vendors.acme.request.auth.oauth2_client_credentials.client_authentication",
                 "must be one of form, basic"
             ),
+            (
+                definition(
+                    auth:
+                        "{ oauth2_jwt_bearer: { token_url: https://a.example/t, issuer: me, private_key: token } }"
+                ),
+                "vendors.acme.secrets.token", "must be an RSA private key"
+            ),
             (definition(identifiers: "{ mail: email }"), "vendors.acme.identifiers.mail", "not a request field"),
             (definition(identifiers: "{}"), "vendors.acme.identifiers", "is required"),
             (definition(url: "https://elsewhere.example/x"), "vendors.acme.request.url", "relative to base_url"),

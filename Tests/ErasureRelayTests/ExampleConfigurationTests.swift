@@ -33,7 +33,7 @@ struct ExampleConfigurationTests {
         let read = Set(text.matches(of: /\$\{([A-Z0-9_]+)(:-[^}]*)?\}/).map { String($0.1) })
         #expect(needs == read, "the # needs: lines of \(file) must list exactly the variables it reads")
         var environment: [String: String] = [:]
-        for variable in needs { environment[variable] = "value-of-\(variable.lowercased())" }
+        for variable in needs { environment[variable] = sandboxCredential(variable) }
         environment["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
         environment["ERASURE_RELAY_SIGNING_KEY"] = String(repeating: "ab", count: 32)
         let configuration = try RelayConfiguration(contentsOfFile: path, environment: environment)

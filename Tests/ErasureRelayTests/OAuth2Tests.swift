@@ -1,3 +1,5 @@
+import Crypto
+import CryptoExtras
 import ErasureRelayTestSupport
 import Foundation
 import NIOHTTP1
@@ -38,7 +40,7 @@ struct OAuth2Tests {
     }
 
     @Test func theTokenRequestCarriesTheGrantWithTheClientAuthenticatedAsConfigured() {
-        let formCall = Self.grant.tokenRequest(secrets: Self.secrets)
+        let formCall = Self.grant.tokenRequest(secrets: Self.secrets, now: .now())
         #expect(Self.grant.endpoint.origin == "https://login.vendor.example")
         #expect(formCall.pathAndQuery == "/oauth/token?tenant=t")
         #expect(
@@ -51,7 +53,7 @@ struct OAuth2Tests {
 
         var basic = Self.grant
         basic.clientAuthentication = .basic
-        let basicCall = basic.tokenRequest(secrets: Self.secrets)
+        let basicCall = basic.tokenRequest(secrets: Self.secrets, now: .now())
         #expect(Self.form(basicCall.body)["client_secret"] == nil)
         // RFC 6749 section 2.3.1: form-encoded, then joined: `app+1:s3cr%26t`.
         let expected = "Basic " + Data("app+1:s3cr%26t".utf8).base64EncodedString()
@@ -191,5 +193,50 @@ struct OAuth2Tests {
         )
         #expect(sent[1].headers.filter { $0.0.lowercased() == "authorization" }.map(\.1) == ["Bearer token-0"])
         #expect(sent[3].headers.filter { $0.0.lowercased() == "authorization" }.map(\.1) == ["Bearer token-2"])
+    }
+
+    /// RFC 7523's assertion, as Google reads it: RS256 over header and claims, signed by the service account's key,
+    /// naming the issuer, the token endpoint as audience, the scope, and an hour's validity from now.
+    @Test func aJWTBearerAssertionIsSignedAndNamesWhatTheVendorChecks() throws {
+        let grant = OAuth2JWTBearer(
+            tokenURL: "https://oauth2.googleapis.com/token",
+            issuer: "relay@project.iam.gserviceaccount.com",
+            privateKey: "private_key",
+            scope: "https://www.googleapis.com/auth/analytics.user.deletion",
+            keyID: "k1"
+        )
+        let now = Timestamp(millisecondsSinceEpoch: 1_800_000_000_500)
+        let call = try grant.tokenRequest(secrets: ["private_key": Secret(testPrivateKeyPEM)], now: now)
+        let fields = Self.form(call.body)
+        #expect(fields["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer")
+        let parts = try #require(fields["assertion"]).split(separator: ".").map(String.init)
+        #expect(parts.count == 3)
+        let decode = { (part: String) throws -> [String: Any] in
+            var base64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+            let data = try #require(Data(base64Encoded: base64))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+        let header = try decode(parts[0])
+        #expect(header["alg"] as? String == "RS256")
+        #expect(header["kid"] as? String == "k1")
+        let claims = try decode(parts[1])
+        #expect(claims["iss"] as? String == "relay@project.iam.gserviceaccount.com")
+        #expect(claims["aud"] as? String == "https://oauth2.googleapis.com/token")
+        #expect(claims["scope"] as? String == "https://www.googleapis.com/auth/analytics.user.deletion")
+        #expect(claims["iat"] as? Int == 1_800_000_000)
+        #expect(claims["exp"] as? Int == 1_800_003_600)
+        let key = try _RSA.Signing.PrivateKey(pemRepresentation: testPrivateKeyPEM)
+        var signature = parts[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        signature += String(repeating: "=", count: (4 - signature.count % 4) % 4)
+        let valid = key.publicKey.isValidSignature(
+            _RSA.Signing.RSASignature(rawRepresentation: try #require(Data(base64Encoded: signature))),
+            for: SHA256.hash(data: Array((parts[0] + "." + parts[1]).utf8)),
+            padding: .insecurePKCS1v1_5
+        )
+        #expect(valid)
+        #expect(throws: VendorTransportError.tokenAssertion) {
+            try grant.tokenRequest(secrets: ["private_key": Secret("not a key")], now: now)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CryptoExtras
 import ErasureRelay
 import ErasureRelaySandboxBridge
 import ErasureRelayTestSupport
@@ -184,6 +185,42 @@ extension AgainstTheSandbox {
             #expect(record.calls == 0, "no API call without a token")
             #expect(record.tokensRefused >= 1)
             #expect(record.deleted.isEmpty)
+        }
+
+        /// Google Analytics' user deletion with a service account: the lane signs an assertion with its private
+        /// key, the stand-in verifies it with the public half and issues a token, and every deletion carries it.
+        @Test func aServiceAccountsSignedAssertionObtainsTheToken() async throws {
+            let subjects = (0..<10).map { Subject(externalID: "ga-user-\($0)") }
+            let (results, record) = try await run(
+                "google_analytics.yaml",
+                subjects: subjects,
+                configure: { $0.declared[0].quota = .init(requests: 20, windowSeconds: 1) },
+                settings: { $0.rateLimits = [.init(requests: 20, windowSeconds: 1)] }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["user_id"] ?? []) == Set(subjects.map { $0.externalID! }))
+            #expect(record.tokensIssued == 1, "one token for the lane, shared by all its calls")
+            #expect(record.malformedCalls == 0)
+        }
+
+        /// An assertion signed by another key than the one the vendor knows: no token, no call, no completion.
+        @Test func anAssertionSignedByAnotherKeyIsRefused() async throws {
+            let otherKey = try _RSA.Signing.PrivateKey(keySize: .bits2048).pemRepresentation
+            let (results, record) = try await run(
+                "google_analytics.yaml",
+                subjects: [Subject(externalID: "ga-user-1")],
+                settings: {
+                    var definition = $0.account as! HTTPVendorDefinition
+                    definition.secrets["private_key"] = Secret(otherKey)
+                    $0.account = definition
+                    $0.rateLimits = [.init(requests: 20, windowSeconds: 1)]
+                    $0.retry.maxAttempts = 2
+                }
+            )
+            #expect(results.allSatisfy { $0?.status == .failed && $0?.retriesExhausted == true })
+            #expect(results.first??.error?.contains("token endpoint answered HTTP 400 (invalid_grant)") == true)
+            #expect(record.calls == 0)
+            #expect(record.tokensRefused >= 1)
         }
 
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {

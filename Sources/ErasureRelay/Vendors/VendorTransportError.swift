@@ -28,6 +28,8 @@ public enum VendorTransportError: Error, Sendable, Hashable, CustomStringConvert
     case tokenUnreadable
     /// The vendor answered 401 to the token the call carried.
     case tokenRefused
+    /// The token request's assertion could not be signed with the configured private key.
+    case tokenAssertion
 
     public var description: String {
         switch self {
@@ -41,6 +43,7 @@ public enum VendorTransportError: Error, Sendable, Hashable, CustomStringConvert
             "token endpoint answered HTTP \(status)\(error.map { " (\($0))" } ?? "")"
         case .tokenUnreadable: "token endpoint's answer holds no usable bearer token"
         case .tokenRefused: "the vendor refused the access token (HTTP 401); a new one is fetched"
+        case .tokenAssertion: "the token request could not be signed with the configured private key"
         }
     }
 

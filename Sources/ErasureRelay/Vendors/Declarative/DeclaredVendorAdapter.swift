@@ -101,7 +101,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     /// With `auth.oauth2_client_credentials`, a transport that fetches the lane's token and sends every call with
     /// it; otherwise `transport`, since the credential is in the call already.
     public func authorizing(_ transport: any VendorTransport) -> any VendorTransport {
-        guard case .oauth2ClientCredentials(let grant) = definition.auth else { return transport }
+        guard let grant = definition.auth.grant else { return transport }
         return OAuth2Transport(
             base: transport,
             tokens: OAuth2TokenSource(grant: grant, secrets: definition.secrets, transport: transport)
@@ -131,7 +131,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         }
         var headers: [(String, String)] = []
         switch definition.auth {
-        case .none, .oauth2ClientCredentials:
+        case .none, .oauth2ClientCredentials, .oauth2JWTBearer:
             // A token is added by the lane's transport, which fetches it (``authorizing(_:)``).
             break
         case .bearer(let secret):

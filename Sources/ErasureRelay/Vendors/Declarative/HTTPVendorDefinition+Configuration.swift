@@ -50,12 +50,15 @@ extension HTTPVendorDefinition {
             }
             try secretsNode.rejectUnknownKeys()
         }
+        // A PEM key spans lines; it only signs, and is never sent.
+        let signingKey = try node.child("request")?.child("auth")?.child("oauth2_jwt_bearer")?.string("private_key")
         for name in Array(settings.keys) + Array(secrets.keys) {
             let key = node.qualified("\(settings[name] != nil ? "settings" : "secrets").\(name)")
             try Self.validateName(name, key: key)
             if settings[name] != nil, secrets[name] != nil {
                 throw ConfigurationError(key: key, message: "is both a setting and a secret")
             }
+            if name == signingKey, secrets[name] != nil { continue }
             // A value goes into URLs and headers, where a line break could start a header or a request of its own.
             let value = settings[name] ?? secrets[name]!.value
             guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
@@ -157,6 +160,15 @@ extension HTTPVendorDefinition {
         referencePath = answers.reference
         deletedCountPath = answers.deletedCount
         try validateNamespace(node)
+        if case .oauth2JWTBearer(let grant) = auth, let pem = secrets[grant.privateKey]?.value,
+            OAuth2JWTBearer.signingKey(pem) == nil
+        {
+            throw ConfigurationError(
+                key: node.qualified("secrets.\(grant.privateKey)"),
+                message: "must be an RSA private key of at least 2048 bits in PEM (PKCS#8 or PKCS#1), such as a "
+                    + "service account's private_key"
+            )
+        }
         try validatePlaceholders(request: request)
     }
 
@@ -208,6 +220,9 @@ extension HTTPVendorDefinition {
         if let grant = try node.child("oauth2_client_credentials") {
             chosen.append(.oauth2ClientCredentials(try Self.clientCredentials(grant)))
         }
+        if let grant = try node.child("oauth2_jwt_bearer") {
+            chosen.append(.oauth2JWTBearer(try Self.jwtBearer(grant)))
+        }
         for kind in ["header", "query"] {
             if let keyNode = try node.child(kind) {
                 let name = try keyNode.requiredString("name")
@@ -222,20 +237,39 @@ extension HTTPVendorDefinition {
         guard chosen.count == 1 else {
             throw ConfigurationError(
                 key: request.qualified("auth"),
-                message: "must give exactly one of bearer, basic, header, query, oauth2_client_credentials"
+                message: "must give exactly one of bearer, basic, header, query, oauth2_client_credentials, "
+                    + "oauth2_jwt_bearer"
             )
         }
         return chosen[0]
     }
 
-    private static func clientCredentials(_ node: ConfigNode) throws(ConfigurationError) -> OAuth2ClientCredentials {
+    private static func tokenURL(_ node: ConfigNode) throws(ConfigurationError) -> String {
         let tokenURL = try node.requiredString("token_url")
         try VendorSettings.validateBaseURL(
             tokenURL.split(separator: "?", maxSplits: 1).first.map(String.init) ?? tokenURL,
             key: node.qualified("token_url")
         )
+        return tokenURL
+    }
+
+    private static func jwtBearer(_ node: ConfigNode) throws(ConfigurationError) -> OAuth2JWTBearer {
+        let grant = OAuth2JWTBearer(
+            tokenURL: try tokenURL(node),
+            issuer: try node.requiredString("issuer"),
+            privateKey: try node.requiredString("private_key"),
+            scope: try node.string("scope"),
+            audience: try node.string("audience"),
+            subject: try node.string("subject"),
+            keyID: try node.string("key_id")
+        )
+        try node.rejectUnknownKeys()
+        return grant
+    }
+
+    private static func clientCredentials(_ node: ConfigNode) throws(ConfigurationError) -> OAuth2ClientCredentials {
         let grant = OAuth2ClientCredentials(
-            tokenURL: tokenURL,
+            tokenURL: try tokenURL(node),
             clientID: try node.requiredString("client_id"),
             clientSecret: try node.requiredString("client_secret"),
             scope: try node.string("scope"),
@@ -261,6 +295,7 @@ extension HTTPVendorDefinition.Auth {
                 ("oauth2_client_credentials.client_id", grant.clientID),
                 ("oauth2_client_credentials.client_secret", grant.clientSecret),
             ]
+        case .oauth2JWTBearer(let grant): [("oauth2_jwt_bearer.private_key", grant.privateKey)]
         }
     }
 }

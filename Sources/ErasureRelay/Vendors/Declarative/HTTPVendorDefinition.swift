@@ -53,6 +53,17 @@ public struct HTTPVendorDefinition: Sendable {
         case query(name: String, secret: String)
         /// `Authorization: Bearer` of a token the lane obtains with OAuth 2.0's client credentials grant.
         case oauth2ClientCredentials(OAuth2ClientCredentials)
+        /// `Authorization: Bearer` of a token the lane obtains with OAuth 2.0's JWT bearer grant.
+        case oauth2JWTBearer(OAuth2JWTBearer)
+
+        /// The grant the lane obtains its token with, for an OAuth 2.0 auth.
+        public var grant: (any OAuth2Grant)? {
+            switch self {
+            case .oauth2ClientCredentials(let grant): grant
+            case .oauth2JWTBearer(let grant): grant
+            case .none, .bearer, .basic, .header, .query: nil
+            }
+        }
     }
 
     public enum ContentType: String, Sendable, Hashable, CaseIterable {

@@ -1,6 +1,6 @@
 /// How a declared vendor obtains its bearer token: OAuth 2.0's client credentials grant (RFC 6749 section 4.4),
 /// `auth.oauth2_client_credentials` in a definition.
-public struct OAuth2ClientCredentials: Sendable, Hashable {
+public struct OAuth2ClientCredentials: OAuth2Grant, Hashable {
     /// How the client proves who it is to the token endpoint.
     public enum ClientAuthentication: String, Sendable, Hashable, CaseIterable {
         /// `client_id` and `client_secret` as form fields of the token request.
@@ -37,35 +37,22 @@ public struct OAuth2ClientCredentials: Sendable, Hashable {
         self.parameters = parameters
     }
 
-    /// The token URL split where the transport wants it: scheme and authority, then path and query.
-    package var endpoint: (origin: String, pathAndQuery: String) {
-        guard let schemeEnd = tokenURL.range(of: "://") else { return (tokenURL, "/") }
-        let pathStart = tokenURL[schemeEnd.upperBound...].firstIndex(of: "/") ?? tokenURL.endIndex
-        let path = tokenURL[pathStart...]
-        return (String(tokenURL[..<pathStart]), path.isEmpty ? "/" : String(path))
-    }
-
-    /// The token request, with the credentials from `secrets`.
-    func tokenRequest(secrets: [String: Secret]) -> VendorCall {
+    public func tokenRequest(secrets: [String: Secret], now: Timestamp) -> VendorCall {
         let id = secrets[clientID]?.value ?? ""
         let secret = secrets[clientSecret]?.value ?? ""
         var fields = [("grant_type", "client_credentials")]
         if let scope { fields.append(("scope", scope)) }
         fields += parameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        var headers = [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")]
         switch clientAuthentication {
         case .form:
-            fields += [("client_id", id), ("client_secret", secret)]
+            return formRequest(fields + [("client_id", id), ("client_secret", secret)])
         case .basic:
             // RFC 6749 section 2.3.1: each part form-encoded before it is joined.
             let basic = HTTPAuthorization.basic(
                 user: PercentEncoding.formField(id),
                 password: PercentEncoding.formField(secret)
             )
-            headers.append(("Authorization", basic))
+            return formRequest(fields, headers: [("Authorization", basic)])
         }
-        let body = fields.map { "\(PercentEncoding.formField($0.0))=\(PercentEncoding.formField($0.1))" }
-            .joined(separator: "&")
-        return VendorCall(method: .POST, pathAndQuery: endpoint.pathAndQuery, headers: headers, body: Array(body.utf8))
     }
 }

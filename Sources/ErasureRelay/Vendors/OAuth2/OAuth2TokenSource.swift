@@ -22,7 +22,7 @@ actor OAuth2TokenSource {
     /// The longest token accepted; real ones are a few kilobytes at most.
     static let maxTokenBytes = 16_384
 
-    private let grant: OAuth2ClientCredentials
+    private let grant: any OAuth2Grant
     private let secrets: [String: Secret]
     private let transport: any VendorTransport
     private let now: @Sendable () -> Instant
@@ -38,7 +38,7 @@ actor OAuth2TokenSource {
     ///   - transport: how the token request is sent.
     ///   - now: the clock tokens expire by.
     init(
-        grant: OAuth2ClientCredentials,
+        grant: any OAuth2Grant,
         secrets: [String: Secret],
         transport: any VendorTransport,
         now: @escaping @Sendable () -> Instant = { .now }
@@ -80,7 +80,7 @@ actor OAuth2TokenSource {
         let response: VendorResponse
         do {
             response = try await transport.send(
-                grant.tokenRequest(secrets: secrets),
+                grant.tokenRequest(secrets: secrets, now: .now()),
                 baseURL: grant.endpoint.origin,
                 timeout: timeout
             )
