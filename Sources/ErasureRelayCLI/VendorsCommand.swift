@@ -88,6 +88,13 @@ struct VendorsCommand: ParsableCommand {
                         lines.append("")
                         lines.append("  " + String(decoding: body, as: UTF8.self))
                     }
+                    if let lookup = (settings.account as? HTTPVendorDefinition)?.lookup {
+                        lines.append("")
+                        lines.append(
+                            "  Then, for each match this look-up finds (at most \(lookup.maxMatches)), a call of "
+                                + "request.method and request.url carrying its {found_id}."
+                        )
+                    }
                 }
                 lines.append("")
             }

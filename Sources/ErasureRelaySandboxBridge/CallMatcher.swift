@@ -15,14 +15,75 @@ struct CallMatcher {
 
     /// Whether a bearer token is one the vendor's token endpoint issued and still honours.
     let acceptsToken: (String) -> Bool
+    /// The call the matcher expects: the delete of `request`, or the look-up of `request.lookup`.
+    let template: Template
+    /// Whether `{found_id}` stands for an id a look-up found: in the delete of a definition with a look-up.
+    let takesFoundID: Bool
 
-    init(definition: HTTPVendorDefinition, acceptsToken: @escaping (String) -> Bool = { _ in false }) {
+    /// The parts of a call a template fixes.
+    struct Template {
+        var method: String
+        var path: TemplateText
+        var query: [(name: String, value: TemplateText)]
+        var contentType: HTTPVendorDefinition.ContentType
+        var body: JSONTemplate?
+        /// Where the template is written, for what a refusal says.
+        var key: String
+
+        init(_ definition: HTTPVendorDefinition) {
+            (method, path, query) = (definition.method.rawValue, definition.path, definition.query)
+            (contentType, body, key) = (definition.contentType, definition.body, "request")
+        }
+
+        init(_ lookup: HTTPVendorDefinition.LookUp) {
+            (method, path, query) = (lookup.method.rawValue, lookup.path, lookup.query)
+            (contentType, body, key) = (lookup.contentType, lookup.body, "request.lookup")
+        }
+    }
+
+    init(
+        definition: HTTPVendorDefinition,
+        template: Template? = nil,
+        acceptsToken: @escaping (String) -> Bool = { _ in false }
+    ) {
         self.definition = definition
+        self.template = template ?? Template(definition)
+        self.takesFoundID = definition.lookup != nil && template == nil
         self.acceptsToken = acceptsToken
         var constants = definition.settings
         for (name, secret) in definition.secrets { constants[name] = secret.value }
         self.constants = constants
         self.identifierNames = Set(definition.identifiers.map(\.name))
+    }
+
+    /// Whether `call` has the template's method, path, query, size and body; what is wrong with it otherwise.
+    mutating func matches(_ call: SandboxCall, maxBytes: Int?) -> String? {
+        let method = template.method
+        guard call.method == method else { return "method must be \(method)" }
+        guard matchPath(call.rawPath) else { return "path does not match \(template.key).url" }
+        if let problem = matchQuery(call.rawQuery) { return problem }
+        if let maxBytes, call.body.count > maxBytes { return "body over \(maxBytes) bytes" }
+        if let body = template.body {
+            let contentType = call.headers["content-type"]?.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces).lowercased()
+            }
+            switch contentType {
+            case "application/json" where template.contentType == .json:
+                guard let parsed = call.body.withUnsafeBufferPointer({ try? JSONValue.parse($0, maxDepth: 64) }),
+                    match(body, parsed)
+                else { return "body does not have the shape of \(template.key).body" }
+            case "application/x-www-form-urlencoded" where template.contentType == .form:
+                let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
+                guard let fields, matchForm(body, fields) else {
+                    return "form body does not have the fields of \(template.key).body"
+                }
+            default:
+                return "content type must be \(template.contentType == .json ? "application/json" : "form")"
+            }
+        } else if !call.body.isEmpty {
+            return "the call has no body"
+        }
+        return nil
     }
 
     func checkAuth(_ call: SandboxCall) -> String? {
@@ -54,7 +115,7 @@ struct CallMatcher {
 
     mutating func matchPath(_ rawPath: String) -> Bool {
         var segments: [[TemplateText.Part]] = [[]]
-        for part in definition.path.parts {
+        for part in template.path.parts {
             switch part {
             case .placeholder:
                 segments[segments.count - 1].append(part)
@@ -82,7 +143,7 @@ struct CallMatcher {
     mutating func matchQuery(_ rawQuery: String?) -> String? {
         guard var fields = Self.formFields(rawQuery ?? "") else { return "query is not form-encoded" }
         if case .query(let name, _) = definition.auth { fields.removeAll { $0.name == name } }
-        for (name, template) in definition.query {
+        for (name, template) in template.query {
             guard let index = fields.firstIndex(where: { $0.name == name }) else {
                 return "query parameter \(name) is missing"
             }
@@ -202,6 +263,8 @@ struct CallMatcher {
             return !value.isEmpty
         case "identifier_name":
             guard identifierNames.contains(value) else { return false }
+        case HTTPVendorDefinition.foundID:
+            guard takesFoundID else { return false }
         default:
             guard name == "identifier" || identifierNames.contains(name) else { return false }
         }
@@ -224,6 +287,10 @@ struct CallMatcher {
     ) -> StandInVerdict {
         let soleName = identifiers.count == 1 ? identifiers[0].name : nil
         switch scope {
+        case .identifier where takesFoundID:
+            let ids = captured.filter { $0.name == HTTPVendorDefinition.foundID }.map(\.value)
+            guard Set(ids).count == 1 else { return .malformed("the call must carry one id a look-up found") }
+            return .deletes([StandInVerdict.Deletion(name: HTTPVendorDefinition.foundID, values: [ids[0]])])
         case .identifier:
             let values = captured.filter { $0.name == "identifier" }.map(\.value)
             let name = captured.first { $0.name == "identifier_name" }?.value ?? soleName ?? "identifier"

@@ -32,6 +32,14 @@ extension DeclaredStandIn {
         let maxItems = definition.scope == .batch ? settings.batching.maxSize : 1
         let maxBytes = settings.batching.maxBytes
         let references = Mutex(0)
+        let nextReference: @Sendable () -> Int = {
+            references.withLock { count in
+                count += 1
+                return count
+            }
+        }
+        // The ids look-ups have found: a delete of any other is refused, as the vendor would not know it.
+        let foundIDs = Mutex<Set<String>>([])
         let tokens = Mutex<(issued: Int, expiries: [String: ContinuousClock.Instant])>((0, [:]))
         let acceptsToken: @Sendable (String) -> Bool = { token in
             tokens.withLock { $0.expiries[token].map { $0 > .now } ?? false }
@@ -53,6 +61,24 @@ extension DeclaredStandIn {
                     return SandboxAnswer(status: 401, body: Self.error(reason))
                 case .malformed(let reason):
                     return SandboxAnswer(status: 400, body: Self.error(reason))
+                case .looksUp(let identifier):
+                    guard let lookup = definition.lookup else { return SandboxAnswer(status: 404, body: "{}") }
+                    let count = HTTPVendorDefinition.LookUp.standInMatchCount(
+                        of: identifier,
+                        unknownUserPrefix: unknownUserPrefix
+                    )
+                    let ids = HTTPVendorDefinition.LookUp.standInIDs(of: identifier, count: count)
+                    foundIDs.withLock { $0.formUnion(ids) }
+                    var answer = lookup.standInAnswer(ids: ids)
+                    answer.unknownUser = ids.isEmpty
+                    answer.isLookUp = true
+                    return answer
+                case .deletes(let deletions) where definition.lookup != nil:
+                    let unknown = deletions.flatMap(\.values).filter { id in !foundIDs.withLock { $0.contains(id) } }
+                    guard unknown.isEmpty else {
+                        return SandboxAnswer(status: 404, body: Self.error("no contact with the id given"))
+                    }
+                    return Self.accepted(deletions, definition: definition, reference: nextReference())
                 case .deletes(let deletions):
                     let values = deletions.flatMap(\.values)
                     if values.allSatisfy({ $0.hasPrefix(unknownUserPrefix) }),
@@ -61,25 +87,7 @@ extension DeclaredStandIn {
                         answer.unknownUser = true
                         return answer
                     }
-                    let number = references.withLock { count in
-                        count += 1
-                        return count
-                    }
-                    guard
-                        var answer = definition.answer(
-                            accepting: false,
-                            reference: "sandbox-\(number)",
-                            deleted: values.count
-                        )
-                    else {
-                        return SandboxAnswer(
-                            status: 500,
-                            body: Self.error("no rule of the definition can be met by a stand-in")
-                        )
-                    }
-                    answer.deletions = deletions.map { ($0.name, $0.values) }
-                    answer.batchSize = values.count
-                    return answer
+                    return Self.accepted(deletions, definition: definition, reference: nextReference())
                 }
             },
             tooManyRequests: { retryAfter, resetAt in
@@ -104,6 +112,22 @@ extension DeclaredStandIn {
                 }
             }
         )
+    }
+
+    /// The answer the definition reads as an accepted erasure of `deletions`, under the reference `sandbox-N`.
+    private static func accepted(
+        _ deletions: [StandInVerdict.Deletion],
+        definition: HTTPVendorDefinition,
+        reference: Int
+    ) -> SandboxAnswer {
+        let values = deletions.flatMap(\.values)
+        guard var answer = definition.answer(accepting: false, reference: "sandbox-\(reference)", deleted: values.count)
+        else {
+            return SandboxAnswer(status: 500, body: error("no rule of the definition can be met by a stand-in"))
+        }
+        answer.deletions = deletions.map { ($0.name, $0.values) }
+        answer.batchSize = values.count
+        return answer
     }
 
     private static func error(_ reason: String) -> String {

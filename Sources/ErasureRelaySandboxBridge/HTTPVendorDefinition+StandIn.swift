@@ -18,32 +18,20 @@ extension HTTPVendorDefinition {
         maxBytes: Int?,
         acceptsToken: @escaping (String) -> Bool = { _ in false }
     ) -> StandInVerdict {
-        var matcher = CallMatcher(definition: self, acceptsToken: acceptsToken)
-        if let refusal = matcher.checkAuth(call) { return .unauthorized(refusal) }
-        guard call.method == method.rawValue else { return .malformed("method must be \(method.rawValue)") }
-        guard matcher.matchPath(call.rawPath) else { return .malformed("path does not match request.url") }
-        if let problem = matcher.matchQuery(call.rawQuery) { return .malformed(problem) }
-        if let maxBytes, call.body.count > maxBytes { return .malformed("body over \(maxBytes) bytes") }
-        if let body {
-            let contentType = call.headers["content-type"]?.split(separator: ";").first.map {
-                $0.trimmingCharacters(in: .whitespaces).lowercased()
-            }
-            switch contentType {
-            case "application/json" where self.contentType == .json:
-                guard let parsed = call.body.withUnsafeBufferPointer({ try? JSONValue.parse($0, maxDepth: 64) }),
-                    matcher.match(body, parsed)
-                else { return .malformed("body does not have the shape of request.body") }
-            case "application/x-www-form-urlencoded" where self.contentType == .form:
-                let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
-                guard let fields, matcher.matchForm(body, fields) else {
-                    return .malformed("form body does not have the fields of request.body")
-                }
-            default:
-                return .malformed("content type must be \(self.contentType == .json ? "application/json" : "form")")
-            }
-        } else if !call.body.isEmpty {
-            return .malformed("the call has no body")
+        if let refusal = CallMatcher(definition: self, acceptsToken: acceptsToken).checkAuth(call) {
+            return .unauthorized(refusal)
         }
+        // A call that has the look-up's shape is one; any other must have the delete's.
+        if let lookup {
+            var matcher = CallMatcher(definition: self, template: CallMatcher.Template(lookup))
+            if matcher.matches(call, maxBytes: maxBytes) == nil,
+                let identifier = matcher.captured.first(where: { $0.name == "identifier" })?.value
+            {
+                return .looksUp(identifier: identifier)
+            }
+        }
+        var matcher = CallMatcher(definition: self, acceptsToken: acceptsToken)
+        if let problem = matcher.matches(call, maxBytes: maxBytes) { return .malformed(problem) }
         // A batch of subjects counts requests, which the call does not show: its bytes are still checked.
         if scope == .batch, !batchesSubjects, matcher.items.count > maxItems {
             return .malformed("more than \(maxItems) identifiers in one call")
@@ -104,7 +92,7 @@ extension HTTPVendorDefinition {
         return SandboxAnswer(status: 429, body: #"{"error":"rate limited"}"#, headers: headers)
     }
 
-    private static func setting(
+    static func setting(
         _ steps: ArraySlice<JSONPath.Step>,
         to value: JSONValue,
         in json: JSONValue

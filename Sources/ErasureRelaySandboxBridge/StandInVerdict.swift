@@ -9,6 +9,8 @@ public enum StandInVerdict: Sendable, Equatable {
     case malformed(String)
     /// A well-formed call, deleting these identifiers: by the name the definition gives them, in order.
     case deletes([Deletion])
+    /// A well-formed look-up (`request.lookup`) of this identifier.
+    case looksUp(identifier: String)
 
     /// Identifiers a call deletes, by the name the definition gives them.
     public struct Deletion: Sendable, Equatable {

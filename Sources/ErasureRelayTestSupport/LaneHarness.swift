@@ -63,14 +63,14 @@ extension VendorLane {
 }
 
 /// Erases `subjects` through `lane` all at once, one GDPR request each (`r-0`, `r-1`, ...), while the lane runs.
-/// - Returns: each request's result, in the order they finished.
+/// - Returns: each request's result, in the order of `subjects`.
 public func eraseConcurrently(
     _ subjects: [Subject],
     through lane: VendorLane,
     adapter: any VendorAdapter
 ) async throws -> [VendorResult?] {
     try await withRunningLanes([lane]) {
-        await withTaskGroup(of: VendorResult?.self) { group in
+        await withTaskGroup(of: (Int, VendorResult?).self) { group in
             for (index, subject) in subjects.enumerated() {
                 let request = ErasureRequest(
                     requestID: "r-\(index)",
@@ -78,10 +78,10 @@ public func eraseConcurrently(
                     submittedAt: .now(),
                     subject: subject
                 )
-                group.addTask { await lane.erase(adapter.items(for: request)) }
+                group.addTask { (index, await lane.erase(adapter.items(for: request))) }
             }
-            var all: [VendorResult?] = []
-            for await result in group { all.append(result) }
+            var all = [VendorResult?](repeating: nil, count: subjects.count)
+            for await (index, result) in group { all[index] = result }
             return all
         }
     }

@@ -77,6 +77,10 @@ actor SandboxLedger {
         )
     }
 
+    func lookedUp() {
+        record.lookUps += 1
+    }
+
     func tokenRequested(issued: Bool) {
         if issued { record.tokensIssued += 1 } else { record.tokensRefused += 1 }
     }

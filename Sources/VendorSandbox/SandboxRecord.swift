@@ -22,6 +22,8 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
     public var largestBody = 0
     /// Calls that arrived before the wait the stand-in last asked for (`Retry-After`) had passed.
     public var callsBeforeRetryAfter = 0
+    /// Well-formed look-ups answered: calls that find a user's ids before the delete.
+    public var lookUps = 0
     /// Tokens issued by the vendor's token endpoint, which is not metered with the API.
     public var tokensIssued = 0
     /// Token requests refused: wrong client credentials, grant, scope or parameters.
@@ -38,6 +40,7 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
         case largestBatch = "largest_batch"
         case largestBody = "largest_body"
         case callsBeforeRetryAfter = "calls_before_retry_after"
+        case lookUps = "look_ups"
         case tokensIssued = "tokens_issued"
         case tokensRefused = "tokens_refused"
     }

@@ -257,6 +257,8 @@ public final class VendorSandbox: Service {
         let answer = standIn.answer(call)
         if !answer.deletions.isEmpty {
             await ledger.accepted(answer.deletions, bodyBytes: call.body.count, batchSize: answer.batchSize)
+        } else if answer.isLookUp {
+            await ledger.lookedUp()
         } else if answer.status != 429 && !answer.unknownUser {
             await ledger.malformed()
         }

@@ -124,4 +124,51 @@ struct DeclaredVendorEndToEndTests {
             #expect(!written.contains("sandbox-token") && !written.contains(secret))
         }
     }
+
+    /// Intercom, declared from `examples/vendors/intercom.yaml`: each e-mail is searched for, then each contact found
+    /// deleted. Through the relay, a request whose e-mail has one contact or none completes; one with more contacts
+    /// than `max_matches` fails, with nothing deleted, and its outcome says why.
+    @Test func aLookUpVendorCompletesOnlyWhatItCouldFindAndDelete() async throws {
+        let (vendor, settings) = try exampleVendor("intercom.yaml")
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [try #require(DeclaredStandIn(vendor: vendor, settings: settings))]
+        let collector = OutcomeCollector()
+        let emails = [
+            "one@example.com", "unknown-none@example.com", "matches-3-three@example.com", "matches-9-x@example.com",
+        ]
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            var configuration = testbed.configuration
+            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
+                .filter { $0.key == vendor }
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: collector
+            ) {
+                let requests = emails.enumerated().map { index, email in
+                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["email": email]))
+                }
+                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                _ = try await collector.wait(for: emails.count)
+            }
+            let outcomes = Dictionary(
+                uniqueKeysWithValues: collector.all.compactMap { outcome in
+                    outcome.requestID.map { ($0, outcome) }
+                }
+            )
+            #expect(outcomes["r-0"]?.status == .completed)
+            #expect(outcomes["r-1"]?.status == .completed)
+            #expect(outcomes["r-1"]?.vendors.first?.error == VendorText.notFound)
+            #expect(outcomes["r-2"]?.status == .completed)
+            #expect(outcomes["r-3"]?.status == .failed)
+            #expect(outcomes["r-3"]?.vendors.first?.error?.contains("9 matches, more than max_matches 5") == true)
+            let record = try #require(await testbed.sandbox.record(ofVendorNamed: vendor.rawValue))
+            #expect((record.deleted[HTTPVendorDefinition.foundID] ?? []).count == 1 + 3)
+            #expect(record.malformedCalls == 0)
+            let written = collector.all.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
+            #expect(!written.contains("contact-"), "the vendor's ids are the user's too, and stay out of outcomes")
+        }
+    }
 }

@@ -119,6 +119,45 @@ struct DeclaredVendorConfigurationTests {
                 ),
                 "vendors.acme.secrets.token", "must be an RSA private key"
             ),
+            (
+                definition(
+                    url: "/v1/users/{found_id}",
+                    per: "subject",
+                    extra:
+                        "lookup: { method: POST, url: /search, body: { q: \"{identifier}\" }, matches: data, id: id, max_matches: 3 }"
+                ),
+                "vendors.acme.request.lookup", "applies only when per is identifier"
+            ),
+            (
+                definition(
+                    url: "/v1/users/{found_id}",
+                    extra: "lookup: { method: POST, url: /search, matches: data, id: id, max_matches: 3 }"
+                ),
+                "vendors.acme.request.lookup", "never sends {identifier}: a look-up without it would find every user"
+            ),
+            (
+                definition(
+                    extra:
+                        "lookup: { method: POST, url: /search, body: { q: \"{identifier}\" }, matches: data, id: id, max_matches: 3 }"
+                ), "vendors.acme.request", "never sends {found_id}"
+            ),
+            (definition(url: "/v1/{found_id}"), "vendors.acme.request.url", "unknown placeholder {found_id}"),
+            (
+                definition(
+                    url: "/v1/users/{found_id}",
+                    extra:
+                        "lookup: { method: POST, url: /search, body: { q: \"{identifier}\" }, matches: data, id: id }"
+                ),
+                "vendors.acme.request.lookup.max_matches", "is required"
+            ),
+            (
+                definition(
+                    url: "/v1/users/{found_id}",
+                    extra:
+                        "lookup: { method: POST, url: \"/search?k={token}&q={identifier}\", matches: data, id: id, max_matches: 3 }"
+                ),
+                "vendors.acme.request.lookup.url", "names the secret {token}"
+            ),
             (definition(identifiers: "{ mail: email }"), "vendors.acme.identifiers.mail", "not a request field"),
             (definition(identifiers: "{}"), "vendors.acme.identifiers", "is required"),
             (definition(url: "https://elsewhere.example/x"), "vendors.acme.request.url", "relative to base_url"),

@@ -219,6 +219,77 @@ struct LaneStateMachineTests {
     }
 }
 
+extension LaneStateMachineTests {
+    static let intercom = try! exampleVendor("intercom.yaml").1
+
+    static func json(_ status: Int, _ body: String) -> VendorResponse {
+        VendorResponse(status: status, body: Array(body.utf8))
+    }
+
+    /// An identifier looked up, then each match deleted by a call of its own, each call through the rate limiter:
+    /// the request ends only once every match's delete has, and fails if any of them does.
+    @Test func eachMatchOfALookUpIsDeletedAndTheRequestWaitsForAllOfThem() throws {
+        var lane = DrivenLane(Self.intercom)
+        let request = lane.erase(Subject(email: "a@b.co"))
+        #expect(lane.started.map(\.call.request.method) == [.POST])
+        lane.advance(to: .milliseconds(5))
+        lane.answerAll(with: Self.json(200, #"{"type":"list","data":[{"id":"c1"},{"id":"c2"}]}"#))
+        lane.advance(to: .seconds(1))
+        let deletes = lane.started.dropFirst().map(\.call.request.pathAndQuery)
+        #expect(deletes == ["/contacts/c1", "/contacts/c2"])
+        // 166 calls per 10 s: the look-up and the two deletes are spaced like any calls.
+        let times = lane.started.map(\.at)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0.duration(to: $1) >= .milliseconds(60) })
+        lane.answer(lane.inFlight[0].number, with: Self.json(200, #"{"id":"c1","object":"contact","deleted":true}"#))
+        #expect(lane.result(of: request) == nil, "one match is still to be deleted")
+        lane.answer(lane.inFlight[0].number, with: Self.json(401, #"{"type":"error.list"}"#))
+        #expect(lane.result(of: request)??.status == .failed)
+    }
+
+    /// What a look-up's answer may hold, read strictly: a list of matches with usable ids, or the identifier fails;
+    /// a flood of matches is counted, not deleted.
+    @Test func aLookUpsAnswerIsReadStrictly() throws {
+        let adapter = Self.intercom.makeAdapter()
+        let item = try #require(adapter.items(for: .testing(Subject(email: "a@b.co"))).first)
+        let read = { (status: Int, body: String) in adapter.lookedUp(Self.json(status, body), for: item) }
+        guard case .matches(let found)? = read(200, #"{"data":[{"id":"c1"},{"id":"c1"},{"id":7}]}"#) else {
+            Issue.record("matches not read")
+            return
+        }
+        #expect(found.map(\.carried) == [["c1"], ["7"]], "duplicates once, numbers as text")
+        #expect(
+            found.allSatisfy { $0.values.contains("a@b.co") },
+            "the identifier is scrubbed from the deletes' answers"
+        )
+        if case .matches(let none)? = read(404, #"{"type":"error.list","errors":[]}"#) {
+            #expect(none.isEmpty, "the vendor's own 404 is no such user")
+        } else {
+            Issue.record("the vendor's 404 is not read as no match")
+        }
+        for (status, body) in [
+            (200, #"{"data":"c1"}"#), (200, #"{"data":[{"name":"c1"}]}"#), (200, #"{"data":[{"id":"c\n1"}]}"#),
+            (200, #"{"data":[{"id":""}]}"#), (200, "<html>"),
+        ] {
+            guard case .answered(.rejected)? = read(status, body) else {
+                Issue.record("\(body) was not refused")
+                continue
+            }
+        }
+        guard case .answered(.retriable)? = read(503, "") else {
+            Issue.record("a 503 look-up is not retried")
+            return
+        }
+        let flood = "{\"data\":[" + (0..<100_000).map { "{\"id\":\"c\($0)\"}" }.joined(separator: ",") + "]}"
+        guard case .tooMany(let count, let limit)? = read(200, flood) else {
+            Issue.record("a flood of matches was not refused")
+            return
+        }
+        #expect(count == 100_000 && limit == 5)
+        let deletion = try #require(found.first)
+        #expect(adapter.lookedUp(Self.json(200, #"{"data":[]}"#), for: deletion) == nil, "a delete is no look-up")
+    }
+}
+
 /// An instant on a clock that only the test moves.
 struct TestInstant: InstantProtocol, ExpressibleByIntegerLiteral {
     var offset: Duration

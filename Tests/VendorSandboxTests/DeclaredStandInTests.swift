@@ -223,6 +223,34 @@ extension AgainstTheSandbox {
             #expect(record.tokensRefused >= 1)
         }
 
+        /// Intercom erases by its own contact id: each identifier is searched for, then each contact found is
+        /// deleted. No contact is `not_found`; two are two deletes; more than `max_matches` (5) is a failure with
+        /// nothing deleted, never a mass delete.
+        @Test func aLookUpFindsNoneOneOrSeveralAndNeverTooMany() async throws {
+            let subjects = [
+                Subject(email: "a@example.com"), Subject(email: "unknown-b@example.com"),
+                Subject(email: "matches-2-c@example.com"), Subject(email: "matches-6-d@example.com"),
+            ]
+            let (results, record) = try await run("intercom.yaml", subjects: subjects)
+            let byEmail = Dictionary(uniqueKeysWithValues: zip(subjects.map { $0.email! }, results))
+            #expect(byEmail["a@example.com"]??.status == .accepted)
+            #expect(byEmail["unknown-b@example.com"]??.status == .accepted)
+            #expect(byEmail["unknown-b@example.com"]??.error == VendorText.notFound)
+            #expect(byEmail["matches-2-c@example.com"]??.status == .accepted)
+            #expect(byEmail["matches-6-d@example.com"]??.status == .failed)
+            #expect(
+                byEmail["matches-6-d@example.com"]??.error
+                    == "look-up found 6 matches, more than max_matches 5; none deleted"
+            )
+            let expected =
+                HTTPVendorDefinition.LookUp.standInIDs(of: "a@example.com", count: 1)
+                + HTTPVendorDefinition.LookUp.standInIDs(of: "matches-2-c@example.com", count: 2)
+            #expect(Set(record.deleted[HTTPVendorDefinition.foundID] ?? []) == Set(expected))
+            #expect(record.lookUps == 4)
+            #expect(record.calls == 4 + 3, "every look-up and every delete spends the quota")
+            #expect(record.malformedCalls == 0)
+        }
+
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
             let subjects = [
                 Subject(engagelabRegistrationIDs: ["u-1"]), Subject(engagelabRegistrationIDs: ["unknown-2"]),

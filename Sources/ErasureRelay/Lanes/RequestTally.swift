@@ -40,6 +40,11 @@ struct RequestTally: Sendable {
 
     var isComplete: Bool { remaining == 0 }
 
+    /// One item became `count` items, each ending on its own, as a look-up's matches each need a delete.
+    mutating func expand(into count: Int) {
+        remaining += count - 1
+    }
+
     mutating func record(_ ending: Ending) {
         remaining -= 1
         attempts = max(attempts, ending.attempts)

@@ -16,10 +16,14 @@ public protocol VendorAdapter: Sendable {
     /// The transport one lane sends its calls through: `transport` itself, or one that adds a credential the lane
     /// must obtain first, such as an OAuth 2.0 token.
     func authorizing(_ transport: any VendorTransport) -> any VendorTransport
+    /// For a vendor whose identifiers are looked up before they are deleted: what the answer to `item`'s look-up
+    /// found. Nil when `item`'s call was not a look-up.
+    func lookedUp(_ response: VendorResponse, for item: VendorItem) -> LookUpResult?
 }
 
 extension VendorAdapter {
     public func authorizing(_ transport: any VendorTransport) -> any VendorTransport { transport }
+    public func lookedUp(_ response: VendorResponse, for item: VendorItem) -> LookUpResult? { nil }
 }
 
 extension VendorAdapter {

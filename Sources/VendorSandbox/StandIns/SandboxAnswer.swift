@@ -11,6 +11,8 @@ public struct SandboxAnswer: Sendable {
     public var batchSize: Int
     /// Set for a well-formed call about a user or device the vendor does not hold: not a malformed call.
     public var unknownUser: Bool
+    /// Set for the answer to a well-formed look-up, which deletes nothing and is not a malformed call either.
+    public var isLookUp = false
 
     /// - Parameters:
     ///   - status: the HTTP status.

@@ -125,8 +125,35 @@ public struct DeclaredVendorAdapter: VendorAdapter {
             for identifier in definition.identifiers { values[identifier.name] = nil }
             values.merge(Self.decode(first.payload)) { $1 }
         }
-        var pathAndQuery = definition.path.render(values) { PercentEncoding.pathSegment($0.utf8) } ?? ""
-        var query = definition.query.compactMap { name, value in
+        // An identifier is looked up first, where the definition says so; what it finds is deleted.
+        if let lookup = definition.lookup, items.first?.kind != HTTPVendorDefinition.foundID {
+            return render(
+                (lookup.method, lookup.path, lookup.query, lookup.contentType, lookup.body),
+                values: values,
+                credentials: credentials,
+                itemsJSON: nil
+            )
+        }
+        return render(
+            (definition.method, definition.path, definition.query, definition.contentType, definition.body),
+            values: values,
+            credentials: credentials,
+            itemsJSON: itemsJSON
+        )
+    }
+
+    /// The call a request template makes with `values`, its credentials added as `request.auth` says.
+    private func render(
+        _ template: (
+            method: HTTPMethod, path: TemplateText, query: [(name: String, value: TemplateText)],
+            contentType: HTTPVendorDefinition.ContentType, body: JSONTemplate?
+        ),
+        values: [String: String],
+        credentials: [String: String],
+        itemsJSON: [UInt8]?
+    ) -> VendorCall {
+        var pathAndQuery = template.path.render(values) { PercentEncoding.pathSegment($0.utf8) } ?? ""
+        var query = template.query.compactMap { name, value in
             value.render(values, encode: PercentEncoding.formField).map { "\(PercentEncoding.formField(name))=\($0)" }
         }
         var headers: [(String, String)] = []
@@ -156,20 +183,83 @@ public struct DeclaredVendorAdapter: VendorAdapter {
             if let rendered = value.render(values) { headers.append((name, rendered)) }
         }
         var body: [UInt8]?
-        if let template = definition.body {
-            switch definition.contentType {
+        if let bodyTemplate = template.body {
+            switch template.contentType {
             case .json:
                 var bytes: [UInt8] = []
-                template.render(values, items: itemsJSON, into: &bytes)
+                bodyTemplate.render(values, items: itemsJSON, into: &bytes)
                 body = bytes
                 headers.append(("Content-Type", "application/json"))
             case .form:
-                body = Array(FormEncoding.body(template, values: values).utf8)
+                body = Array(FormEncoding.body(bodyTemplate, values: values).utf8)
                 headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             }
         }
         headers.append(("User-Agent", userAgent))
-        return VendorCall(method: definition.method, pathAndQuery: pathAndQuery, headers: headers, body: body)
+        return VendorCall(method: template.method, pathAndQuery: pathAndQuery, headers: headers, body: body)
+    }
+
+    /// A look-up's answer: a success must hold the list of matches where `lookup.matches` says, each with a usable id
+    /// where `lookup.id` says, or the identifier fails; a refusal reads as any answer does, and only the vendor's
+    /// own "no such user" counts as no match.
+    public func lookedUp(_ response: VendorResponse, for item: VendorItem) -> LookUpResult? {
+        guard let lookup = definition.lookup, item.kind != HTTPVendorDefinition.foundID else { return nil }
+        guard (200...299).contains(response.status) else {
+            switch classify(response) {
+            case .accepted(_, _, let note) where note == VendorText.notFound:
+                return .matches([])
+            case .accepted:
+                return .answered(
+                    .rejected(reason: "look-up answered HTTP \(response.status)", isolateItems: false)
+                )
+            case let other:
+                return .answered(other)
+            }
+        }
+        let json = response.body.withUnsafeBufferPointer { try? JSONValue.parse($0, maxDepth: 64) }
+        guard let json, case .array(let matches)? = lookup.matches.value(in: json) else {
+            return .answered(
+                .rejected(reason: "look-up answer holds no list of matches at \(lookup.matches)", isolateItems: false)
+            )
+        }
+        var ids: [String] = []
+        var seen: Set<String> = []
+        for match in matches {
+            guard let value = lookup.id.value(in: match), let id = Self.foundID(value) else {
+                return .answered(
+                    .rejected(reason: "a look-up match holds no usable id at \(lookup.id)", isolateItems: false)
+                )
+            }
+            if seen.insert(id).inserted { ids.append(id) }
+        }
+        guard ids.count <= lookup.maxMatches else { return .tooMany(found: ids.count, limit: lookup.maxMatches) }
+        let values = Self.decode(item.payload)
+        return .matches(
+            ids.map { id in
+                VendorItem(
+                    kind: HTTPVendorDefinition.foundID,
+                    payload: Self.encode(values.merging([HTTPVendorDefinition.foundID: id]) { $1 }),
+                    // The id found is the user's too: scrubbed from answers like the identifier it was found by.
+                    values: item.values + [id],
+                    carried: [id],
+                    identifierCount: 0
+                )
+            }
+        )
+    }
+
+    /// An id as a look-up may find it: text or a whole number, printable, of reasonable length.
+    private static func foundID(_ value: JSONValue) -> String? {
+        let id: String
+        switch value {
+        case .string(let text): id = text
+        case .number(let number) where number == number.rounded() && abs(number) < 1e15: id = String(Int64(number))
+        default: return nil
+        }
+        guard !id.isEmpty, id.utf8.count <= HTTPVendorDefinition.maxFoundIDBytes,
+            !id.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { return nil }
+        return id
     }
 
     public func classify(_ response: VendorResponse) -> CallResult {

@@ -69,46 +69,7 @@ extension HTTPVendorDefinition {
         guard let request = try node.child("request") else {
             throw ConfigurationError(key: node.qualified("request"), message: "is required for a vendor of kind http")
         }
-        let methodName = try request.requiredString("method").uppercased()
-        guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(methodName) else {
-            throw ConfigurationError(
-                key: request.qualified("method"),
-                message: "must be GET, POST, PUT, PATCH or DELETE, not '\(methodName)'"
-            )
-        }
-        method = HTTPMethod(rawValue: methodName)
-        let url = try request.requiredString("url")
-        guard url.hasPrefix("/") else {
-            throw ConfigurationError(
-                key: request.qualified("url"),
-                message: "must be a path relative to base_url, starting with '/'"
-            )
-        }
-        // Literal text goes on the wire as written, so it must already be what a request target may hold; a
-        // fragment would never reach the vendor.
-        guard url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "#" }) else {
-            throw ConfigurationError(
-                key: request.qualified("url"),
-                message: "must be printable ASCII without spaces or '#': percent-encode any other character"
-            )
-        }
-        let pathText = url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        path = try TemplateText(parsing: String(pathText[0]), key: request.qualified("url"))
-        query = []
-        if pathText.count == 2 {
-            for pair in pathText[1].split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                query.append(
-                    (
-                        String(parts[0]),
-                        try TemplateText(
-                            parsing: parts.count == 2 ? String(parts[1]) : "",
-                            key: request.qualified("url")
-                        )
-                    )
-                )
-            }
-        }
+        (method, path, query) = try Self.methodAndURL(request)
         scope = try Self.choice(request, "per", default: .identifier)
         mixKinds = try request.bool("mix_kinds") ?? false
         switch try request.string("batch_by") {
@@ -151,6 +112,7 @@ extension HTTPVendorDefinition {
         auth = try Self.auth(request)
         body = try JSONTemplate.read(optional: request.yaml("body"), key: request.qualified("body"))
         item = try JSONTemplate.read(optional: request.yaml("item"), key: request.qualified("item"))
+        lookup = try request.child("lookup").map { node throws(ConfigurationError) in try LookUp(node: node) }
         try request.rejectUnknownKeys()
 
         identifiers = try Self.identifiers(node)
@@ -170,6 +132,52 @@ extension HTTPVendorDefinition {
             )
         }
         try validatePlaceholders(request: request)
+    }
+
+    /// `method` and `url` of a request or look-up node: the method, and the url's path and query as templates.
+    static func methodAndURL(
+        _ request: ConfigNode
+    ) throws(ConfigurationError) -> (HTTPMethod, TemplateText, [(name: String, value: TemplateText)]) {
+        let methodName = try request.requiredString("method").uppercased()
+        guard ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(methodName) else {
+            throw ConfigurationError(
+                key: request.qualified("method"),
+                message: "must be GET, POST, PUT, PATCH or DELETE, not '\(methodName)'"
+            )
+        }
+        let url = try request.requiredString("url")
+        guard url.hasPrefix("/") else {
+            throw ConfigurationError(
+                key: request.qualified("url"),
+                message: "must be a path relative to base_url, starting with '/'"
+            )
+        }
+        // Literal text goes on the wire as written, so it must already be what a request target may hold; a
+        // fragment would never reach the vendor.
+        guard url.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "#" }) else {
+            throw ConfigurationError(
+                key: request.qualified("url"),
+                message: "must be printable ASCII without spaces or '#': percent-encode any other character"
+            )
+        }
+        let pathText = url.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = try TemplateText(parsing: String(pathText[0]), key: request.qualified("url"))
+        var query: [(name: String, value: TemplateText)] = []
+        if pathText.count == 2 {
+            for pair in pathText[1].split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                query.append(
+                    (
+                        String(parts[0]),
+                        try TemplateText(
+                            parsing: parts.count == 2 ? String(parts[1]) : "",
+                            key: request.qualified("url")
+                        )
+                    )
+                )
+            }
+        }
+        return (HTTPMethod(rawValue: methodName), path, query)
     }
 
     /// RFC 9110's `tchar`: what a header name is made of.

@@ -141,6 +141,10 @@ extension HTTPVendorDefinition {
                 message: "names the secret {\(use.name)}: a secret goes only where request.auth puts it"
             )
         }
+        if let lookup {
+            try validateLookUp(lookup, uses: uses, request: request)
+            known.insert(Self.foundID)
+        }
         for use in uses where use.name != JSONTemplate.itemsSlot || scope != .batch {
             guard known.contains(use.name) else {
                 throw ConfigurationError(
@@ -189,6 +193,49 @@ extension HTTPVendorDefinition {
     /// A vendor's answer stands for the erasure of the identifiers its call carried. A template that leaves one out
     /// would have the vendor accept a call about nobody, and the request reported `completed`; so every identifier
     /// must reach the call, and a subject call must be addressable whichever of its identifiers a request holds.
+    /// A look-up searches by the identifier and nothing secret, only for one identifier at a time, and the delete
+    /// carries what it found: a look-up without the identifier would find every user, and a delete without the id
+    /// found would be about nobody.
+    private func validateLookUp(
+        _ lookup: LookUp,
+        uses: [(name: String, key: String)],
+        request: ConfigNode
+    ) throws(ConfigurationError) {
+        let key = request.qualified("lookup")
+        guard scope == .identifier else {
+            throw ConfigurationError(key: key, message: "applies only when per is identifier")
+        }
+        let lookupUses = lookup.uses(at: key)
+        let known = Set(settings.keys).union(["identifier", "identifier_name", "now"])
+        for use in lookupUses {
+            if secrets[use.name] != nil {
+                throw ConfigurationError(
+                    key: use.key,
+                    message: "names the secret {\(use.name)}: a secret goes only where request.auth puts it"
+                )
+            }
+            guard known.contains(use.name) else {
+                throw ConfigurationError(
+                    key: use.key,
+                    message: "has an unknown placeholder {\(use.name)}; known here: "
+                        + known.sorted().map { "{\($0)}" }.joined(separator: ", ")
+                )
+            }
+        }
+        guard lookupUses.contains(where: { $0.name == "identifier" }) else {
+            throw ConfigurationError(
+                key: key,
+                message: "never sends {identifier}: a look-up without it would find every user"
+            )
+        }
+        guard uses.contains(where: { $0.name == Self.foundID }) else {
+            throw ConfigurationError(
+                key: request.path,
+                message: "never sends {found_id}: with request.lookup, the delete carries each id the look-up found"
+            )
+        }
+    }
+
     func validateEveryIdentifierIsSent(
         uses: [(name: String, key: String)],
         items: [(key: String, template: JSONTemplate, knowsAliasLabel: Bool)],
@@ -197,7 +244,7 @@ extension HTTPVendorDefinition {
     ) throws(ConfigurationError) {
         switch scope {
         case .identifier:
-            guard uses.contains(where: { $0.name == "identifier" }) else {
+            guard lookup != nil || uses.contains(where: { $0.name == "identifier" }) else {
                 throw ConfigurationError(
                     key: request.path,
                     message: "never sends {identifier}: put it in request.url, request.headers or request.body"

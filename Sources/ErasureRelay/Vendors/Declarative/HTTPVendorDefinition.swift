@@ -154,10 +154,12 @@ public struct HTTPVendorDefinition: Sendable {
     public var referencePath: JSONPath?
     /// Where an accepted answer holds how many users the vendor deleted, as Braze's `deleted`.
     public var deletedCountPath: JSONPath?
+    /// `request.lookup`: the call that finds the vendor's ids before each delete.
+    public var lookup: LookUp?
 
     /// The placeholders no definition may use for its own settings or identifiers.
     static let reservedNames: Set<String> = [
-        "identifier", "identifier_name", "now", SubjectField.aliasLabel, JSONTemplate.itemsSlot,
+        "identifier", "identifier_name", "now", SubjectField.aliasLabel, JSONTemplate.itemsSlot, foundID,
     ]
 
 }
