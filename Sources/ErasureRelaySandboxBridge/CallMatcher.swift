@@ -68,17 +68,17 @@ struct CallMatcher {
                 $0.trimmingCharacters(in: .whitespaces).lowercased()
             }
             switch contentType {
-            case "application/json" where template.contentType == .json:
+            case template.contentType.mediaType where template.contentType.isJSON:
                 guard let parsed = call.body.withUnsafeBufferPointer({ try? JSONValue.parse($0, maxDepth: 64) }),
                     match(body, parsed)
                 else { return "body does not have the shape of \(template.key).body" }
-            case "application/x-www-form-urlencoded" where template.contentType == .form:
+            case template.contentType.mediaType:
                 let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
                 guard let fields, matchForm(body, fields) else {
                     return "form body does not have the fields of \(template.key).body"
                 }
             default:
-                return "content type must be \(template.contentType == .json ? "application/json" : "form")"
+                return "content type must be \(template.contentType.mediaType)"
             }
         } else if !call.body.isEmpty {
             return "the call has no body"
@@ -98,8 +98,8 @@ struct CallMatcher {
                 "authorization",
                 HTTPAuthorization.basic(user: constants[username] ?? "", password: constants[password] ?? "")
             )
-        case .header(let name, let secret):
-            expected = (name.lowercased(), constants[secret] ?? "")
+        case .header(let name, let secret, let prefix):
+            expected = (name.lowercased(), prefix + (constants[secret] ?? ""))
         case .query(let name, let secret):
             let fields = Self.formFields(call.rawQuery ?? "") ?? []
             return fields.contains { $0 == (name, constants[secret] ?? "") } ? nil : "query key missing or wrong"

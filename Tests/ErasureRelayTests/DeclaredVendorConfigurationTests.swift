@@ -158,6 +158,10 @@ struct DeclaredVendorConfigurationTests {
                 ),
                 "vendors.acme.request.lookup.url", "names the secret {token}"
             ),
+            (
+                definition(auth: "{ header: { name: Authorization, secret: token, prefix: \"Key\\n\" } }"),
+                "vendors.acme.request.auth.header.prefix", "must not contain control characters"
+            ),
             (definition(identifiers: "{ mail: email }"), "vendors.acme.identifiers.mail", "not a request field"),
             (definition(identifiers: "{}"), "vendors.acme.identifiers", "is required"),
             (definition(url: "https://elsewhere.example/x"), "vendors.acme.request.url", "relative to base_url"),

@@ -251,6 +251,19 @@ extension AgainstTheSandbox {
             #expect(record.malformedCalls == 0)
         }
 
+        /// Klaviyo, with its documented burst (3 a second) and steady (60 a minute) limits, both counted by the
+        /// stand-in: every deletion job is requested, as JSON:API, with none refused for the quota.
+        @Test func klaviyosBurstAndSteadyLimitsBothHold() async throws {
+            let subjects = (0..<4).map { Subject(email: "p\($0)@example.com", phone: "+1555010\($0)") }
+            let (results, record) = try await run("klaviyo.yaml", subjects: subjects)
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["email"] ?? []) == Set(subjects.map { $0.email! }))
+            #expect(Set(record.deleted["phone_number"] ?? []) == Set(subjects.map { $0.phone! }))
+            #expect(record.quotaViolations == 0)
+            #expect(record.malformedCalls == 0)
+            #expect(record.peakCallsInWindow <= 3)
+        }
+
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
             let subjects = [
                 Subject(engagelabRegistrationIDs: ["u-1"]), Subject(engagelabRegistrationIDs: ["unknown-2"]),

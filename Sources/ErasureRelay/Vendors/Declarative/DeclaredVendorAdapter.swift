@@ -173,8 +173,8 @@ public struct DeclaredVendorAdapter: VendorAdapter {
                     )
                 )
             )
-        case .header(let name, let secret):
-            headers.append((name, credentials[secret] ?? ""))
+        case .header(let name, let secret, let prefix):
+            headers.append((name, prefix + (credentials[secret] ?? "")))
         case .query(let name, let secret):
             query.append("\(PercentEncoding.formField(name))=\(PercentEncoding.formField(credentials[secret] ?? ""))")
         }
@@ -184,16 +184,14 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         }
         var body: [UInt8]?
         if let bodyTemplate = template.body {
-            switch template.contentType {
-            case .json:
+            if template.contentType.isJSON {
                 var bytes: [UInt8] = []
                 bodyTemplate.render(values, items: itemsJSON, into: &bytes)
                 body = bytes
-                headers.append(("Content-Type", "application/json"))
-            case .form:
+            } else {
                 body = Array(FormEncoding.body(bodyTemplate, values: values).utf8)
-                headers.append(("Content-Type", "application/x-www-form-urlencoded"))
             }
+            headers.append(("Content-Type", template.contentType.mediaType))
         }
         headers.append(("User-Agent", userAgent))
         return VendorCall(method: template.method, pathAndQuery: pathAndQuery, headers: headers, body: body)

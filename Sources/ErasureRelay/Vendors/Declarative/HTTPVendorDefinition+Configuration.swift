@@ -10,7 +10,7 @@ extension VendorSettings {
             throw ConfigurationError(key: node.qualified("base_url"), message: "is required for a vendor of kind http")
         }
         try Self.validateBaseURL(baseURL, key: node.qualified("base_url"))
-        guard try node.child("rate_limit") != nil else {
+        guard node.contains("rate_limit") else {
             throw ConfigurationError(
                 key: node.qualified("rate_limit"),
                 message: "is required for a vendor of kind http: give the quota its API documents"
@@ -235,9 +235,18 @@ extension HTTPVendorDefinition {
             if let keyNode = try node.child(kind) {
                 let name = try keyNode.requiredString("name")
                 let secret = try keyNode.requiredString("secret")
-                chosen.append(
-                    kind == "header" ? .header(name: name, secret: secret) : .query(name: name, secret: secret)
-                )
+                if kind == "header" {
+                    let prefix = try keyNode.string("prefix") ?? ""
+                    guard !prefix.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                        throw ConfigurationError(
+                            key: keyNode.qualified("prefix"),
+                            message: "must not contain control characters such as line breaks"
+                        )
+                    }
+                    chosen.append(.header(name: name, secret: secret, prefix: prefix))
+                } else {
+                    chosen.append(.query(name: name, secret: secret))
+                }
                 try keyNode.rejectUnknownKeys()
             }
         }
@@ -296,7 +305,7 @@ extension HTTPVendorDefinition.Auth {
         case .none: []
         case .bearer(let secret): [("bearer", secret)]
         case .basic(let username, let password): [("basic.username", username), ("basic.password", password)]
-        case .header(_, let secret): [("header.secret", secret)]
+        case .header(_, let secret, _): [("header.secret", secret)]
         case .query(_, let secret): [("query.secret", secret)]
         case .oauth2ClientCredentials(let grant):
             [

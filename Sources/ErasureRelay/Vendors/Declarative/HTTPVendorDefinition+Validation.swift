@@ -104,7 +104,7 @@ extension HTTPVendorDefinition {
                 )
             }
             let slots = body?.placeholders(at: "").filter { $0.name == JSONTemplate.itemsSlot } ?? []
-            guard slots.count == 1, contentType == .json, body?.holdsItemsAsAWholeValue == true else {
+            guard slots.count == 1, contentType.isJSON, body?.holdsItemsAsAWholeValue == true else {
                 throw ConfigurationError(
                     key: request.qualified("body"),
                     message: "must be JSON with one {items} slot when per is batch, standing alone as a value: it "

@@ -47,8 +47,8 @@ public struct HTTPVendorDefinition: Sendable {
         case bearer(secret: String)
         /// `Authorization: Basic` of `username:password`.
         case basic(username: String, password: String)
-        /// The secret in the header named.
-        case header(name: String, secret: String)
+        /// The secret in the header named, after `prefix` (such as Klaviyo's `Klaviyo-API-Key `).
+        case header(name: String, secret: String, prefix: String = "")
         /// The secret in the query parameter named.
         case query(name: String, secret: String)
         /// `Authorization: Bearer` of a token the lane obtains with OAuth 2.0's client credentials grant.
@@ -68,7 +68,21 @@ public struct HTTPVendorDefinition: Sendable {
 
     public enum ContentType: String, Sendable, Hashable, CaseIterable {
         case json
+        /// JSON sent as JSON:API's `application/vnd.api+json`, as Klaviyo requires.
+        case jsonAPI = "json_api"
         case form
+
+        /// The `Content-Type` a body of this kind is sent with.
+        public var mediaType: String {
+            switch self {
+            case .json: "application/json"
+            case .jsonAPI: "application/vnd.api+json"
+            case .form: "application/x-www-form-urlencoded"
+            }
+        }
+
+        /// Whether the body is JSON.
+        public var isJSON: Bool { self != .form }
     }
 
     /// What an answer means.
