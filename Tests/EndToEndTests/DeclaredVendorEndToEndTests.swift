@@ -79,64 +79,19 @@ struct DeclaredVendorEndToEndTests {
         }
     }
 
-    /// Auth0, declared from `examples/vendors/auth0.yaml`: a bearer token from the client credentials grant, which
-    /// the stand-in honours for one second only. The lane fetches a token before its first call and new ones as
-    /// each expires; every request completes, and no token or client secret reaches an outcome.
-    @Test func anOAuth2VendorCompletesWhileItsTokensExpireMidRun() async throws {
-        let count = 40
-        let (vendor, settings) = try exampleVendor("auth0.yaml")
-        var standIn = try #require(DeclaredStandIn(vendor: vendor, settings: settings, tokenLifetimeSeconds: 1))
-        standIn.quota = .init(requests: 20, windowSeconds: 1)
+    /// Sends one request per subject (`r-0`, `r-1`, ...) through a relay whose only vendor is `vendor`, declared
+    /// with `settings`, against the stand-in `standIn`; returns the outcomes by request id, once all are published, and
+    /// what the stand-in saw.
+    private func relay(
+        _ subjects: [[String: Any]],
+        to vendor: VendorID,
+        declared settings: VendorSettings,
+        standIn: DeclaredStandIn
+    ) async throws -> (outcomes: [String: Outcome], record: SandboxRecord) {
         var sandboxConfiguration = SandboxConfiguration()
         sandboxConfiguration.declared = [standIn]
         let collector = OutcomeCollector()
-        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
-            let bootstrap = testbed.bootstrapServers
-            var declared = settings
-            declared.rateLimits = [.init(requests: 20, windowSeconds: 1)]
-            var configuration = testbed.configuration
-            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: declared])
-                .filter { $0.key == vendor }
-            try await withRelay(
-                configuration: configuration,
-                bootstrapServers: bootstrap,
-                logger: logger,
-                collector: collector
-            ) {
-                let requests = (0..<count).map { index in
-                    (
-                        key: "k\(index)",
-                        value: requestJSON(id: "r-\(index)", subject: ["external_id": "auth0|u-\(index)"])
-                    )
-                }
-                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
-                _ = try await collector.wait(for: count)
-            }
-            let outcomes = collector.all
-            #expect(outcomes.count == count)
-            #expect(outcomes.allSatisfy { $0.status == .completed && $0.vendors.map(\.vendor) == [vendor] })
-            let record = try #require(await testbed.sandbox.record(ofVendorNamed: vendor.rawValue))
-            #expect(Set(record.deleted["user_id"] ?? []) == Set((0..<count).map { "auth0|u-\($0)" }))
-            // Forty calls at twenty a second take two seconds: at least two tokens of one second each.
-            #expect(record.tokensIssued >= 2)
-            let secret = try #require((settings.account as? HTTPVendorDefinition)?.secrets["client_secret"]?.value)
-            let written = outcomes.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
-            #expect(!written.contains("sandbox-token") && !written.contains(secret))
-        }
-    }
-
-    /// Intercom, declared from `examples/vendors/intercom.yaml`: each e-mail is searched for, then each contact found
-    /// deleted. Through the relay, a request whose e-mail has one contact or none completes; one with more contacts
-    /// than `max_matches` fails, with nothing deleted, and its outcome says why.
-    @Test func aLookUpVendorCompletesOnlyWhatItCouldFindAndDelete() async throws {
-        let (vendor, settings) = try exampleVendor("intercom.yaml")
-        var sandboxConfiguration = SandboxConfiguration()
-        sandboxConfiguration.declared = [try #require(DeclaredStandIn(vendor: vendor, settings: settings))]
-        let collector = OutcomeCollector()
-        let emails = [
-            "one@example.com", "unknown-none@example.com", "matches-3-three@example.com", "matches-9-x@example.com",
-        ]
-        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+        return try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
             var configuration = testbed.configuration
             configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
@@ -147,28 +102,67 @@ struct DeclaredVendorEndToEndTests {
                 logger: logger,
                 collector: collector
             ) {
-                let requests = emails.enumerated().map { index, email in
-                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["email": email]))
+                let requests = subjects.enumerated().map { index, subject in
+                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: subject))
                 }
                 try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
-                _ = try await collector.wait(for: emails.count)
+                _ = try await collector.wait(for: subjects.count)
             }
-            let outcomes = Dictionary(
-                uniqueKeysWithValues: collector.all.compactMap { outcome in
-                    outcome.requestID.map { ($0, outcome) }
-                }
-            )
-            #expect(outcomes["r-0"]?.status == .completed)
-            #expect(outcomes["r-1"]?.status == .completed)
-            #expect(outcomes["r-1"]?.vendors.first?.error == VendorText.notFound)
-            #expect(outcomes["r-2"]?.status == .completed)
-            #expect(outcomes["r-3"]?.status == .failed)
-            #expect(outcomes["r-3"]?.vendors.first?.error?.contains("9 matches, more than max_matches 5") == true)
+            let outcomes = collector.all.compactMap { outcome in outcome.requestID.map { ($0, outcome) } }
             let record = try #require(await testbed.sandbox.record(ofVendorNamed: vendor.rawValue))
-            #expect((record.deleted[HTTPVendorDefinition.foundID] ?? []).count == 1 + 3)
-            #expect(record.malformedCalls == 0)
-            let written = collector.all.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
-            #expect(!written.contains("contact-"), "the vendor's ids are the user's too, and stay out of outcomes")
+            return (Dictionary(outcomes) { first, _ in first }, record)
         }
+    }
+
+    /// Auth0, declared from `examples/vendors/auth0.yaml`: a bearer token from the client credentials grant, which
+    /// the stand-in honours for one second only. The lane fetches a token before its first call and new ones as
+    /// each expires; every request completes, and no token or client secret reaches an outcome.
+    @Test func anOAuth2VendorCompletesWhileItsTokensExpireMidRun() async throws {
+        let count = 40
+        let (vendor, settings) = try exampleVendor("auth0.yaml")
+        var standIn = try #require(DeclaredStandIn(vendor: vendor, settings: settings, tokenLifetimeSeconds: 1))
+        standIn.quota = .init(requests: 20, windowSeconds: 1)
+        var declared = settings
+        declared.rateLimits = [.init(requests: 20, windowSeconds: 1)]
+        let (outcomes, record) = try await relay(
+            (0..<count).map { ["external_id": "auth0|u-\($0)"] },
+            to: vendor,
+            declared: declared,
+            standIn: standIn
+        )
+        #expect(outcomes.count == count)
+        #expect(outcomes.values.allSatisfy { $0.status == .completed && $0.vendors.map(\.vendor) == [vendor] })
+        #expect(Set(record.deleted["user_id"] ?? []) == Set((0..<count).map { "auth0|u-\($0)" }))
+        // Forty calls at twenty a second take two seconds: at least two tokens of one second each.
+        #expect(record.tokensIssued >= 2)
+        let secret = try #require((settings.account as? HTTPVendorDefinition)?.secrets["client_secret"]?.value)
+        let written = outcomes.values.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
+        #expect(!written.contains("sandbox-token") && !written.contains(secret))
+    }
+
+    /// Intercom, declared from `examples/vendors/intercom.yaml`: each e-mail is searched for, then each contact found
+    /// deleted. Through the relay, a request whose e-mail has one contact or none completes; one with more contacts
+    /// than `max_matches` fails, with nothing deleted, and its outcome says why.
+    @Test func aLookUpVendorCompletesOnlyWhatItCouldFindAndDelete() async throws {
+        let (vendor, settings) = try exampleVendor("intercom.yaml")
+        let emails = [
+            "one@example.com", "unknown-none@example.com", "matches-3-three@example.com", "matches-9-x@example.com",
+        ]
+        let (outcomes, record) = try await relay(
+            emails.map { ["email": $0] },
+            to: vendor,
+            declared: settings,
+            standIn: try #require(DeclaredStandIn(vendor: vendor, settings: settings))
+        )
+        #expect(outcomes["r-0"]?.status == .completed)
+        #expect(outcomes["r-1"]?.status == .completed)
+        #expect(outcomes["r-1"]?.vendors.first?.error == VendorText.notFound)
+        #expect(outcomes["r-2"]?.status == .completed)
+        #expect(outcomes["r-3"]?.status == .failed)
+        #expect(outcomes["r-3"]?.vendors.first?.error?.contains("9 matches, more than max_matches 5") == true)
+        #expect((record.deleted[HTTPVendorDefinition.foundID] ?? []).count == 1 + 3)
+        #expect(record.malformedCalls == 0)
+        let written = outcomes.values.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
+        #expect(!written.contains("contact-"), "the vendor's ids are the user's too, and stay out of outcomes")
     }
 }
