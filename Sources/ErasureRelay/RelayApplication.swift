@@ -161,7 +161,7 @@ public final class RelayApplication: Service {
             ]
         )
         // Shut down in reverse: the relay service drains and stores its offsets, then the producer flushes.
-        var services = [
+        let services = [
             ServiceGroupConfiguration.ServiceConfiguration(
                 service: ProducerService(producer: producer),
                 successTerminationBehavior: .gracefullyShutdownGroup
@@ -171,16 +171,6 @@ public final class RelayApplication: Service {
                 successTerminationBehavior: .gracefullyShutdownGroup
             ),
         ]
-        if !configuration.outcomes.requireRetention {
-            services.insert(
-                .init(
-                    service: OutcomeRetentionCheck(check: checkRetention),
-                    successTerminationBehavior: .ignore,
-                    failureTerminationBehavior: .ignore
-                ),
-                at: 0
-            )
-        }
         let group = ServiceGroup(configuration: .init(services: services, logger: logger))
         do {
             try await withThrowingTaskGroup(of: Bool.self) { tasks in
@@ -193,6 +183,16 @@ public final class RelayApplication: Service {
                     guard (try? await gracefulShutdown()) != nil else { return false }
                     await group.triggerGracefulShutdown()
                     return false
+                }
+                if !configuration.outcomes.requireRetention {
+                    // Checked beside the work rather than before it: a cluster that cannot describe the topic makes
+                    // the check wait out its timeout, and the record matters, not when the warning comes. Not a
+                    // service of the group: it ends when it likes, and a group takes a service that ends during its
+                    // shutdown for a failure.
+                    tasks.addTask {
+                        _ = try? await checkRetention()
+                        return false
+                    }
                 }
                 while let groupEnded = try await tasks.next() {
                     if groupEnded { tasks.cancelAll() }
