@@ -47,6 +47,23 @@ struct DeclaredVendorConfigurationTests {
         return try #require(configuration.vendors[VendorID(rawValue: "acme")!]).makeAdapter()
     }
 
+    /// `check-config` shows how a definition authenticates and whether it looks identifiers up, never a secret.
+    @Test func checkConfigNamesTheAuthAndTheLookUp() throws {
+        let expected = [
+            ("auth0.yaml", "auth: oauth2_client_credentials from https://value-of-auth0_domain/oauth/token"),
+            ("google_analytics.yaml", "auth: oauth2_jwt_bearer from https://oauth2.googleapis.com/token"),
+            ("intercom.yaml", #"auth: bearer, lookup: { method: POST, url: "/contacts/search", max_matches: 5 }"#),
+            ("klaviyo.yaml", "content_type: json_api, auth: header Authorization"),
+        ]
+        for (file, summary) in expected {
+            let (_, settings) = try exampleVendor(file)
+            let definition = try #require(settings.account as? HTTPVendorDefinition)
+            let lines = definition.configurationLines(revealingSecrets: false).joined(separator: "\n")
+            #expect(lines.contains(summary), "\(file): \(lines)")
+            for secret in definition.secrets.values { #expect(!lines.contains(secret.value), "\(file)") }
+        }
+    }
+
     @Test(
         "Every mistake is one line naming its key",
         arguments: [

@@ -13,15 +13,20 @@ extension HTTPVendorDefinition: VendorAccount {
         func map(_ values: [String: String]) -> String {
             "{ " + values.keys.sorted().map { "\($0): \"\(values[$0]!)\"" }.joined(separator: ", ") + " }"
         }
-        let url =
+        func url(_ path: TemplateText, _ query: [(name: String, value: TemplateText)]) -> String {
             TemplateText.display(path) + (query.isEmpty ? "" : "?")
-            + query.map { "\($0.name)=\(TemplateText.display($0.value))" }.joined(separator: "&")
+                + query.map { "\($0.name)=\(TemplateText.display($0.value))" }.joined(separator: "&")
+        }
+        let lookupLine = lookup.map { lookup in
+            ", lookup: { method: \(lookup.method.rawValue), url: \"\(url(lookup.path, lookup.query))\", "
+                + "max_matches: \(lookup.maxMatches) }"
+        }
         return [
             "kind: http",
             "settings: \(map(settings))",
             "secrets: \(map(secrets.mapValues { $0.shown(revealing: revealingSecrets) }))",
-            "request: { method: \(method.rawValue), url: \"\(url)\", per: \(scope.rawValue), "
-                + "content_type: \(contentType.rawValue) }",
+            "request: { method: \(method.rawValue), url: \"\(url(path, query))\", per: \(scope.rawValue), "
+                + "content_type: \(contentType.rawValue), auth: \(auth.summary)\(lookupLine ?? "") }",
             "identifiers: \(map(Dictionary(uniqueKeysWithValues: identifiers.map { ($0.field.description, $0.name) })))",
             "answers: { rules: \(rules.count), default: \(defaultResult.rawValue) }",
         ]

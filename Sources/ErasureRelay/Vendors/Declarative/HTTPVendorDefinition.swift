@@ -56,6 +56,19 @@ public struct HTTPVendorDefinition: Sendable {
         /// `Authorization: Bearer` of a token the lane obtains with OAuth 2.0's JWT bearer grant.
         case oauth2JWTBearer(OAuth2JWTBearer)
 
+        /// The auth as `check-config` shows it: its kind, and where an OAuth 2.0 token comes from.
+        var summary: String {
+            switch self {
+            case .none: "none"
+            case .bearer: "bearer"
+            case .basic: "basic"
+            case .header(let name, _, _): "header \(name)"
+            case .query(let name, _): "query \(name)"
+            case .oauth2ClientCredentials(let grant): "oauth2_client_credentials from \(grant.tokenURL)"
+            case .oauth2JWTBearer(let grant): "oauth2_jwt_bearer from \(grant.tokenURL)"
+            }
+        }
+
         /// The grant the lane obtains its token with, for an OAuth 2.0 auth.
         public var grant: (any OAuth2Grant)? {
             switch self {
