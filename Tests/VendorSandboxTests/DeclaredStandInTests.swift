@@ -13,11 +13,13 @@ extension AgainstTheSandbox {
         let logger = TestLogs.quietLogger(label: "test")
 
         /// Runs `subjects` through a lane for the declared vendor of `file`, against a sandbox whose stand-in is built
-        /// from `standInFile` (by default the same definition).
+        /// from `standInFile` (by default the same definition), or is `documented`, one written from the vendor's
+        /// documentation.
         private func run(
             _ file: String,
             standIn standInFile: String? = nil,
             subjects: [Subject],
+            documented: DeclaredStandIn? = nil,
             tokenLifetime: (honoured: Int, advertised: Int?) = (3600, nil),
             configure: (inout SandboxConfiguration) -> Void = { _ in },
             settings adjust: (inout VendorSettings) -> Void = { _ in },
@@ -26,7 +28,7 @@ extension AgainstTheSandbox {
             let (vendor, standInSettings) = try exampleVendor(standInFile ?? file)
             var configuration = SandboxConfiguration()
             configuration.declared = [
-                try #require(
+                try documented ?? #require(
                     DeclaredStandIn(
                         vendor: vendor,
                         settings: standInSettings,
@@ -262,6 +264,26 @@ extension AgainstTheSandbox {
             #expect(record.quotaViolations == 0)
             #expect(record.malformedCalls == 0)
             #expect(record.peakCallsInWindow <= 3)
+        }
+
+        /// The Intercom definition against a stand-in written from Intercom's documentation alone, not from the
+        /// definition, so that a definition that misreads the API fails here: every identifier is searched for by
+        /// its field, every contact found is deleted by its id, and too many matches delete nothing.
+        @Test func intercomsDefinitionPassesAStandInWrittenFromItsDocumentation() async throws {
+            let subjects = [
+                Subject(externalID: "u-1", email: "a@example.com"), Subject(email: "unknown-b@example.com"),
+                Subject(email: "matches-2-c@example.com"), Subject(email: "matches-6-d@example.com"),
+            ]
+            let (results, record) = try await run(
+                "intercom.yaml",
+                subjects: subjects,
+                documented: .intercom(accessToken: sandboxCredential("INTERCOM_ACCESS_TOKEN"))
+            )
+            #expect(results.map { $0?.status } == [.accepted, .accepted, .accepted, .failed])
+            #expect(results[1]?.error == VendorText.notFound)
+            #expect(record.lookUps == 5, "the first subject's e-mail and external id, then one e-mail each")
+            #expect((record.deleted["contacts"] ?? []).count == 1 + 1 + 2)
+            #expect(record.malformedCalls == 0)
         }
 
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
