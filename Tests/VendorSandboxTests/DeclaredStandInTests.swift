@@ -286,6 +286,42 @@ extension AgainstTheSandbox {
             #expect(record.malformedCalls == 0)
         }
 
+        /// The Auth0 definition against a stand-in written from Auth0's documentation alone: the token request
+        /// carries the client credentials and the Management API's audience, and every delete the token.
+        @Test func auth0sDefinitionPassesAStandInWrittenFromItsDocumentation() async throws {
+            let subjects = (0..<10).map { Subject(externalID: "auth0|u-\($0)") }
+            let (results, record) = try await run(
+                "auth0.yaml",
+                subjects: subjects,
+                documented: .auth0(
+                    clientID: sandboxCredential("AUTH0_CLIENT_ID"),
+                    clientSecret: sandboxCredential("AUTH0_CLIENT_SECRET"),
+                    audience: "https://\(sandboxCredential("AUTH0_DOMAIN"))/api/v2/",
+                    quota: .init(requests: 20, windowSeconds: 1)
+                ),
+                settings: { $0.rateLimits = [.init(requests: 20, windowSeconds: 1)] }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["users"] ?? []) == Set(subjects.map { $0.externalID! }))
+            #expect(record.malformedCalls == 0)
+        }
+
+        /// The Klaviyo definition against a stand-in written from Klaviyo's documentation alone: JSON:API bodies with
+        /// one identifier each, the key after `Klaviyo-API-Key`, and both documented limits counted.
+        @Test func klaviyosDefinitionPassesAStandInWrittenFromItsDocumentation() async throws {
+            let subjects = (0..<3).map { Subject(email: "p\($0)@example.com", phone: "+1555010\($0)") }
+            let (results, record) = try await run(
+                "klaviyo.yaml",
+                subjects: subjects,
+                documented: .klaviyo(apiKey: sandboxCredential("KLAVIYO_PRIVATE_API_KEY"))
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["email"] ?? []) == Set(subjects.map { $0.email! }))
+            #expect(Set(record.deleted["phone_number"] ?? []) == Set(subjects.map { $0.phone! }))
+            #expect(record.quotaViolations == 0)
+            #expect(record.malformedCalls == 0)
+        }
+
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
             let subjects = [
                 Subject(engagelabRegistrationIDs: ["u-1"]), Subject(engagelabRegistrationIDs: ["unknown-2"]),
