@@ -322,6 +322,30 @@ extension AgainstTheSandbox {
             #expect(record.malformedCalls == 0)
         }
 
+        /// The Google Analytics definition against a stand-in written from Google's documentation alone: the
+        /// service account's signed assertion obtains the token, and each deletion request names the property.
+        @Test func googleAnalyticsDefinitionPassesAStandInWrittenFromItsDocumentation() async throws {
+            let subjects = (0..<5).map { Subject(externalID: "ga-user-\($0)") }
+            let standIn = try #require(
+                DeclaredStandIn.googleAnalytics(
+                    serviceAccount: sandboxCredential("GOOGLE_ANALYTICS_CLIENT_EMAIL"),
+                    privateKeyPEM: testPrivateKeyPEM,
+                    propertyID: sandboxCredential("GOOGLE_ANALYTICS_PROPERTY_ID"),
+                    quota: .init(requests: 20, windowSeconds: 1)
+                )
+            )
+            let (results, record) = try await run(
+                "google_analytics.yaml",
+                subjects: subjects,
+                documented: standIn,
+                settings: { $0.rateLimits = [.init(requests: 20, windowSeconds: 1)] }
+            )
+            #expect(results.allSatisfy { $0?.status == .accepted })
+            #expect(Set(record.deleted["USER_ID"] ?? []) == Set(subjects.map { $0.externalID! }))
+            #expect(record.tokensIssued == 1)
+            #expect(record.malformedCalls == 0)
+        }
+
         @Test func faultsAreRetriedAndAnUnknownUserIsNotFound() async throws {
             let subjects = [
                 Subject(engagelabRegistrationIDs: ["u-1"]), Subject(engagelabRegistrationIDs: ["unknown-2"]),
