@@ -86,12 +86,12 @@ private func withoutAuth(_ call: VendorCall, _ auth: HTTPVendorDefinition.Auth) 
     var call = call
     var authHeader = "authorization"
     switch auth {
-    case .header(let name, _): authHeader = name.lowercased()
+    case .header(let name, _, _): authHeader = name.lowercased()
     case .query:
         if let cut = call.pathAndQuery.lastIndex(where: { $0 == "&" || $0 == "?" }) {
             call.pathAndQuery = String(call.pathAndQuery[..<cut])
         }
-    case .none, .bearer, .basic: break
+    case .none, .bearer, .basic, .oauth2ClientCredentials, .oauth2JWTBearer: break
     }
     call.headers.removeAll { $0.0.lowercased() == authHeader || $0.0.lowercased() == "authorization" }
     return call
