@@ -73,7 +73,7 @@ struct CallMatcher {
                     match(body, parsed)
                 else { return "body does not have the shape of \(template.key).body" }
             case template.contentType.mediaType:
-                let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
+                let fields = SandboxCall.formFields(String(decoding: call.body, as: UTF8.self))
                 guard let fields, matchForm(body, fields) else {
                     return "form body does not have the fields of \(template.key).body"
                 }
@@ -101,7 +101,7 @@ struct CallMatcher {
         case .header(let name, let secret, let prefix):
             expected = (name.lowercased(), prefix + (constants[secret] ?? ""))
         case .query(let name, let secret):
-            let fields = Self.formFields(call.rawQuery ?? "") ?? []
+            let fields = SandboxCall.formFields(call.rawQuery ?? "") ?? []
             return fields.contains { $0 == (name, constants[secret] ?? "") } ? nil : "query key missing or wrong"
         case .oauth2ClientCredentials, .oauth2JWTBearer:
             guard let header = call.headers["authorization"], header.hasPrefix("Bearer "),
@@ -141,7 +141,7 @@ struct CallMatcher {
     }
 
     mutating func matchQuery(_ rawQuery: String?) -> String? {
-        guard var fields = Self.formFields(rawQuery ?? "") else { return "query is not form-encoded" }
+        guard var fields = SandboxCall.formFields(rawQuery ?? "") else { return "query is not form-encoded" }
         if case .query(let name, _) = definition.auth { fields.removeAll { $0.name == name } }
         for (name, template) in template.query {
             guard let index = fields.firstIndex(where: { $0.name == name }) else {
@@ -350,18 +350,6 @@ struct CallMatcher {
             index += 1
         }
         return rest.isEmpty ? pieces : nil
-    }
-
-    /// The fields of a form-encoded text, decoded; nil if one is not decodable.
-    static func formFields(_ text: String) -> [(name: String, value: String)]? {
-        var fields: [(name: String, value: String)] = []
-        for pair in text.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let decode = { (raw: Substring) in raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding }
-            guard let name = decode(parts[0]), let value = decode(parts.count > 1 ? parts[1] : "") else { return nil }
-            fields.append((name, value))
-        }
-        return fields
     }
 
     private static func isUnreservedOrPercent(_ byte: UInt8) -> Bool {

@@ -63,7 +63,7 @@ extension DeclaredStandIn {
                     return SandboxAnswer(status: 400, body: Self.error(reason))
                 case .looksUp(let identifier):
                     guard let lookup = definition.lookup else { return SandboxAnswer(status: 404, body: "{}") }
-                    let count = HTTPVendorDefinition.LookUp.standInMatchCount(
+                    let count = SandboxConfiguration.lookUpMatchCount(
                         of: identifier,
                         unknownUserPrefix: unknownUserPrefix
                     )

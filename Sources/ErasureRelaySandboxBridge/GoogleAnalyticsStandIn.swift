@@ -64,16 +64,10 @@ extension DeclaredStandIn {
             tokenEndpoint: { call in
                 guard call.rawPath == "/token" else { return nil }
                 let refusal = SandboxAnswer.json(400, ["error": "invalid_grant", "error_description": "Invalid JWT."])
-                guard call.method == "POST",
-                    call.headers["content-type"]?.hasPrefix("application/x-www-form-urlencoded") == true
-                else { return SandboxAnswer.json(400, ["error": "invalid_request"]) }
-                var fields: [String: String] = [:]
-                for pair in String(decoding: call.body, as: UTF8.self).split(separator: "&") {
-                    let parts = pair.split(separator: "=", maxSplits: 1).map {
-                        $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
-                    }
-                    if parts.count == 2 { fields[parts[0]] = parts[1] }
+                guard call.method == "POST", let form = call.formBody else {
+                    return SandboxAnswer.json(400, ["error": "invalid_request"])
                 }
+                let fields = Dictionary(form, uniquingKeysWith: { _, last in last })
                 guard fields["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer" else {
                     return SandboxAnswer.json(400, ["error": "unsupported_grant_type"])
                 }
@@ -100,11 +94,7 @@ extension DeclaredStandIn {
     /// An assertion's claims, if its header says RS256 and its signature verifies under `publicKey`.
     private static func verifiedGoogleClaims(_ assertion: String, publicKey: _RSA.Signing.PublicKey) -> [String: Any]? {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        func decoded(_ part: String) -> Data? {
-            var base64 = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-            base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-            return Data(base64Encoded: base64)
-        }
+        let decoded = { (part: String) in Data(base64URLEncoded: part) }
         guard parts.count == 3, let headerData = decoded(parts[0]), let claimsData = decoded(parts[1]),
             let signature = decoded(parts[2]),
             let header = (try? JSONSerialization.jsonObject(with: headerData)) as? [String: Any],

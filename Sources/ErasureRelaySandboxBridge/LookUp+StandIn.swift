@@ -3,17 +3,6 @@ import ErasureRelay
 import VendorSandbox
 
 extension HTTPVendorDefinition.LookUp {
-    /// How many users a stand-in's vendor holds for `identifier`: none for the sandbox's unknown users, N for an
-    /// identifier starting `matches-N-`, one for any other.
-    static func standInMatchCount(of identifier: String, unknownUserPrefix: String) -> Int {
-        if identifier.hasPrefix(unknownUserPrefix) { return 0 }
-        let parts = identifier.split(separator: "-", maxSplits: 2)
-        if parts.count == 3, parts[0] == "matches", let count = Int(parts[1]), (0...1000).contains(count) {
-            return count
-        }
-        return 1
-    }
-
     /// The vendor's own ids for `identifier`'s matches: stable, and nothing like the identifier itself.
     /// - Parameters:
     ///   - identifier: the identifier looked up.

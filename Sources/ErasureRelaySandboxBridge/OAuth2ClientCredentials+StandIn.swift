@@ -21,11 +21,7 @@ extension OAuth2ClientCredentials {
         let refusal = { (status: Int, error: String) in
             SandboxAnswer.json(status, ["error": error])
         }
-        let contentType = call.headers["content-type"]?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        guard call.method == "POST", contentType == "application/x-www-form-urlencoded",
-            var fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self))
+        guard call.method == "POST", var fields = call.formBody
         else { return refusal(400, "invalid_request") }
         func take(_ name: String) -> String? {
             guard let index = fields.firstIndex(where: { $0.name == name }) else { return nil }

@@ -23,11 +23,7 @@ extension OAuth2JWTBearer {
         let path = endpoint.pathAndQuery.split(separator: "?", maxSplits: 1).first.map(String.init) ?? "/"
         guard call.rawPath == path else { return nil }
         let refusal = { (status: Int, error: String) in SandboxAnswer.json(status, ["error": error]) }
-        let contentType = call.headers["content-type"]?.split(separator: ";").first.map {
-            $0.trimmingCharacters(in: .whitespaces).lowercased()
-        }
-        guard call.method == "POST", contentType == "application/x-www-form-urlencoded",
-            let fields = CallMatcher.formFields(String(decoding: call.body, as: UTF8.self)),
+        guard call.method == "POST", let fields = call.formBody,
             fields.count == 2
         else { return refusal(400, "invalid_request") }
         guard fields.contains(where: { $0 == ("grant_type", Self.grantType) }) else {
@@ -53,7 +49,7 @@ extension OAuth2JWTBearer {
         let parts = assertion.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, let pem = secrets[privateKey]?.value, let key = Self.signingKey(pem),
             let header = Self.decodedObject(parts[0]), header["alg"] == .string("RS256"),
-            let signature = Self.base64URLDecoded(parts[2]),
+            let signature = Data(base64URLEncoded: parts[2]).map({ Array($0) }),
             key.publicKey.isValidSignature(
                 _RSA.Signing.RSASignature(rawRepresentation: signature),
                 for: SHA256.hash(data: Array((parts[0] + "." + parts[1]).utf8)),
@@ -64,15 +60,18 @@ extension OAuth2JWTBearer {
     }
 
     private static func decodedObject(_ text: String) -> [String: JSONValue]? {
-        guard let bytes = base64URLDecoded(text),
+        guard let bytes = Data(base64URLEncoded: text).map({ Array($0) }),
             case .object(let members)? = bytes.withUnsafeBufferPointer({ try? JSONValue.parse($0, maxDepth: 8) })
         else { return nil }
         return members
     }
+}
 
-    private static func base64URLDecoded(_ text: String) -> [UInt8]? {
+extension Data {
+    /// Base64url (RFC 4648 section 5), as JSON Web Tokens encode their parts, with or without padding.
+    init?(base64URLEncoded text: String) {
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
-        return Data(base64Encoded: base64).map { Array($0) }
+        self.init(base64Encoded: base64)
     }
 }

@@ -23,6 +23,20 @@ public struct SandboxConfiguration: Sendable {
     public var latencyMilliseconds: [SandboxVendor: Int] = [:]
     /// Identifiers with this prefix are unknown users (MoEngage answers them with 400 Not Found, EngageLab with 404).
     public var unknownUserPrefix = "unknown-"
+
+    /// How many users a stand-in's vendor holds for an identifier it is asked to look up: none for an unknown user,
+    /// N for an identifier starting `matches-N-`, and one for any other.
+    /// - Parameters:
+    ///   - identifier: the identifier looked up.
+    ///   - unknownUserPrefix: the prefix of identifiers the vendor does not hold.
+    public static func lookUpMatchCount(of identifier: String, unknownUserPrefix: String) -> Int {
+        if identifier.hasPrefix(unknownUserPrefix) { return 0 }
+        let parts = identifier.split(separator: "-", maxSplits: 2)
+        if parts.count == 3, parts[0] == "matches", let count = Int(parts[1]), (0...1000).contains(count) {
+            return count
+        }
+        return 1
+    }
     /// Stand-ins for vendors declared in erasure-relay's configuration, each on a port of its own.
     public var declared: [DeclaredStandIn] = []
     /// Whether each stand-in keeps every call as it arrived (``VendorSandbox/receivedCalls(ofVendorNamed:)``), for

@@ -86,15 +86,6 @@ extension DeclaredStandIn {
         if SandboxParsing.isJSONContentType(call.headers["content-type"]) {
             return SandboxParsing.jsonObject(call.body)?.compactMapValues { $0 as? String }
         }
-        guard call.headers["content-type"]?.hasPrefix("application/x-www-form-urlencoded") == true else { return nil }
-        var fields: [String: String] = [:]
-        for pair in String(decoding: call.body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
-                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-            }
-            guard parts.count == 2, let name = parts[0], let value = parts[1] else { return nil }
-            fields[name] = value
-        }
-        return fields
+        return call.formBody.map { Dictionary($0, uniquingKeysWith: { _, last in last }) }
     }
 }

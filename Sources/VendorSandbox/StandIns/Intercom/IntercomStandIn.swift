@@ -37,7 +37,7 @@ extension DeclaredStandIn {
                         let field = query["field"] as? String, ["email", "external_id"].contains(field),
                         query["operator"] as? String == "=", let value = query["value"] as? String, !value.isEmpty
                     else { return intercomError(400, "parameter_invalid", "Invalid query") }
-                    let count = Self.intercomMatchCount(of: value, unknownUserPrefix: unknownUserPrefix)
+                    let count = SandboxConfiguration.lookUpMatchCount(of: value, unknownUserPrefix: unknownUserPrefix)
                     let found = (0..<count).map { intercomContactID(of: value, index: $0) }
                     contacts.withLock { contacts in
                         for id in found { contacts[id] = (field, value) }
@@ -86,14 +86,5 @@ extension DeclaredStandIn {
         let digest = value.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
         let hex = String(digest, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex + String(format: "%08x", index)
-    }
-
-    static func intercomMatchCount(of value: String, unknownUserPrefix: String) -> Int {
-        if value.hasPrefix(unknownUserPrefix) { return 0 }
-        let parts = value.split(separator: "-", maxSplits: 2)
-        if parts.count == 3, parts[0] == "matches", let count = Int(parts[1]), (0...1000).contains(count) {
-            return count
-        }
-        return 1
     }
 }
