@@ -61,13 +61,18 @@ public final class RelayApplication: Service {
         let logger = logger
         let topics = configuration.kafka
         let commits = CommitLatencyTracker(metrics: metrics)
+        let jobSchedules = Dictionary(
+            uniqueKeysWithValues: configuration.vendors.values.compactMap { vendor in
+                (vendor.account as? HTTPVendorDefinition)?.job.map { (vendor.vendor, $0) }
+            }
+        )
         // No quota until partitions are assigned: a replica's share of each quota is its share of the partitions.
-        // A retry partition weighs a tenth of a request partition: parked work is a trickle next to new requests.
+        // A retry or jobs partition weighs a tenth of a request partition: parked work and status checks are a
+        // trickle next to new requests.
+        var weights = [(configuration.kafka.requestTopic, 1.0), (configuration.kafka.retryTopic, 0.1)]
+        if !jobSchedules.isEmpty { weights.append((configuration.kafka.jobsTopic, 0.1)) }
         let shareTracker = PartitionShareTracker(
-            weights: Dictionary(
-                [(configuration.kafka.requestTopic, 1), (configuration.kafka.retryTopic, 0.1)],
-                uniquingKeysWith: max
-            ),
+            weights: Dictionary(weights, uniquingKeysWith: max),
             share: QuotaShare(initial: 0)
         )
         // librdkafka's defaults: a member silent for the session timeout is evicted, and it learns of that from a
@@ -117,6 +122,7 @@ public final class RelayApplication: Service {
         metrics.prepare(
             vendors: settings,
             publishTopics: [topics.outcomeTopic, topics.deadLetterTopic, topics.retryTopic]
+                + (jobSchedules.isEmpty ? [] : [topics.jobsTopic])
         )
         let lanes = zip(settings, adapters).map { settings, adapter in
             VendorLane(
@@ -128,6 +134,8 @@ public final class RelayApplication: Service {
                 metrics: metrics
             )
         }
+        let signer = RecordSigner(keys: configuration.parking.signingKeys)
+        let publisher = RecordPublisher(producer: producer, metrics: metrics)
         let handler = RequestHandler(
             topics: .init(configuration.kafka),
             decoder: RequestDecoder(
@@ -136,8 +144,16 @@ public final class RelayApplication: Service {
             ),
             processor: RequestProcessor(lanes: lanes),
             parking: ParkingPolicy(configuration.parking),
-            signer: RecordSigner(keys: configuration.parking.signingKeys),
-            publisher: RecordPublisher(producer: producer, metrics: metrics),
+            signer: signer,
+            publisher: publisher,
+            follower: JobFollower(
+                lanes: lanes,
+                schedules: jobSchedules,
+                topics: .init(configuration.kafka),
+                signer: signer,
+                publisher: publisher,
+                metrics: metrics
+            ),
             metrics: metrics,
             observer: observer
         )

@@ -19,6 +19,8 @@ struct CallMatcher {
     let template: Template
     /// Whether `{found_id}` stands for an id a look-up found: in the delete of a definition with a look-up.
     let takesFoundID: Bool
+    /// Whether `{job_id}` stands for a job's id: in the status call of a definition with a job.
+    let takesJobID: Bool
 
     /// The parts of a call a template fixes.
     struct Template {
@@ -39,6 +41,13 @@ struct CallMatcher {
             (method, path, query) = (lookup.method.rawValue, lookup.path, lookup.query)
             (contentType, body, key) = (lookup.contentType, lookup.body, "request.lookup")
         }
+
+        init(_ job: HTTPVendorDefinition.Job, contentType: HTTPVendorDefinition.ContentType) {
+            (method, path, query) = (job.method.rawValue, job.path, job.query)
+            (self.contentType, body, key) = (contentType, nil, Self.jobKey)
+        }
+
+        static let jobKey = "job.status"
     }
 
     init(
@@ -49,6 +58,7 @@ struct CallMatcher {
         self.definition = definition
         self.template = template ?? Template(definition)
         self.takesFoundID = definition.lookup != nil && template == nil
+        self.takesJobID = template?.key == CallMatcher.Template.jobKey
         self.acceptsToken = acceptsToken
         var constants = definition.settings
         for (name, secret) in definition.secrets { constants[name] = secret.value }
@@ -265,6 +275,8 @@ struct CallMatcher {
             guard identifierNames.contains(value) else { return false }
         case HTTPVendorDefinition.foundID:
             guard takesFoundID else { return false }
+        case HTTPVendorDefinition.jobID:
+            guard takesJobID else { return false }
         default:
             guard name == "identifier" || identifierNames.contains(name) else { return false }
         }

@@ -32,11 +32,19 @@ extension DeclaredStandIn {
         let maxItems = definition.scope == .batch ? settings.batching.maxSize : 1
         let maxBytes = settings.batching.maxBytes
         let references = Mutex(0)
-        let nextReference: @Sendable () -> Int = {
-            references.withLock { count in
+        // A job vendor's jobs, by id: how many more checks each answers running, and how it ends.
+        let jobs = Mutex<[String: (runningChecks: Int, fails: Bool)]>([:])
+        let nextReference: @Sendable ([StandInVerdict.Deletion]) -> String = { deletions in
+            let number = references.withLock { count in
                 count += 1
                 return count
             }
+            let reference = "sandbox-\(number)"
+            if definition.job != nil {
+                let fate = SandboxConfiguration.jobFate(of: deletions.flatMap(\.values))
+                jobs.withLock { $0[reference] = fate }
+            }
+            return reference
         }
         // The ids look-ups have found: a delete of any other is refused, as the vendor would not know it.
         let foundIDs = Mutex<Set<String>>([])
@@ -78,7 +86,31 @@ extension DeclaredStandIn {
                     guard unknown.isEmpty else {
                         return SandboxAnswer(status: 404, body: Self.error("no contact with the id given"))
                     }
-                    return Self.accepted(deletions, definition: definition, reference: nextReference())
+                    return Self.accepted(deletions, definition: definition, reference: nextReference(deletions))
+                case .checksJob(let id):
+                    guard let job = definition.job else { return SandboxAnswer(status: 404, body: "{}") }
+                    let state = jobs.withLock { jobs -> String? in
+                        guard let fate = jobs[id] else { return nil }
+                        if fate.runningChecks > 0 {
+                            jobs[id]!.runningChecks -= 1
+                            return job.running.sorted().first ?? "sandbox-running"
+                        }
+                        return fate.fails ? job.failed.sorted().first ?? "sandbox-failed" : job.done.sorted()[0]
+                    }
+                    var answer =
+                        state.map {
+                            SandboxAnswer(
+                                status: 200,
+                                body: HTTPVendorDefinition.setting(
+                                    job.state.steps[...],
+                                    to: .string($0),
+                                    in: .object([:])
+                                )
+                                .jsonText
+                            )
+                        } ?? SandboxAnswer(status: 404, body: Self.error("no job with the id given"))
+                    answer.isJobCheck = true
+                    return answer
                 case .deletes(let deletions):
                     let values = deletions.flatMap(\.values)
                     if values.allSatisfy({ $0.hasPrefix(unknownUserPrefix) }),
@@ -87,7 +119,7 @@ extension DeclaredStandIn {
                         answer.unknownUser = true
                         return answer
                     }
-                    return Self.accepted(deletions, definition: definition, reference: nextReference())
+                    return Self.accepted(deletions, definition: definition, reference: nextReference(deletions))
                 }
             },
             tooManyRequests: { retryAfter, resetAt in
@@ -114,14 +146,14 @@ extension DeclaredStandIn {
         )
     }
 
-    /// The answer the definition reads as an accepted erasure of `deletions`, under the reference `sandbox-N`.
+    /// The answer the definition reads as an accepted erasure of `deletions`, under `reference`.
     private static func accepted(
         _ deletions: [StandInVerdict.Deletion],
         definition: HTTPVendorDefinition,
-        reference: Int
+        reference: String
     ) -> SandboxAnswer {
         let values = deletions.flatMap(\.values)
-        guard var answer = definition.answer(accepting: false, reference: "sandbox-\(reference)", deleted: values.count)
+        guard var answer = definition.answer(accepting: false, reference: reference, deleted: values.count)
         else {
             return SandboxAnswer(status: 500, body: error("no rule of the definition can be met by a stand-in"))
         }

@@ -21,7 +21,15 @@ extension HTTPVendorDefinition {
         if let refusal = CallMatcher(definition: self, acceptsToken: acceptsToken).checkAuth(call) {
             return .unauthorized(refusal)
         }
-        // A call that has the look-up's shape is one; any other must have the delete's.
+        // A call that has the shape of a look-up or a status call is one; any other must have the delete's.
+        if let job {
+            var matcher = CallMatcher(definition: self, template: CallMatcher.Template(job, contentType: contentType))
+            if matcher.matches(call, maxBytes: maxBytes) == nil,
+                let id = matcher.captured.first(where: { $0.name == HTTPVendorDefinition.jobID })?.value
+            {
+                return .checksJob(id: id)
+            }
+        }
         if let lookup {
             var matcher = CallMatcher(definition: self, template: CallMatcher.Template(lookup))
             if matcher.matches(call, maxBytes: maxBytes) == nil,

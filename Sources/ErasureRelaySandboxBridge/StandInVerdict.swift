@@ -11,6 +11,8 @@ public enum StandInVerdict: Sendable, Equatable {
     case deletes([Deletion])
     /// A well-formed look-up (`request.lookup`) of this identifier.
     case looksUp(identifier: String)
+    /// A well-formed status call (`job.status`) about this job.
+    case checksJob(id: String)
 
     /// Identifiers a call deletes, by the name the definition gives them.
     public struct Deletion: Sendable, Equatable {

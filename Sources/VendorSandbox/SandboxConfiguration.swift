@@ -37,6 +37,22 @@ public struct SandboxConfiguration: Sendable {
         }
         return 1
     }
+
+    /// How a deletion job the stand-in of a job vendor took runs: it answers `running` to `runningChecks` status
+    /// calls, then done, or failed when `fails`. A job fails when one of its identifiers starts `job-fails-`, and
+    /// runs N checks when one starts `job-runs-N-`; it runs one check by default.
+    /// - Parameter identifiers: the identifiers the job erases.
+    public static func jobFate(of identifiers: [String]) -> (runningChecks: Int, fails: Bool) {
+        let counts = identifiers.compactMap { identifier -> Int? in
+            let parts = identifier.split(separator: "-", maxSplits: 3)
+            guard parts.count == 4, parts[0] == "job", parts[1] == "runs", let count = Int(parts[2]),
+                (0...1000).contains(count)
+            else { return nil }
+            return count
+        }
+        return (counts.max() ?? 1, identifiers.contains { $0.hasPrefix("job-fails-") })
+    }
+
     /// Stand-ins for vendors declared in erasure-relay's configuration, each on a port of its own.
     public var declared: [DeclaredStandIn] = []
     /// Whether each stand-in keeps every call as it arrived (``VendorSandbox/receivedCalls(ofVendorNamed:)``), for

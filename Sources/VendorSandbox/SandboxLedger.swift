@@ -81,6 +81,10 @@ actor SandboxLedger {
         record.lookUps += 1
     }
 
+    func jobChecked() {
+        record.jobChecks += 1
+    }
+
     func tokenRequested(issued: Bool) {
         if issued { record.tokensIssued += 1 } else { record.tokensRefused += 1 }
     }

@@ -24,6 +24,8 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
     public var callsBeforeRetryAfter = 0
     /// Well-formed look-ups answered: calls that find a user's ids before the delete.
     public var lookUps = 0
+    /// Well-formed status calls about deletion jobs answered.
+    public var jobChecks = 0
     /// Tokens issued by the vendor's token endpoint, which is not metered with the API.
     public var tokensIssued = 0
     /// Token requests refused: wrong client credentials, grant, scope or parameters.
@@ -41,6 +43,7 @@ public struct SandboxRecord: Sendable, Hashable, Codable {
         case largestBody = "largest_body"
         case callsBeforeRetryAfter = "calls_before_retry_after"
         case lookUps = "look_ups"
+        case jobChecks = "job_checks"
         case tokensIssued = "tokens_issued"
         case tokensRefused = "tokens_refused"
     }

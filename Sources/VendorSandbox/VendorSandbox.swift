@@ -259,6 +259,8 @@ public final class VendorSandbox: Service {
             await ledger.accepted(answer.deletions, bodyBytes: call.body.count, batchSize: answer.batchSize)
         } else if answer.isLookUp {
             await ledger.lookedUp()
+        } else if answer.isJobCheck {
+            await ledger.jobChecked()
         } else if answer.status != 429 && !answer.unknownUser {
             await ledger.malformed()
         }

@@ -239,7 +239,7 @@ struct ConfigurationTests {
     @Test func aPipelineOfOneStillResumes() throws {
         let configuration = try RelayConfiguration(yaml: "pipeline: { max_in_flight: 1 }", environment: [:])
         #expect(configuration.pipeline.resumeBelow == 1)
-        var intake = Intake(limits: .init(pipeline: configuration.pipeline, parking: .init()), retryTopic: "retry")
+        var intake = Intake(limits: .init(pipeline: configuration.pipeline, parking: .init()), heldTopics: ["retry"])
         let partition = TopicPartition(topic: "requests", partition: 0)
         intake.assigned([partition])
         let start = ContinuousClock.now

@@ -25,7 +25,7 @@ struct IntakeTests {
                 maxHeld: maxHeld,
                 longestHold: longestHold
             ),
-            retryTopic: "user-erasure-retry"
+            heldTopics: ["user-erasure-retry"]
         )
         intake.assigned([requests, otherRequests, retries])
         return intake

@@ -12,6 +12,7 @@ extension RelayConfiguration {
             "  outcome_topic: \"\(kafka.outcomeTopic)\"",
             "  dead_letter_topic: \"\(kafka.deadLetterTopic)\"",
             "  retry_topic: \"\(kafka.retryTopic)\"",
+            "  jobs_topic: \"\(kafka.jobsTopic)\"",
             "  properties:" + (kafka.properties.isEmpty ? " {}" : ""),
         ]
         for key in kafka.properties.keys.sorted() {

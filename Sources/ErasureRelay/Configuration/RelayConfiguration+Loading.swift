@@ -77,6 +77,7 @@ extension RelayConfiguration.Kafka {
         [
             ("kafka.request_topic", requestTopic), ("kafka.outcome_topic", outcomeTopic),
             ("kafka.dead_letter_topic", deadLetterTopic), ("kafka.retry_topic", retryTopic),
+            ("kafka.jobs_topic", jobsTopic),
         ]
     }
 

@@ -59,6 +59,7 @@ extension RelayConfiguration {
             self.kafka.outcomeTopic = try kafka.string("outcome_topic") ?? self.kafka.outcomeTopic
             self.kafka.deadLetterTopic = try kafka.string("dead_letter_topic") ?? self.kafka.deadLetterTopic
             self.kafka.retryTopic = try kafka.string("retry_topic") ?? self.kafka.retryTopic
+            self.kafka.jobsTopic = try kafka.string("jobs_topic") ?? self.kafka.jobsTopic
             self.kafka.properties = try kafka.child("properties")?.stringMap() ?? [:]
             self.kafka.consumerProperties = try kafka.child("consumer_properties")?.stringMap() ?? [:]
             if let files = try kafka.child("property_files") {

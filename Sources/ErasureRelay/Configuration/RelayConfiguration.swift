@@ -15,6 +15,10 @@ public struct RelayConfiguration: Sendable {
         /// `kafka.retry_topic`: where a request's unfinished vendor work waits for its next attempt. The service
         /// consumes it as well as the request topic. Default `user-erasure-retry`.
         public var retryTopic: String = "user-erasure-retry"
+        /// `kafka.jobs_topic`: where the deletion jobs of vendors that erase as jobs wait for their next status
+        /// check. Consumed as well as the request topic when a configured vendor declares `job`. Default
+        /// `user-erasure-jobs`.
+        public var jobsTopic: String = "user-erasure-jobs"
         /// `kafka.properties`: librdkafka properties passed through unchanged, for both consumer and producer. It
         /// also holds the properties of `kafka.property_files`, each read from the file named, such as a mounted
         /// secret for `sasl.password`.
@@ -24,7 +28,7 @@ public struct RelayConfiguration: Sendable {
         public var consumerProperties: [String: String] = [:]
 
         /// Every topic the service reads or writes.
-        public var topics: [String] { [requestTopic, outcomeTopic, deadLetterTopic, retryTopic] }
+        public var topics: [String] { [requestTopic, outcomeTopic, deadLetterTopic, retryTopic, jobsTopic] }
 
         public init() {}
     }

@@ -63,9 +63,9 @@ public struct Intake: Sendable {
         case pauseAll
         /// Fetch again from every partition that is not held.
         case resumeAll
-        /// Stop fetching from one retry partition: the messages behind a held one stay in Kafka.
+        /// Stop fetching from one retry or jobs partition: the messages behind a held one stay in Kafka.
         case hold(TopicPartition)
-        /// Fetch again from a retry partition.
+        /// Fetch again from a retry or jobs partition.
         case release(TopicPartition)
     }
 
@@ -75,7 +75,7 @@ public struct Intake: Sendable {
     }
 
     private let limits: Limits
-    private let retryTopic: String
+    private let heldTopics: Set<String>
     private var ledger = OffsetLedger<TopicPartition>()
     private var assigned: Set<TopicPartition> = []
     private var readAt: [Ticket: Instant] = [:]
@@ -91,10 +91,11 @@ public struct Intake: Sendable {
 
     /// - Parameters:
     ///   - limits: the in-flight, pause and hold bounds.
-    ///   - retryTopic: the topic whose messages may be held until their time.
-    public init(limits: Limits, retryTopic: String) {
+    ///   - heldTopics: the topics whose messages may be held until their time: the retry topic, and the jobs topic
+    ///     when vendors follow jobs.
+    public init(limits: Limits, heldTopics: Set<String>) {
         self.limits = limits
-        self.retryTopic = retryTopic
+        self.heldTopics = heldTopics
     }
 
     /// Requests started and not finished: what ``Limits/maxInFlight`` bounds. Held messages are not counted.
@@ -124,7 +125,7 @@ public struct Intake: Sendable {
     /// A message was read.
     /// - Parameters:
     ///   - record: the message, as the consumer returned it and the pipeline verified it.
-    ///   - holdUntil: for a signed retry-topic message not yet due, when it is due; nil to start it now.
+    ///   - holdUntil: for a signed retry or jobs record not yet due, when it is due; nil to start it now.
     ///   - now: the loop's clock.
     /// - Returns: ``Action/start(_:_:)``, or a hold; nothing for a message of a partition not assigned, or one
     ///   already tracked (a redelivery).
@@ -135,9 +136,9 @@ public struct Intake: Sendable {
         }
         readAt[ticket] = now
         var actions: [Action]
-        if let holdUntil, holdUntil > now, message.topicPartition.topic == retryTopic {
+        if let holdUntil, holdUntil > now, heldTopics.contains(message.topicPartition.topic) {
             held[ticket] = Held(record: record, until: min(holdUntil, now.advanced(by: limits.longestHold)))
-            actions = holdPartitions(heldCount >= limits.maxHeld ? retryPartitions : [message.topicPartition])
+            actions = holdPartitions(heldCount >= limits.maxHeld ? holdingPartitions : [message.topicPartition])
         } else {
             actions = [.start(record, ticket)]
         }
@@ -228,8 +229,8 @@ public struct Intake: Sendable {
         return [.fetch(.pauseAll)]
     }
 
-    private var retryPartitions: [TopicPartition] {
-        assigned.filter { $0.topic == retryTopic }.sorted()
+    private var holdingPartitions: [TopicPartition] {
+        assigned.filter { heldTopics.contains($0.topic) }.sorted()
     }
 
     private mutating func holdPartitions(_ partitions: [TopicPartition]) -> [Action] {

@@ -113,6 +113,7 @@ struct LaneQueue<Instant: InstantProtocol>: Sendable where Instant.Duration == D
 
     /// How many of `items` fit in one call, and whether that call is full.
     private func batchSize(of items: Deque<Item>, limits: Limits) -> (Int, Bool) {
+        if items[0].item.travelsAlone { return (1, true) }
         guard let maxBodyBytes = limits.maxBodyBytes else {
             let taken = min(items.count, limits.maxItems)
             return (taken, taken == limits.maxItems)

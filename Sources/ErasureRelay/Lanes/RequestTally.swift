@@ -16,6 +16,10 @@ struct RequestTally: Sendable {
         var deleted: Int?
         /// For a retriable failure, the earliest time the vendor allows another call.
         var notBefore: Timestamp?
+        /// For a vendor that follows jobs, whether this accepted erasure should have named its job.
+        var namesJob = false
+        /// For a job's status check, the state the vendor gave.
+        var jobState: JobState?
     }
 
     /// The identifiers of the request that have not ended yet.
@@ -29,6 +33,8 @@ struct RequestTally: Sendable {
     private var failure: String?
     private var failureIsRetriable = false
     private var notBefore: Timestamp?
+    private var untracedJobs = 0
+    private var jobState: JobState?
 
     /// - Parameters:
     ///   - items: the items the lane sends separately.
@@ -49,8 +55,13 @@ struct RequestTally: Sendable {
         remaining -= 1
         attempts = max(attempts, ending.attempts)
         lastStatus = ending.lastStatus ?? lastStatus
-        if let reference = ending.reference { Self.append(reference, to: &references, separator: ",") }
-        if let note = ending.note { Self.append(note, to: &notes, separator: "; ") }
+        let referenceKept = ending.reference.map { Self.append($0, to: &references, separator: ",") } ?? false
+        if ending.namesJob, ending.failure == nil, !referenceKept {
+            // A job nobody can follow is counted, so that the request can never be confirmed without it.
+            untracedJobs = min(untracedJobs + 1, RequestProgress.maxCount)
+        }
+        jobState = ending.jobState ?? jobState
+        if let note = ending.note { _ = Self.append(note, to: &notes, separator: "; ") }
         if let count = ending.deleted { deleted = min((deleted ?? 0) + count, CallResult.maxDeletedCount) }
         if let time = ending.notBefore { notBefore = max(notBefore ?? time, time) }
         if let reason = ending.failure, failure == nil || (failureIsRetriable && !ending.retriable) {
@@ -73,16 +84,20 @@ struct RequestTally: Sendable {
             error: failure ?? (notes.isEmpty ? nil : notes.joined(separator: "; ")),
             deleted: deleted,
             retriesExhausted: retriesExhausted,
-            notBefore: retriesExhausted ? notBefore : nil
+            notBefore: retriesExhausted ? notBefore : nil,
+            untracedJobs: untracedJobs > 0 ? untracedJobs : nil,
+            jobState: jobState
         )
     }
 
     /// Adds `text` to `texts` unless it is there already or the joined texts would outgrow what a retry header may
     /// carry (``RequestProgress/maxTextLength``): one request's identifiers can span many calls.
-    private static func append(_ text: String, to texts: inout [String], separator: String) {
-        guard !texts.contains(text) else { return }
+    /// - Returns: whether `texts` holds `text` now.
+    private static func append(_ text: String, to texts: inout [String], separator: String) -> Bool {
+        guard !texts.contains(text) else { return true }
         let joinedLength = texts.reduce(0) { $0 + $1.utf8.count + separator.utf8.count }
-        guard joinedLength + text.utf8.count <= RequestProgress.maxTextLength else { return }
+        guard joinedLength + text.utf8.count <= RequestProgress.maxTextLength else { return false }
         texts.append(text)
+        return true
     }
 }

@@ -162,12 +162,22 @@ extension VendorLane {
             let status: Int?
             let answered: CallResult
             var found: [VendorItem]?
+            var jobState: JobState?
             switch answer {
             case .success(let response):
                 status = response.status
+                let jobCheck = batch.count == 1 ? adapter.jobChecked(response, for: batch[0].item) : nil
                 switch batch.count == 1 ? adapter.lookedUp(response, for: batch[0].item) : nil {
                 case nil:
-                    answered = adapter.classify(response)
+                    switch jobCheck {
+                    case .state(let state)?:
+                        jobState = state
+                        answered = .accepted(reference: nil, deleted: nil, note: nil)
+                    case .answered(let result)?:
+                        answered = result
+                    case nil:
+                        answered = adapter.classify(response)
+                    }
                 case .matches(let matches)?:
                     found = matches
                     answered = .accepted(reference: nil, deleted: nil, note: nil)
@@ -206,12 +216,16 @@ extension VendorLane {
             case .accepted(let reference, let deleted, let note):
                 // A count of users deleted belongs to a request only when the call carried no other request's.
                 let singleRequest = Set(batch.map(\.request)).count == 1
+                // An erasure a job vendor took names its job, unless the vendor holds no such user.
+                let namesJob = adapter.followsJobs && jobState == nil && note != VendorText.notFound
                 for item in batch {
                     let ending = Self.ending(
                         of: item,
                         reference: reference,
                         note: note,
-                        deleted: singleRequest ? deleted : nil
+                        deleted: singleRequest ? deleted : nil,
+                        namesJob: namesJob,
+                        jobState: jobState
                     )
                     record(ending, of: item, into: &actions)
                 }

@@ -59,7 +59,9 @@ extension VendorLane.StateMachine {
         reference: String? = nil,
         note: String? = nil,
         deleted: Int? = nil,
-        notBefore: Timestamp? = nil
+        notBefore: Timestamp? = nil,
+        namesJob: Bool = false,
+        jobState: JobState? = nil
     ) -> RequestTally.Ending {
         RequestTally.Ending(
             attempts: item.attempts,
@@ -69,7 +71,9 @@ extension VendorLane.StateMachine {
             reference: reference,
             note: note,
             deleted: deleted,
-            notBefore: notBefore
+            notBefore: notBefore,
+            namesJob: namesJob,
+            jobState: jobState
         )
     }
 }

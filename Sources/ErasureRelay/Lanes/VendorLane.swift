@@ -104,6 +104,19 @@ public actor VendorLane {
         }
     }
 
+    /// Whether the vendor takes erasures as jobs whose state ``checkJob(_:)`` asks for.
+    public nonisolated var followsJobs: Bool { adapter.followsJobs }
+
+    /// Asks for the state of the job `jobID`, through the lane's quota, retries and check of what each call carries.
+    /// - Returns: `accepted` with ``VendorResult/jobState`` when the vendor named the job's state, `failed` when the
+    ///   check failed, or nil if the lane was abandoned before it finished.
+    public func checkJob(_ jobID: String) async -> VendorResult? {
+        guard let item = adapter.jobStatusItem(for: jobID) else {
+            return VendorResult(vendor: vendor, status: .failed, error: "the job's id cannot be sent")
+        }
+        return await erase([item])
+    }
+
     /// Identifiers waiting in the lane, sent or not yet sent, whose calls have not started.
     public var waitingItems: Int { state.waitingItems }
 

@@ -163,7 +163,7 @@ public struct RequestProgress: Sendable, Hashable {
     public static let maxTextLength = 1_000
 
     private static func isPlausible(_ result: VendorResult) -> Bool {
-        let counts = [result.attempts, result.identifiers] + (result.deleted.map { [$0] } ?? [])
+        let counts = [result.attempts, result.identifiers] + [result.deleted, result.untracedJobs].compactMap { $0 }
         let texts = [result.error, result.reference].compactMap { $0 }
         return counts.allSatisfy { (0...maxCount).contains($0) }
             && result.httpStatus.map { (100...599).contains($0) } ?? true

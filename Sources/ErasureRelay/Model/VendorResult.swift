@@ -33,6 +33,12 @@ public struct VendorResult: Sendable, Hashable, Codable {
     /// The earliest time the vendor allowed another call, when it asked for a wait longer than the lane's retry
     /// budget: parked work is not taken up before it. Not part of the outcome.
     public var notBefore: Timestamp?
+    /// For a vendor that follows jobs: accepted calls whose job cannot be followed, since the answer named none or
+    /// its id did not fit beside the others. Such a request is never confirmed. Carried with parked work, not part
+    /// of the outcome.
+    public var untracedJobs: Int?
+    /// For a job's status check: the state the vendor gave. Not part of the outcome.
+    public var jobState: JobState?
 
     public init(
         vendor: VendorID,
@@ -44,8 +50,12 @@ public struct VendorResult: Sendable, Hashable, Codable {
         error: String? = nil,
         deleted: Int? = nil,
         retriesExhausted: Bool = false,
-        notBefore: Timestamp? = nil
+        notBefore: Timestamp? = nil,
+        untracedJobs: Int? = nil,
+        jobState: JobState? = nil
     ) {
+        self.untracedJobs = untracedJobs
+        self.jobState = jobState
         self.retriesExhausted = retriesExhausted
         self.notBefore = notBefore
         self.vendor = vendor
@@ -62,6 +72,7 @@ public struct VendorResult: Sendable, Hashable, Codable {
         case vendor, status, attempts
         case httpStatus = "http_status"
         case identifiers, reference, error, deleted
+        case untracedJobs = "untraced_jobs"
     }
 
     /// Appends the result as ``encode(to:)`` writes it, keys sorted.
@@ -90,6 +101,7 @@ public struct VendorResult: Sendable, Hashable, Codable {
         try container.encode(reference, forKey: .reference)
         try container.encode(error, forKey: .error)
         try container.encodeIfPresent(deleted, forKey: .deleted)
+        try container.encodeIfPresent(untracedJobs, forKey: .untracedJobs)
     }
 }
 

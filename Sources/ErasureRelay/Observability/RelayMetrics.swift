@@ -97,6 +97,25 @@ public struct RelayMetrics: Sendable {
         }
     }
 
+    /// Deletion jobs' status checks, by vendor and what the check found: `running`, `done`, `failed`, or
+    /// `check_failed` when no answer named a state.
+    public func jobChecked(_ vendor: VendorID, found: String) {
+        Counter(
+            label: "erasure_relay_job_checks_total",
+            dimensions: [("vendor", vendor.rawValue), ("found", found)],
+            factory: factory
+        ).increment()
+    }
+
+    /// ErasureConfirmation records the broker acknowledged, by status.
+    public func confirmationPublished(_ status: ErasureConfirmation.Status) {
+        Counter(
+            label: "erasure_relay_confirmations_total",
+            dimensions: [("status", status.rawValue)],
+            factory: factory
+        ).increment()
+    }
+
     /// Sends to the broker that failed and are being tried again, by topic: outcomes, dead letters or parked work
     /// that is not yet acknowledged, holding its request's offset back.
     public func publishRetried(topic: String) {

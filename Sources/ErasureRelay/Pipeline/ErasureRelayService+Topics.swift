@@ -9,12 +9,15 @@ extension ErasureRelayService {
         public var deadLetters: String
         /// Parked work; consumed as well as `requests`.
         public var retries: String
+        /// Deletion jobs waiting for their next status check; consumed as well when a vendor follows jobs.
+        public var jobs: String
 
-        public init(requests: String, outcomes: String, deadLetters: String, retries: String) {
+        public init(requests: String, outcomes: String, deadLetters: String, retries: String, jobs: String) {
             self.requests = requests
             self.outcomes = outcomes
             self.deadLetters = deadLetters
             self.retries = retries
+            self.jobs = jobs
         }
 
         public init(_ kafka: RelayConfiguration.Kafka) {
@@ -22,7 +25,8 @@ extension ErasureRelayService {
                 requests: kafka.requestTopic,
                 outcomes: kafka.outcomeTopic,
                 deadLetters: kafka.deadLetterTopic,
-                retries: kafka.retryTopic
+                retries: kafka.retryTopic,
+                jobs: kafka.jobsTopic
             )
         }
     }

@@ -57,7 +57,12 @@ public final class ErasureRelayService: Service {
         self.signer = handler.signer
         self.lanes = lanes
         self.handler = handler
-        self.intake = Mutex(Intake(limits: .init(pipeline: pipeline, parking: parking), retryTopic: topics.retries))
+        self.intake = Mutex(
+            Intake(
+                limits: .init(pipeline: pipeline, parking: parking),
+                heldTopics: handler.follower.followsJobs ? [topics.retries, topics.jobs] : [topics.retries]
+            )
+        )
         self.shares = QuotaShareRefresher(
             consumer: consumer,
             tracker: shareTracker,
@@ -78,11 +83,12 @@ public final class ErasureRelayService: Service {
     public var inFlight: Int { intake.withLock { $0.started + $0.heldCount } }
 
     public func run() async throws {
-        try consumer.subscribe(topics: [topics.requests, topics.retries])
-        logger.info(
-            "Consuming erasure requests",
-            metadata: [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"]
-        )
+        // The jobs topic only when a vendor erases as jobs: a deployment without one need not create it.
+        let followsJobs = handler.follower.followsJobs
+        try consumer.subscribe(topics: [topics.requests, topics.retries] + (followsJobs ? [topics.jobs] : []))
+        var subscribed: Logger.Metadata = [LoggingKeys.topic: "\(topics.requests)", "retry_topic": "\(topics.retries)"]
+        if followsJobs { subscribed["jobs_topic"] = "\(topics.jobs)" }
+        logger.info("Consuming erasure requests", metadata: subscribed)
         var failure: (any Error)?
         do {
             try await withThrowingDiscardingTaskGroup { laneRunners in
@@ -169,10 +175,12 @@ public final class ErasureRelayService: Service {
         switch event {
         case .message(let message):
             metrics.requestConsumed()
+            let topic = message.topicPartition.topic
             let record = ConsumedRecord(
                 message,
-                retry: message.topicPartition.topic == topics.retries
-                    ? RetryRecord.verifying(message, signer: signer) : nil
+                retry: topic == topics.retries ? RetryRecord.verifying(message, signer: signer) : nil,
+                job: topic == topics.jobs && handler.follower.followsJobs
+                    ? JobRecord.verifying(message, signer: signer) : nil
             )
             let actions = intake.withLock { $0.read(record, holdUntil: holdUntil(record), now: .now) }
             apply(actions, requests: &requests)
@@ -213,9 +221,19 @@ public final class ErasureRelayService: Service {
         }
     }
 
-    /// When a signed retry-topic record that is not yet due becomes due, on the loop's clock.
+    /// When a signed retry-topic or jobs-topic record that is not yet due becomes due, on the loop's clock.
     private func holdUntil(_ record: ConsumedRecord) -> ContinuousClock.Instant? {
-        guard case .success(let retry) = record.retry, let notBefore = retry.progress?.notBefore else { return nil }
+        let notBefore: Timestamp
+        switch (record.retry, record.job) {
+        case (.success(let retry)?, _):
+            guard let due = retry.progress?.notBefore else { return nil }
+            notBefore = due
+        case (_, .success(let followUp)?):
+            guard let due = followUp.nextCheckAt else { return nil }
+            notBefore = due
+        default:
+            return nil
+        }
         let wait = notBefore.millisecondsSinceEpoch - Timestamp.now().millisecondsSinceEpoch
         return wait > 0 ? ContinuousClock.now.advanced(by: .milliseconds(wait)) : nil
     }

@@ -10,6 +10,7 @@ struct RequestHandler: Sendable {
     let parking: ParkingPolicy
     let signer: RecordSigner
     let publisher: RecordPublisher
+    let follower: JobFollower
     let metrics: RelayMetrics
     let observer: (@Sendable (Outcome) -> Void)?
 
@@ -30,6 +31,23 @@ struct RequestHandler: Sendable {
             partition: message.topicPartition.partition,
             offset: message.offset
         )
+        switch record.job {
+        case .success(let followUp)?:
+            var logger = logger
+            logger[metadataKey: LoggingKeys.requestID] = "\(followUp.requestID)"
+            return try await follower.follow(followUp, logger: logger)
+        case .failure(let error)?:
+            return try await reject(
+                message,
+                error,
+                salvage: RequestDecoder.Salvage(requestID: nil, regulation: nil),
+                progress: RequestProgress(receivedAt: .now(), source: read),
+                readAt: readAt,
+                logger: logger
+            )
+        case nil:
+            break
+        }
         let decoded = decoder.decode(message.value)
         let progress: RequestProgress
         switch record.retry {
@@ -195,7 +213,14 @@ struct RequestHandler: Sendable {
         }
         switch decision {
         case .completed:
-            return try await publish(outcome(.completed), readAt: readAt, logger: logger)
+            let completed = outcome(.completed)
+            guard try await publish(completed, readAt: readAt, logger: logger) else { return false }
+            // Published after the outcome, so that a job is followed only for a request reported completed; a crash
+            // between the two reads the request again, and its outcome is published once more.
+            guard let followUp = follower.followUp(of: completed, results: results, now: completed.completedAt) else {
+                return true
+            }
+            return try await follower.write(followUp, logger: logger)
         case .park:
             // Parking ended above, or became a failure; never report a parked request as done.
             return false

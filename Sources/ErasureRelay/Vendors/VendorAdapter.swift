@@ -19,11 +19,22 @@ public protocol VendorAdapter: Sendable {
     /// For a vendor whose identifiers are looked up before they are deleted: what the answer to `item`'s look-up
     /// found. Nil when `item`'s call was not a look-up.
     func lookedUp(_ response: VendorResponse, for item: VendorItem) -> LookUpResult?
+    /// Whether the vendor takes an erasure as a job whose state is followed: every accepted call must then name
+    /// its job, or the request's confirmation cannot say the erasure was done.
+    var followsJobs: Bool { get }
+    /// For a vendor that follows jobs: the item whose call asks for the state of the job `jobID`; nil otherwise.
+    func jobStatusItem(for jobID: String) -> VendorItem?
+    /// For a vendor that follows jobs: what the answer to `item`'s status call says. Nil when `item`'s call was not
+    /// a status call.
+    func jobChecked(_ response: VendorResponse, for item: VendorItem) -> JobCheck?
 }
 
 extension VendorAdapter {
     public func authorizing(_ transport: any VendorTransport) -> any VendorTransport { transport }
     public func lookedUp(_ response: VendorResponse, for item: VendorItem) -> LookUpResult? { nil }
+    public var followsJobs: Bool { false }
+    public func jobStatusItem(for jobID: String) -> VendorItem? { nil }
+    public func jobChecked(_ response: VendorResponse, for item: VendorItem) -> JobCheck? { nil }
 }
 
 extension VendorAdapter {

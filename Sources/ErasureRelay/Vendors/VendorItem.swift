@@ -16,6 +16,8 @@ public struct VendorItem: Sendable, Hashable {
     /// Each identifier as the vendor receives it (normalised and hashed where the vendor asks for that): what a call
     /// carrying this item must send whole, or the lane does not send it. An answer stands for these and nothing else.
     public var carried: [String]
+    /// Whether the item goes in a call of its own whatever the vendor's batch size, as a job's status check does.
+    public var travelsAlone = false
 
     /// - Parameters:
     ///   - kind: the batching group.

@@ -13,6 +13,8 @@ public struct SandboxAnswer: Sendable {
     public var unknownUser: Bool
     /// Set for the answer to a well-formed look-up, which deletes nothing and is not a malformed call either.
     public var isLookUp = false
+    /// Set for the answer to a well-formed status call about a deletion job, known to the vendor or not.
+    public var isJobCheck = false
 
     /// - Parameters:
     ///   - status: the HTTP status.

@@ -10,7 +10,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     public let vendor: VendorID
     public let maxItemsPerCall: Int
     public let maxBodyBytes: Int?
-    private let definition: HTTPVendorDefinition
+    let definition: HTTPVendorDefinition
     private let userAgent: String
 
     public init(
@@ -114,6 +114,15 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         for (name, secret) in definition.secrets { credentials[name] = secret.value }
         var values = definition.settings
         values["now"] = now.rfc3339Seconds
+        if let job = definition.job, let first = items.first, first.kind == HTTPVendorDefinition.jobID {
+            // A status call names a job and nothing of the request.
+            return render(
+                (job.method, job.path, job.query, definition.contentType, nil),
+                values: values.merging(Self.decode(first.payload)) { $1 },
+                credentials: credentials,
+                itemsJSON: nil
+            )
+        }
         var itemsJSON: [UInt8]?
         if definition.scope == .batch {
             itemsJSON = JSONText.array(of: items, between: "[", and: "]")
@@ -337,7 +346,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
     }
 
     /// A JSON value as a rule compares it: a string as itself, anything else as its JSON text.
-    private static func text(of value: JSONValue) -> String? {
+    static func text(of value: JSONValue) -> String? {
         switch value {
         case .string(let string): string
         case .number(let number):
@@ -371,7 +380,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         value == sent ? [value] : [value, sent]
     }
 
-    private static func encode(_ values: [String: String]) -> [UInt8] {
+    static func encode(_ values: [String: String]) -> [UInt8] {
         var json = "{"
         for (index, key) in values.keys.sorted().enumerated() {
             if index > 0 { json += "," }
@@ -380,7 +389,7 @@ public struct DeclaredVendorAdapter: VendorAdapter {
         return Array((json + "}").utf8)
     }
 
-    private static func decode(_ payload: [UInt8]) -> [String: String] {
+    static func decode(_ payload: [UInt8]) -> [String: String] {
         guard case .object(let members)? = payload.withUnsafeBufferPointer({ try? JSONValue.parse($0) }) else {
             return [:]
         }

@@ -121,6 +121,9 @@ extension HTTPVendorDefinition {
         defaultResult = answers.default
         referencePath = answers.reference
         deletedCountPath = answers.deletedCount
+        job = try node.child("job").map { jobNode throws(ConfigurationError) in
+            try Job(node: jobNode, reference: referencePath, settings: settings, secrets: Set(secrets.keys))
+        }
         try validateNamespace(node)
         if case .oauth2JWTBearer(let grant) = auth, let pem = secrets[grant.privateKey]?.value,
             OAuth2JWTBearer.signingKey(pem) == nil

@@ -183,10 +183,12 @@ public struct HTTPVendorDefinition: Sendable {
     public var deletedCountPath: JSONPath?
     /// `request.lookup`: the call that finds the vendor's ids before each delete.
     public var lookup: LookUp?
+    /// `job`: how to follow the deletion job an accepted answer names, for a vendor that erases as a job.
+    public var job: Job?
 
     /// The placeholders no definition may use for its own settings or identifiers.
     static let reservedNames: Set<String> = [
-        "identifier", "identifier_name", "now", SubjectField.aliasLabel, JSONTemplate.itemsSlot, foundID,
+        "identifier", "identifier_name", "now", SubjectField.aliasLabel, JSONTemplate.itemsSlot, foundID, jobID,
     ]
 
 }

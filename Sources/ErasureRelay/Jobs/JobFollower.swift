@@ -1,0 +1,195 @@
+import Kafka
+import Logging
+
+/// Follows the deletion jobs of vendors that erase as jobs: starts a request's follow-up on the jobs topic once its
+/// `completed` outcome is out, checks each job when it is due through its vendor's lane, and publishes the request's
+/// confirmation once every job has ended.
+///
+/// The state lives in Kafka alone, as a signed record per request on the jobs topic: a record is taken up by the one
+/// consumer its partition is assigned to, written again with the jobs' new state before its offset is stored, and so
+/// survives restarts, rebalances and scale-out.
+struct JobFollower: Sendable {
+    let lanes: [VendorID: VendorLane]
+    let schedules: [VendorID: HTTPVendorDefinition.Job]
+    let topics: ErasureRelayService.Topics
+    let signer: RecordSigner
+    let publisher: RecordPublisher
+    let metrics: RelayMetrics
+
+    /// - Parameters:
+    ///   - lanes: every vendor's lane; those of vendors that follow jobs are kept.
+    ///   - schedules: each job vendor's `job` definition, for its check interval and give-up time.
+    init(
+        lanes: [VendorLane],
+        schedules: [VendorID: HTTPVendorDefinition.Job],
+        topics: ErasureRelayService.Topics,
+        signer: RecordSigner,
+        publisher: RecordPublisher,
+        metrics: RelayMetrics
+    ) {
+        self.lanes = Dictionary(
+            uniqueKeysWithValues: lanes.filter { $0.followsJobs && schedules[$0.vendor] != nil }.map { ($0.vendor, $0) }
+        )
+        self.schedules = schedules
+        self.topics = topics
+        self.signer = signer
+        self.publisher = publisher
+        self.metrics = metrics
+    }
+
+    /// Whether any configured vendor erases as jobs, so that the jobs topic is read.
+    var followsJobs: Bool { !lanes.isEmpty }
+
+    /// The follow-up of a `completed` outcome: one job per id each job vendor's result names, and an `unconfirmed`
+    /// one for each accepted erasure that named none. Nil when no vendor of the outcome erases as jobs.
+    func followUp(of outcome: Outcome, results: [VendorResult], now: Timestamp) -> JobFollowUp? {
+        guard let requestID = outcome.requestID, let regulation = outcome.regulation else { return nil }
+        var jobs: [FollowedJob] = []
+        for result in results where result.status == .accepted {
+            guard let schedule = schedules[result.vendor], lanes[result.vendor] != nil else { continue }
+            let giveUpAt = now.adding(seconds: Int64(schedule.giveUpAfterSeconds))
+            let firstCheck = min(now.adding(seconds: Int64(schedule.checkEverySeconds)), giveUpAt)
+            let ids = (result.reference ?? "").split(separator: ",").map(String.init)
+            for id in ids {
+                jobs.append(
+                    FollowedJob(
+                        vendor: result.vendor,
+                        jobID: id,
+                        state: .following,
+                        nextCheckAt: firstCheck,
+                        giveUpAt: giveUpAt
+                    )
+                )
+            }
+            if let untraced = result.untracedJobs, untraced > 0 {
+                var job = FollowedJob(
+                    vendor: result.vendor,
+                    jobID: nil,
+                    state: .following,
+                    nextCheckAt: now,
+                    giveUpAt: now
+                )
+                job.end(.unconfirmed, at: now, error: "\(untraced) accepted call(s) named no job to follow")
+                jobs.append(job)
+            }
+        }
+        guard !jobs.isEmpty else { return nil }
+        return JobFollowUp(
+            requestID: requestID,
+            requestDigest: outcome.requestDigest,
+            regulation: regulation,
+            submittedAt: outcome.submittedAt,
+            completedAt: outcome.completedAt,
+            source: outcome.source,
+            jobs: jobs
+        )
+    }
+
+    /// Checks the jobs of `followUp` that are due, gives up those past their time, and writes the follow-up again,
+    /// or publishes its confirmation once every job has ended.
+    /// - Returns: true once what it wrote was acknowledged; false when a lane or the publisher abandoned the work, so
+    ///   that the record is read again.
+    func follow(_ followUp: JobFollowUp, logger: Logger) async throws(KafkaError) -> Bool {
+        var followUp = followUp
+        let now = Timestamp.now()
+        var due: [Int] = []
+        for index in followUp.jobs.indices where !followUp.jobs[index].hasEnded {
+            let job = followUp.jobs[index]
+            if lanes[job.vendor] == nil || schedules[job.vendor] == nil {
+                followUp.jobs[index].end(.unconfirmed, at: now, error: "the vendor does not erase as jobs here")
+            } else if job.giveUpAt <= now {
+                let lastCheck = job.error.map { "; last check: \($0)" } ?? ""
+                followUp.jobs[index].end(
+                    .unconfirmed,
+                    at: now,
+                    error: "no status check said done or failed within give_up_after_seconds" + lastCheck
+                )
+            } else if job.jobID == nil {
+                followUp.jobs[index].end(.unconfirmed, at: now, error: "no job to follow")
+            } else if job.nextCheckAt <= now {
+                due.append(index)
+            }
+        }
+        let checked = await withTaskGroup(of: (Int, VendorResult?).self) { group in
+            for index in due {
+                let job = followUp.jobs[index]
+                group.addTask { (index, await lanes[job.vendor]!.checkJob(job.jobID!)) }
+            }
+            var checked: [(Int, VendorResult?)] = []
+            for await result in group { checked.append(result) }
+            return checked
+        }
+        for (index, result) in checked {
+            guard let result else { return false }
+            record(result, of: &followUp.jobs[index], now: .now())
+        }
+        return try await write(followUp, logger: logger)
+    }
+
+    /// Writes `followUp` to the jobs topic, signed, for its next check; or, once every job has ended, publishes its
+    /// confirmation instead.
+    /// - Returns: true once the broker acknowledged what was written.
+    func write(_ followUp: JobFollowUp, logger: Logger) async throws(KafkaError) -> Bool {
+        if followUp.hasEnded { return try await confirm(followUp, logger: logger) }
+        let value = followUp.jsonBytes()
+        let written = try await publisher.publish(
+            topic: topics.jobs,
+            key: Array(followUp.requestID.utf8),
+            value: value,
+            headers: signer.signing(value: value, headers: []),
+            logger: logger
+        )
+        return written == .acknowledged
+    }
+
+    /// What one status check found, applied to its job. Only the vendor's `done` confirms a job; a check that named
+    /// no state leaves the job running, to be checked again.
+    private func record(_ result: VendorResult, of job: inout FollowedJob, now: Timestamp) {
+        let schedule = schedules[job.vendor]!
+        job.checks = min(job.checks + 1, RequestProgress.maxCount)
+        var next = now.adding(seconds: Int64(schedule.checkEverySeconds))
+        switch (result.status, result.jobState) {
+        case (.accepted, .done?):
+            metrics.jobChecked(job.vendor, found: "done")
+            job.end(.confirmed, at: now)
+            return
+        case (.accepted, .failed(let reason)?):
+            metrics.jobChecked(job.vendor, found: "failed")
+            job.end(.failed, at: now, error: reason)
+            return
+        case (.accepted, .running?):
+            metrics.jobChecked(job.vendor, found: "running")
+            job.error = nil
+        default:
+            metrics.jobChecked(job.vendor, found: "check_failed")
+            job.error = String((result.error ?? "the status check failed").prefix(RequestProgress.maxTextLength / 2))
+            if let notBefore = result.notBefore { next = max(next, notBefore) }
+        }
+        job.nextCheckAt = min(next, job.giveUpAt)
+    }
+
+    /// Publishes the confirmation of `followUp`, whose jobs have all ended, to the outcome topic, signed as outcomes
+    /// are.
+    private func confirm(_ followUp: JobFollowUp, logger: Logger) async throws(KafkaError) -> Bool {
+        let confirmation = ErasureConfirmation(followUp, confirmedAt: .now())
+        let value = confirmation.jsonBytes()
+        let published = try await publisher.publish(
+            topic: topics.outcomes,
+            key: Array(followUp.requestID.utf8),
+            value: value,
+            headers: signer.signing(value: value, headers: []),
+            logger: logger
+        )
+        guard published == .acknowledged else { return false }
+        metrics.confirmationPublished(confirmation.status)
+        logger.info(
+            "ErasureConfirmation published",
+            metadata: [
+                LoggingKeys.status: "\(confirmation.status.rawValue)",
+                "vendors":
+                    "\(confirmation.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: ","))",
+            ]
+        )
+        return true
+    }
+}

@@ -1,0 +1,128 @@
+import ErasureRelay
+import ErasureRelaySandboxBridge
+import ErasureRelayTestSupport
+import Foundation
+import Kafka
+import Logging
+import Testing
+import VendorSandbox
+
+@Suite("Deletion jobs end to end", .serialized, .timeLimit(.minutes(3)))
+struct DeletionJobEndToEndTests {
+    let logger = TestLogs.logger(label: "jobs")
+
+    /// A record of the outcome topic: an outcome, or a request's confirmation.
+    private enum OutcomeTopicRecord {
+        case outcome(Outcome)
+        case confirmation(ErasureConfirmation)
+
+        init(_ message: KafkaMessage) throws {
+            let data = Data(message.value)
+            let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            if object["type"] as? String == ErasureConfirmation.type {
+                self = .confirmation(try JSONDecoder().decode(ErasureConfirmation.self, from: data))
+            } else {
+                self = .outcome(try JSONDecoder().decode(Outcome.self, from: data))
+            }
+        }
+    }
+
+    /// Segment, declared from `examples/vendors/segment.yaml` with a check every second, one regulation per request.
+    private func segment() throws -> (VendorID, VendorSettings, DeclaredStandIn) {
+        var (vendor, settings) = try exampleVendor("segment.yaml")
+        var definition = try #require(settings.account as? HTTPVendorDefinition)
+        definition.job?.checkEverySeconds = 1
+        definition.job?.giveUpAfterSeconds = 120
+        settings.account = definition
+        settings.batching.maxSize = 1
+        settings.rateLimits = [.init(requests: 50, windowSeconds: 1)]
+        var standIn = try #require(DeclaredStandIn(vendor: vendor, settings: settings))
+        standIn.quota = .init(requests: 50, windowSeconds: 1)
+        return (vendor, settings, standIn)
+    }
+
+    /// Three requests whose jobs run, then finish or fail. The relay is stopped while the jobs are still being
+    /// followed and started again: the jobs, kept on the jobs topic alone, are taken up where they were, each status
+    /// call is made once, and each request gets its `completed` outcome with its job's id, then one confirmation.
+    @Test func jobsAreFollowedAcrossARestartToOneConfirmationEach() async throws {
+        let (vendor, settings, standIn) = try segment()
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [standIn]
+        let subjects = ["job-runs-4-alice", "job-fails-bob", "carol"]
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            var configuration = testbed.configuration
+            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
+                .filter { $0.key == vendor }
+            let checks: @Sendable () async -> Int = {
+                await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks ?? 0
+            }
+            let collector = OutcomeCollector()
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: collector
+            ) {
+                let requests = subjects.enumerated().map { index, subject in
+                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
+                }
+                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                _ = try await collector.wait(for: subjects.count)
+                // Stopped once a job has been checked and before the longest-running one can have ended.
+                try await waitUntil("a first status check") { await checks() >= 1 }
+            }
+            let checkedBeforeRestart = await checks()
+            #expect(checkedBeforeRestart < 8, "the relay stopped while jobs were still followed")
+            let records = try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: OutcomeCollector()
+            ) {
+                try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-outcomes",
+                    count: 6,
+                    logger: logger
+                )
+            }
+            var outcomes: [String: Outcome] = [:]
+            var confirmations: [String: [ErasureConfirmation]] = [:]
+            for message in records {
+                #expect(testSigner.isValid(value: message.value, headers: message.headers))
+                switch try OutcomeTopicRecord(message) {
+                case .outcome(let outcome): outcomes[outcome.requestID ?? "-"] = outcome
+                case .confirmation(let confirmation):
+                    confirmations[confirmation.requestID, default: []].append(confirmation)
+                }
+            }
+            #expect(outcomes.count == 3)
+            #expect(outcomes.values.allSatisfy { $0.status == .completed && $0.vendors[0].reference != nil })
+            #expect(confirmations.mapValues(\.count) == ["r-0": 1, "r-1": 1, "r-2": 1])
+            let status = confirmations.mapValues { $0[0].status }
+            #expect(status == ["r-0": .confirmed, "r-1": .failed, "r-2": .confirmed])
+            for (id, confirmation) in confirmations.mapValues({ $0[0] }) {
+                // The confirmation names the job the outcome named.
+                #expect(confirmation.vendors.map(\.jobIDs) == [[try #require(outcomes[id]?.vendors[0].reference)]])
+            }
+            #expect(confirmations["r-1"]?[0].vendors[0].error == "the vendor reports the job FAILED")
+            // alice: four running, then done; bob: one running, then failed; carol: one running, then done.
+            #expect(await checks() == 5 + 2 + 2, "no status call was made twice")
+            let written = records.map { String(decoding: $0.value, as: UTF8.self) }.joined()
+            for subject in subjects { #expect(!written.contains(subject)) }
+        }
+    }
+
+    private func waitUntil(
+        _ what: String,
+        timeout: Duration = .seconds(60),
+        _ condition: () async -> Bool
+    ) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !(await condition()) {
+            guard ContinuousClock.now < deadline else { throw ChildProcessError("timed out waiting for \(what)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
