@@ -111,6 +111,91 @@ struct DeletionJobEndToEndTests {
             #expect(await checks() == 5 + 2 + 2, "no status call was made twice")
             let written = records.map { String(decoding: $0.value, as: UTF8.self) }.joined()
             for subject in subjects { #expect(!written.contains(subject)) }
+            // The compliance report counts each request's confirmation, and takes none for a record it cannot read.
+            let report = try await OutcomeTopicReader.tally(
+                kafka: .init(bootstrapServers: bootstrap),
+                topic: "user-erasure-outcomes",
+                since: Timestamp(millisecondsSinceEpoch: 0),
+                signer: testSigner,
+                logger: logger
+            ).report(since: Timestamp(millisecondsSinceEpoch: 0), until: .now())
+            #expect(report.total.completed == 3)
+            #expect(report.unreadableRecords == 0)
+            #expect(report.confirmations.confirmed == 2)
+            #expect(report.confirmations.failed == 1)
+            #expect(report.confirmations.unconfirmed == 0)
+            #expect((report.confirmations.secondsToConfirmP95 ?? 0) > 0)
+        }
+    }
+
+    /// A job that keeps running past `give_up_after_seconds` ends `unconfirmed`, never confirmed; and a record
+    /// written to the jobs topic by anyone but the relay, claiming a job done, is rejected and confirms nothing.
+    @Test func aJobThatNeverEndsIsUnconfirmedAndAForgedJobRecordConfirmsNothing() async throws {
+        var (vendor, settings, standIn) = try segment()
+        var definition = try #require(settings.account as? HTTPVendorDefinition)
+        definition.job?.giveUpAfterSeconds = 3
+        settings.account = definition
+        standIn.quota = .init(requests: 50, windowSeconds: 1)
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [standIn]
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            var configuration = testbed.configuration
+            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
+                .filter { $0.key == vendor }
+            let now = Timestamp.now()
+            let forged = JobFollowUp(
+                requestID: "forged",
+                requestDigest: nil,
+                regulation: .gdpr,
+                submittedAt: now,
+                completedAt: now,
+                source: .init(topic: "user-erasure", partition: 0, offset: 0),
+                jobs: [
+                    FollowedJob(vendor: vendor, jobID: "sandbox-1", state: .confirmed, nextCheckAt: now, giveUpAt: now)
+                ]
+            )
+            let records = try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: OutcomeCollector()
+            ) {
+                try await Kcat.produce(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure",
+                    keyed: [(key: "k", value: requestJSON(id: "r-0", subject: ["external_id": "job-runs-1000-dave"]))]
+                )
+                try await Kcat.produce(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-jobs",
+                    lines: [String(decoding: forged.jsonBytes(), as: UTF8.self)]
+                )
+                return try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-outcomes",
+                    count: 3,
+                    logger: logger
+                ).map(OutcomeTopicRecord.init)
+            }
+            var confirmations: [ErasureConfirmation] = []
+            var outcomes: [Outcome] = []
+            for record in records {
+                switch record {
+                case .outcome(let outcome): outcomes.append(outcome)
+                case .confirmation(let confirmation): confirmations.append(confirmation)
+                }
+            }
+            #expect(confirmations.map(\.requestID) == ["r-0"])
+            #expect(confirmations.first?.status == .unconfirmed)
+            #expect(
+                confirmations.first?.vendors.first?.error?.hasPrefix(
+                    "no status check said done or failed within give_up_after_seconds"
+                ) == true
+            )
+            #expect(Set(outcomes.map(\.status)) == [.completed, .rejected])
+            #expect(outcomes.first { $0.status == .rejected }?.error?.code == "invalid_signature")
+            #expect(outcomes.allSatisfy { $0.requestID != "forged" })
         }
     }
 

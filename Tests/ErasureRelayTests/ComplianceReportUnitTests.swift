@@ -246,3 +246,74 @@ struct ComplianceReportUnitTests {
         #expect(report.incompleteBefore == report.until, "a partition that lost every record loses the whole period")
     }
 }
+
+@Suite("The compliance report's confirmations")
+struct ComplianceReportConfirmationTests {
+    private func confirmation(
+        _ id: String,
+        _ status: ErasureConfirmation.Status,
+        afterSeconds: Int64
+    ) -> ErasureConfirmation {
+        let submitted = Timestamp(millisecondsSinceEpoch: 1_000_000)
+        let followUp = JobFollowUp(
+            requestID: id,
+            requestDigest: "ab\(id)",
+            regulation: .gdpr,
+            submittedAt: submitted,
+            completedAt: submitted,
+            source: .init(topic: "user-erasure", partition: 0, offset: 0),
+            jobs: [
+                FollowedJob(
+                    vendor: VendorID(rawValue: "segment")!,
+                    jobID: "job-\(id)",
+                    state: status == .confirmed ? .confirmed : status == .failed ? .failed : .unconfirmed,
+                    nextCheckAt: submitted,
+                    giveUpAt: submitted
+                )
+            ]
+        )
+        return ErasureConfirmation(followUp, confirmedAt: submitted.adding(seconds: afterSeconds))
+    }
+
+    /// Each request counts once, by its latest confirmation in the log; only confirmed requests time the wait.
+    @Test func eachRequestCountsOnceByItsLatestConfirmation() {
+        var tally = ComplianceReport.Tally()
+        tally.add(confirmation("a", .unconfirmed, afterSeconds: 50))
+        tally.add(confirmation("a", .confirmed, afterSeconds: 100))
+        tally.add(confirmation("b", .failed, afterSeconds: 10))
+        tally.add(confirmation("c", .confirmed, afterSeconds: 300))
+        let report = tally.report(since: .now(), until: .now())
+        #expect(report.confirmations.confirmed == 2)
+        #expect(report.confirmations.failed == 1)
+        #expect(report.confirmations.unconfirmed == 0)
+        #expect(report.confirmations.secondsToConfirmP50 == 100)
+        #expect(report.confirmations.secondsToConfirmP95 == 300)
+        #expect(report.text.contains("confirmed 2, failed 1, unconfirmed 0"))
+        #expect(report.csv.contains("confirmations,failed,1"))
+    }
+
+    /// A vendor's jobs are confirmed only when every one of them said done; one failure fails the request.
+    @Test func aConfirmationIsConfirmedOnlyWhenEveryJobSaidDone() {
+        let now = Timestamp(millisecondsSinceEpoch: 5_000)
+        let vendor = VendorID(rawValue: "segment")!
+        func job(_ state: FollowedJob.State) -> FollowedJob {
+            FollowedJob(vendor: vendor, jobID: "j", state: state, nextCheckAt: now, giveUpAt: now)
+        }
+        func status(_ states: [FollowedJob.State]) -> ErasureConfirmation.Status {
+            let followUp = JobFollowUp(
+                requestID: "r",
+                requestDigest: nil,
+                regulation: .ccpa,
+                submittedAt: nil,
+                completedAt: now,
+                source: .init(topic: "t", partition: 0, offset: 0),
+                jobs: states.map(job)
+            )
+            return ErasureConfirmation(followUp, confirmedAt: now).status
+        }
+        #expect(status([.confirmed, .confirmed]) == .confirmed)
+        #expect(status([.confirmed, .unconfirmed]) == .unconfirmed)
+        #expect(status([.unconfirmed, .failed, .confirmed]) == .failed)
+        #expect(status([.confirmed, .following]) == .unconfirmed)
+    }
+}

@@ -114,6 +114,24 @@ public struct ErasureConfirmation: Sendable, Hashable, Codable {
         self.source = followUp.source
     }
 
+    /// Reads a confirmation; a record whose `type` is not `confirmation` is none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        type = try container.decode(String.self, forKey: .type)
+        guard type == Self.type else {
+            throw DecodingError.dataCorruptedError(forKey: .type, in: container, debugDescription: "not a confirmation")
+        }
+        requestID = try container.decode(String.self, forKey: .requestID)
+        requestDigest = try container.decodeIfPresent(String.self, forKey: .requestDigest)
+        status = try container.decode(Status.self, forKey: .status)
+        regulation = try container.decode(Regulation.self, forKey: .regulation)
+        submittedAt = try container.decodeIfPresent(Timestamp.self, forKey: .submittedAt)
+        completedAt = try container.decode(Timestamp.self, forKey: .completedAt)
+        confirmedAt = try container.decode(Timestamp.self, forKey: .confirmedAt)
+        vendors = try container.decode([VendorConfirmation].self, forKey: .vendors)
+        source = try container.decode(Outcome.Source.self, forKey: .source)
+    }
+
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(type, forKey: .type)

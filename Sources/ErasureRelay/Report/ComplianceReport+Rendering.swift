@@ -42,6 +42,19 @@ extension ComplianceReport {
         } else {
             lines.append("No request completed in the period.")
         }
+        let confirmed = confirmations
+        if confirmed.confirmed + confirmed.failed + confirmed.unconfirmed > 0 {
+            lines.append(
+                "Deletion jobs, by request: confirmed \(confirmed.confirmed), failed \(confirmed.failed), "
+                    + "unconfirmed \(confirmed.unconfirmed)"
+            )
+            if let p50 = confirmed.secondsToConfirmP50, let p95 = confirmed.secondsToConfirmP95 {
+                lines.append(
+                    "Time from submitted_at to confirmation, confirmed requests: p50 \(Self.duration(p50)), "
+                        + "p95 \(Self.duration(p95))"
+                )
+            }
+        }
         lines.append("")
         if problems.isEmpty {
             lines.append("No request failed or was rejected.")
@@ -145,6 +158,16 @@ extension ComplianceReport {
         for (name, value) in [("p50", completionSecondsP50), ("p95", completionSecondsP95)] {
             rows.append(
                 row([0: "completion_seconds", 1: name, 8: value.map { String(format: "%.3f", $0) } ?? ""])
+            )
+        }
+        let confirmationCounts = [
+            ("confirmed", confirmations.confirmed), ("failed", confirmations.failed),
+            ("unconfirmed", confirmations.unconfirmed),
+        ]
+        for (name, count) in confirmationCounts { rows.append(row([0: "confirmations", 1: name, 2: "\(count)"])) }
+        for (name, value) in [("p50", confirmations.secondsToConfirmP50), ("p95", confirmations.secondsToConfirmP95)] {
+            rows.append(
+                row([0: "confirmation_seconds", 1: name, 8: value.map { String(format: "%.3f", $0) } ?? ""])
             )
         }
         for problem in problems {

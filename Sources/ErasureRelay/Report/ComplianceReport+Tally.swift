@@ -85,6 +85,9 @@ extension ComplianceReport {
         /// Outcomes of messages whose request id could not be read: each counts on its own.
         private var anonymous: [Entry] = []
         private var anonymousProblems: [(completedAt: Timestamp, problem: Problem)] = []
+        /// Each request's latest confirmation: how its jobs ended, and seconds from submission to confirmation.
+        private var confirmations: [RequestKey: (status: ErasureConfirmation.Status, seconds: Float, at: LogPosition)] =
+            [:]
         private var vendorNumbers: [String: UInt16] = [:]
         private var vendorNames: [String] = []
         private static let regulationNames = ["unknown"] + Regulation.allCases.map(\.rawValue)
@@ -151,6 +154,20 @@ extension ComplianceReport {
             problems[key] = problem.map { (outcome.completedAt, $0) }
         }
 
+        /// Folds in a confirmation read: of two confirmations of one request, the one later in the log wins.
+        /// - Parameters:
+        ///   - confirmation: the confirmation read.
+        ///   - position: where it stands on the topic; without it, the order of reading stands for the log.
+        public mutating func add(_ confirmation: ErasureConfirmation, at position: LogPosition? = nil) {
+            let position =
+                position ?? LogPosition(partition: 0, offset: Int64(outcomes + confirmations.count), timestamp: nil)
+            let key = RequestKey(id: confirmation.requestID, digest: Self.digestPrefix(confirmation.requestDigest))
+            if let seen = confirmations[key], seen.at.isLater(than: position) { return }
+            let start = confirmation.submittedAt ?? confirmation.completedAt
+            let seconds = Float(confirmation.confirmedAt.millisecondsSinceEpoch - start.millisecondsSinceEpoch) / 1000
+            confirmations[key] = (confirmation.status, seconds, position)
+        }
+
         /// The report of the period, counting each request once.
         public func report(since: Timestamp, until: Timestamp) -> ComplianceReport {
             var report = ComplianceReport(since: since, until: until)
@@ -201,6 +218,19 @@ extension ComplianceReport {
             completionSeconds.sort()
             report.completionSecondsP50 = ComplianceReport.percentile(0.5, of: completionSeconds)
             report.completionSecondsP95 = ComplianceReport.percentile(0.95, of: completionSeconds)
+            var confirmationSeconds: [Double] = []
+            for confirmation in confirmations.values {
+                switch confirmation.status {
+                case .confirmed:
+                    report.confirmations.confirmed += 1
+                    confirmationSeconds.append(Double(confirmation.seconds))
+                case .failed: report.confirmations.failed += 1
+                case .unconfirmed: report.confirmations.unconfirmed += 1
+                }
+            }
+            confirmationSeconds.sort()
+            report.confirmations.secondsToConfirmP50 = ComplianceReport.percentile(0.5, of: confirmationSeconds)
+            report.confirmations.secondsToConfirmP95 = ComplianceReport.percentile(0.95, of: confirmationSeconds)
             return report
         }
 

@@ -138,6 +138,38 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         }
     }
 
+    /// How the deletion jobs of vendors that erase as jobs ended, one count per request, from its latest
+    /// confirmation record. A request whose jobs are still followed has none yet.
+    public struct Confirmations: Sendable, Hashable, Encodable {
+        /// Every job said done.
+        public var confirmed = 0
+        /// A job said failed.
+        public var failed = 0
+        /// A job was given up, or could not be followed.
+        public var unconfirmed = 0
+        /// The median and the 95th percentile of the time from `submitted_at` to `confirmed_at` of confirmed
+        /// requests.
+        public var secondsToConfirmP50: Double?
+        public var secondsToConfirmP95: Double?
+
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case confirmed, failed, unconfirmed
+            case secondsToConfirmP50 = "seconds_to_confirm_p50"
+            case secondsToConfirmP95 = "seconds_to_confirm_p95"
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(confirmed, forKey: .confirmed)
+            try container.encode(failed, forKey: .failed)
+            try container.encode(unconfirmed, forKey: .unconfirmed)
+            try container.encode(secondsToConfirmP50, forKey: .secondsToConfirmP50)
+            try container.encode(secondsToConfirmP95, forKey: .secondsToConfirmP95)
+        }
+    }
+
     public var since: Timestamp
     public var until: Timestamp
     public var total = Counts()
@@ -151,6 +183,8 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
     public var completionSecondsP50: Double?
     public var completionSecondsP95: Double?
     public var problems: [Problem] = []
+    /// Confirmations of deletion jobs, by how they ended.
+    public var confirmations = Confirmations()
     /// Outcomes that stood for a request already counted: redeliveries and replays.
     public var duplicateOutcomes = 0
     /// Records on the topic that were not outcomes.
@@ -186,6 +220,7 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         case unverifiedRecordCount = "unverified_record_count"
         case conflicts, coverage
         case incompleteBefore = "incomplete_before"
+        case confirmations
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -206,6 +241,7 @@ public struct ComplianceReport: Sendable, Hashable, Encodable {
         try container.encode(conflicts, forKey: .conflicts)
         try container.encode(coverage, forKey: .coverage)
         try container.encode(incompleteBefore, forKey: .incompleteBefore)
+        try container.encode(confirmations, forKey: .confirmations)
     }
 
     /// - Parameters:

@@ -9,9 +9,11 @@ public enum OutcomeTopicReader {
     public enum Record: Sendable {
         /// An outcome one of the keys signed (or any outcome, when no key was given).
         case outcome(Outcome, ComplianceReport.Tally.LogPosition)
+        /// A confirmation one of the keys signed (or any, when no key was given).
+        case confirmation(ErasureConfirmation, ComplianceReport.Tally.LogPosition)
         /// A record whose signature is missing or wrong, with the outcome it holds if it holds one: never counted.
         case unverified(ComplianceReport.UnverifiedRecord, Outcome?, ComplianceReport.Tally.LogPosition)
-        /// A signed record that is not an outcome.
+        /// A signed record that is neither an outcome nor a confirmation.
         case unreadable
         /// Told once, before any record: how many records the period holds at most.
         case expecting(Int)
@@ -36,6 +38,7 @@ public enum OutcomeTopicReader {
         let coverage = try await read(kafka: kafka, topic: topic, since: since, signer: signer, logger: logger) {
             switch $0 {
             case .outcome(let outcome, let position): tally.add(outcome, at: position)
+            case .confirmation(let confirmation, let position): tally.add(confirmation, at: position)
             case .unverified(let record, _, _): tally.addUnverified(record)
             case .unreadable: tally.unreadableRecords += 1
             case .expecting(let records): tally.reserve(outcomes: records)
@@ -124,6 +127,8 @@ public enum OutcomeTopicReader {
                 body(.unverified(record, outcome, position))
             } else if let outcome {
                 body(.outcome(outcome, position))
+            } else if let confirmation = try? decoder.decode(ErasureConfirmation.self, from: Data(message.value)) {
+                body(.confirmation(confirmation, position))
             } else {
                 body(.unreadable)
             }
