@@ -30,6 +30,12 @@ extension HTTPVendorDefinition: VendorAccount {
             "identifiers: \(map(Dictionary(uniqueKeysWithValues: identifiers.map { ($0.field.description, $0.name) })))",
             "answers: { rules: \(rules.count), default: \(defaultResult.rawValue) }",
         ]
+            + (job.map { job in
+                [
+                    "job: { status: { method: \(job.method.rawValue), url: \"\(url(job.path, job.query))\" }, "
+                        + "check_every_seconds: \(job.checkEverySeconds), give_up_after_seconds: \(job.giveUpAfterSeconds) }"
+                ]
+            } ?? [])
     }
 
     public func masked() -> any VendorAccount {
