@@ -32,19 +32,15 @@ extension DeclaredStandIn {
         let maxItems = definition.scope == .batch ? settings.batching.maxSize : 1
         let maxBytes = settings.batching.maxBytes
         let references = Mutex(0)
-        // A job vendor's jobs, by id: how many more checks each answers running, and how it ends.
-        let jobs = Mutex<[String: (runningChecks: Int, fails: Bool)]>([:])
+        let jobs = SandboxJobs(prefix: "sandbox-")
         let nextReference: @Sendable ([StandInVerdict.Deletion]) -> String = { deletions in
+            // A job vendor's reference is its job, which runs as the identifiers it erases say.
+            if definition.job != nil { return jobs.create(erasing: deletions.flatMap(\.values)) }
             let number = references.withLock { count in
                 count += 1
                 return count
             }
-            let reference = "sandbox-\(number)"
-            if definition.job != nil {
-                let fate = SandboxConfiguration.jobFate(of: deletions.flatMap(\.values))
-                jobs.withLock { $0[reference] = fate }
-            }
-            return reference
+            return "sandbox-\(number)"
         }
         // The ids look-ups have found: a delete of any other is refused, as the vendor would not know it.
         let foundIDs = Mutex<Set<String>>([])
@@ -89,13 +85,12 @@ extension DeclaredStandIn {
                     return Self.accepted(deletions, definition: definition, reference: nextReference(deletions))
                 case .checksJob(let id):
                     guard let job = definition.job else { return SandboxAnswer(status: 404, body: "{}") }
-                    let state = jobs.withLock { jobs -> String? in
-                        guard let fate = jobs[id] else { return nil }
-                        if fate.runningChecks > 0 {
-                            jobs[id]!.runningChecks -= 1
-                            return job.running.sorted().first ?? "sandbox-running"
+                    let state = jobs.check(id).map { stage in
+                        switch stage {
+                        case .running: job.running.sorted().first ?? "sandbox-running"
+                        case .done: job.done.sorted()[0]
+                        case .failed: job.failed.sorted().first ?? "sandbox-failed"
                         }
-                        return fate.fails ? job.failed.sorted().first ?? "sandbox-failed" : job.done.sorted()[0]
                     }
                     var answer =
                         state.map {

@@ -27,16 +27,26 @@ struct DeletionJobEndToEndTests {
         }
     }
 
-    /// Segment, declared from `examples/vendors/segment.yaml` with a check every second, one regulation per request.
-    private func segment() throws -> (VendorID, VendorSettings, DeclaredStandIn) {
-        var (vendor, settings) = try exampleVendor("segment.yaml")
+    /// The vendor of `examples/vendors/FILE` with a check every second and one job per request, and its stand-in
+    /// written from the vendor's documentation (Segment's, Mixpanel's), or else the one built from the definition.
+    private func jobVendor(_ file: String = "segment.yaml") throws -> (VendorID, VendorSettings, DeclaredStandIn) {
+        var (vendor, settings) = try exampleVendor(file)
         var definition = try #require(settings.account as? HTTPVendorDefinition)
         definition.job?.checkEverySeconds = 1
         definition.job?.giveUpAfterSeconds = 120
         settings.account = definition
         settings.batching.maxSize = 1
         settings.rateLimits = [.init(requests: 50, windowSeconds: 1)]
-        var standIn = try #require(DeclaredStandIn(vendor: vendor, settings: settings))
+        var standIn: DeclaredStandIn =
+            switch file {
+            case "segment.yaml": .segment(token: sandboxCredential("SEGMENT_PUBLIC_API_TOKEN"))
+            case "mixpanel.yaml":
+                .mixpanel(
+                    projectToken: sandboxCredential("MIXPANEL_PROJECT_TOKEN"),
+                    oauthToken: sandboxCredential("MIXPANEL_GDPR_OAUTH_TOKEN")
+                )
+            default: try #require(DeclaredStandIn(vendor: vendor, settings: settings))
+            }
         standIn.quota = .init(requests: 50, windowSeconds: 1)
         return (vendor, settings, standIn)
     }
@@ -45,7 +55,7 @@ struct DeletionJobEndToEndTests {
     /// followed and started again: the jobs, kept on the jobs topic alone, are taken up where they were, each status
     /// call is made once, and each request gets its `completed` outcome with its job's id, then one confirmation.
     @Test func jobsAreFollowedAcrossARestartToOneConfirmationEach() async throws {
-        let (vendor, settings, standIn) = try segment()
+        let (vendor, settings, standIn) = try jobVendor()
         var sandboxConfiguration = SandboxConfiguration()
         sandboxConfiguration.declared = [standIn]
         let subjects = ["job-runs-4-alice", "job-fails-bob", "carol"]
@@ -109,6 +119,25 @@ struct DeletionJobEndToEndTests {
             #expect(confirmations["r-1"]?[0].vendors[0].error == "the vendor reports the job FAILED")
             // alice: four running, then done; bob: one running, then failed; carol: one running, then done.
             #expect(await checks() == 5 + 2 + 2, "no status call was made twice")
+            // Each confirmation has exactly the members its schema in deploy/schemas requires.
+            let schema = try #require(
+                try JSONSerialization.jsonObject(
+                    with: Data(
+                        contentsOf: packageRoot().appendingPathComponent("deploy/schemas/erasure-confirmation.json")
+                    )
+                ) as? [String: Any]
+            )
+            let vendorSchema = try #require(
+                ((schema["properties"] as? [String: Any])?["vendors"] as? [String: Any])?["items"] as? [String: Any]
+            )
+            for message in records {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(message.value)) as? [String: Any])
+                guard object["type"] != nil else { continue }
+                #expect(Set(object.keys) == Set(try #require(schema["required"] as? [String])))
+                for vendor in try #require(object["vendors"] as? [[String: Any]]) {
+                    #expect(Set(vendor.keys) == Set(try #require(vendorSchema["required"] as? [String])))
+                }
+            }
             let written = records.map { String(decoding: $0.value, as: UTF8.self) }.joined()
             for subject in subjects { #expect(!written.contains(subject)) }
             // The compliance report counts each request's confirmation, and takes none for a record it cannot read.
@@ -131,7 +160,7 @@ struct DeletionJobEndToEndTests {
     /// A job that keeps running past `give_up_after_seconds` ends `unconfirmed`, never confirmed; and a record
     /// written to the jobs topic by anyone but the relay, claiming a job done, is rejected and confirms nothing.
     @Test func aJobThatNeverEndsIsUnconfirmedAndAForgedJobRecordConfirmsNothing() async throws {
-        var (vendor, settings, standIn) = try segment()
+        var (vendor, settings, standIn) = try jobVendor()
         var definition = try #require(settings.account as? HTTPVendorDefinition)
         definition.job?.giveUpAfterSeconds = 3
         settings.account = definition
@@ -196,6 +225,46 @@ struct DeletionJobEndToEndTests {
             #expect(Set(outcomes.map(\.status)) == [.completed, .rejected])
             #expect(outcomes.first { $0.status == .rejected }?.error?.code == "invalid_signature")
             #expect(outcomes.allSatisfy { $0.requestID != "forged" })
+        }
+    }
+
+    /// Mixpanel's deletion tasks, against a stand-in written from Mixpanel's documentation, whose status answers
+    /// list the task's distinct ids: one task finishes, one fails, and no distinct id reaches the outcome topic.
+    @Test func mixpanelTasksAreConfirmedWithoutTheIdsItsAnswersEcho() async throws {
+        let (vendor, settings, standIn) = try jobVendor("mixpanel.yaml")
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [standIn]
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            var configuration = testbed.configuration
+            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
+                .filter { $0.key == vendor }
+            let subjects = ["job-runs-2-erin", "job-fails-frank"]
+            let messages = try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: OutcomeCollector()
+            ) {
+                let requests = subjects.enumerated().map { index, subject in
+                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
+                }
+                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                return try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-outcomes",
+                    count: 4,
+                    logger: logger
+                )
+            }
+            var confirmations: [String: ErasureConfirmation.Status] = [:]
+            for case .confirmation(let confirmation) in try messages.map(OutcomeTopicRecord.init) {
+                confirmations[confirmation.requestID] = confirmation.status
+            }
+            #expect(confirmations == ["r-0": .confirmed, "r-1": .failed])
+            let written = messages.map { String(decoding: $0.value, as: UTF8.self) }.joined()
+            for subject in subjects { #expect(!written.contains(subject)) }
+            #expect(await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.malformedCalls == 0)
         }
     }
 

@@ -13,20 +13,26 @@ extension AgainstTheSandbox {
     struct DeletionJobStandInTests {
         let logger = TestLogs.quietLogger(label: "test")
 
-        /// Erases each subject in turn, one job each, then checks every job until it ends or `maxChecks` pass.
+        /// Erases each subject in turn through the vendor of `file`, one job each, then checks every job until it
+        /// ends or `maxChecks` pass, against the stand-in built from the definition or `documented`, one written from
+        /// the vendor's documentation.
         private func run(
             _ subjects: [Subject],
+            file: String = "segment.yaml",
+            documented: DeclaredStandIn? = nil,
             maxChecks: Int = 6,
             faults: (VendorSandbox, String) async -> Void = { _, _ in }
         ) async throws -> (erased: [VendorResult], states: [[JobState?]], record: SandboxRecord) {
-            let (vendor, standInSettings) = try exampleVendor("segment.yaml")
+            let (vendor, standInSettings) = try exampleVendor(file)
             var configuration = SandboxConfiguration()
-            configuration.declared = [try #require(DeclaredStandIn(vendor: vendor, settings: standInSettings))]
+            configuration.declared = [
+                try documented ?? #require(DeclaredStandIn(vendor: vendor, settings: standInSettings))
+            ]
             configuration.declared[0].quota = .init(requests: 50, windowSeconds: 1)
             return try await withVendorHTTPClient { client in
                 try await withSandbox(configuration) { sandbox async throws in
                     let url = try #require(await sandbox.baseURLsByName()[vendor.rawValue])
-                    var (_, settings) = try exampleVendor("segment.yaml", base: url)
+                    var (_, settings) = try exampleVendor(file, base: url)
                     settings.batching.lingerMilliseconds = 1
                     settings.retry.initialBackoffMilliseconds = 10
                     settings.retry.maxBackoffMilliseconds = 50
@@ -78,6 +84,36 @@ extension AgainstTheSandbox {
             #expect(record.quotaViolations == 0)
             // Each check is a call the vendor meters, as the erasures are.
             #expect(record.calls == 3 + 7)
+        }
+
+        /// Segment's and Mixpanel's definitions against stand-ins written from their documentation alone: each
+        /// erasure names its job, and each job's status is read as the vendor writes it. Mixpanel's status answer
+        /// lists the task's distinct ids; nothing of it but the state reaches the result.
+        @Test(
+            arguments: [
+                ("segment.yaml", "FAILED"),
+                ("mixpanel.yaml", "FAILURE"),
+            ]
+        )
+        func aDefinitionPassesItsDocumentedJobStandIn(file: String, failedState: String) async throws {
+            let documented: DeclaredStandIn =
+                file == "segment.yaml"
+                ? .segment(token: sandboxCredential("SEGMENT_PUBLIC_API_TOKEN"))
+                : .mixpanel(
+                    projectToken: sandboxCredential("MIXPANEL_PROJECT_TOKEN"),
+                    oauthToken: sandboxCredential("MIXPANEL_GDPR_OAUTH_TOKEN")
+                )
+            let (erased, states, record) = try await run(
+                [Subject(externalID: "job-runs-2-alice"), Subject(externalID: "job-fails-bob")],
+                file: file,
+                documented: documented
+            )
+            #expect(erased.allSatisfy { $0.status == .accepted && $0.reference != nil && $0.untracedJobs == nil })
+            #expect(states[0] == [.running, .running, .done])
+            #expect(states[1] == [.running, .failed(reason: "the vendor reports the job \(failedState)")])
+            #expect(record.malformedCalls == 0)
+            #expect(record.jobChecks == 5)
+            #expect(Set(record.deleted.values.joined()) == ["job-runs-2-alice", "job-fails-bob"])
         }
 
         /// A status endpoint that fails for a while is retried through the lane; the job's state is read once it
