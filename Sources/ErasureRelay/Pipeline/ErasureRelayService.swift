@@ -66,7 +66,9 @@ public final class ErasureRelayService: Service {
         self.shares = QuotaShareRefresher(
             consumer: consumer,
             tracker: shareTracker,
-            retryTopic: topics.retries,
+            ownTopics: [topics.retries: "retry topic"].merging(
+                handler.follower.followsJobs ? [topics.jobs: "jobs topic"] : [:]
+            ) { first, _ in first },
             logger: logger
         )
         self.offsets = OffsetStore(consumer: consumer, commits: commits, logger: logger)

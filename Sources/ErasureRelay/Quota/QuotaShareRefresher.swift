@@ -6,7 +6,9 @@ import Logging
 struct QuotaShareRefresher: Sendable {
     let consumer: KafkaConsumer
     let tracker: PartitionShareTracker
-    let retryTopic: String
+    /// The topics the relay writes before it reads them (the retry topic, the jobs topic), by what a missing one is
+    /// called in the error that says to create it.
+    let ownTopics: [String: String]
     let logger: Logger
 
     /// The share in force.
@@ -19,12 +21,12 @@ struct QuotaShareRefresher: Sendable {
                 try await tracker.assigned(assignment) { topic in
                     do {
                         return try await consumer.partitionCount(topic: topic)
-                    } catch let error where topic == retryTopic {
-                        // Requests still flow; only work for a vendor that stays down waits, unstored, until the
-                        // topic exists.
+                    } catch let error where ownTopics[topic] != nil {
+                        // Requests still flow; only work that must be written there (for a vendor that stays down,
+                        // or a job to follow) waits, unstored, until the topic exists.
                         logger.error(
-                            "The retry topic is not available; create it with the request topic's partition count",
-                            metadata: [LoggingKeys.topic: "\(retryTopic)", LoggingKeys.error: "\(error)"]
+                            "The \(ownTopics[topic]!) is not available; create it with the request topic's partition count",
+                            metadata: [LoggingKeys.topic: "\(topic)", LoggingKeys.error: "\(error)"]
                         )
                         throw error
                     }
