@@ -154,6 +154,19 @@ struct DeletionJobEndToEndTests {
             #expect(report.confirmations.failed == 1)
             #expect(report.confirmations.unconfirmed == 0)
             #expect((report.confirmations.secondsToConfirmP95 ?? 0) > 0)
+            // A request's history shows its outcome, then its confirmation.
+            var history = RequestHistory(requestID: "r-1")
+            _ = try await OutcomeTopicReader.read(
+                kafka: .init(bootstrapServers: bootstrap),
+                topic: "user-erasure-outcomes",
+                since: Timestamp(millisecondsSinceEpoch: 0),
+                signer: testSigner,
+                logger: logger
+            ) { history.add($0, verified: true) }
+            history.sort()
+            #expect(history.entries.map(\.outcome.status) == [.completed])
+            #expect(history.confirmations.map(\.confirmation.status) == [.failed])
+            #expect(history.text.contains("confirmation failed"))
         }
     }
 

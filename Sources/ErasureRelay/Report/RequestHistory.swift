@@ -37,8 +37,19 @@ public struct RequestHistory: Sendable, Encodable {
         }
     }
 
+    /// A confirmation of the request's deletion jobs, where the topic holds it.
+    public struct ConfirmationEntry: Sendable, Encodable {
+        public var partition: Int32
+        public var offset: Int64
+        /// The broker's timestamp.
+        public var timestamp: Timestamp?
+        public var confirmation: ErasureConfirmation
+    }
+
     public var requestID: String
     public var entries: [Entry] = []
+    /// The request's confirmations, signed (or, without a key, unchecked), in log order.
+    public var confirmations: [ConfirmationEntry] = []
 
     public init(requestID: String) {
         self.requestID = requestID
@@ -60,6 +71,15 @@ public struct RequestHistory: Sendable, Encodable {
             entries.append(Self.entry(outcome, position, signature: verified ? .signed : .notChecked))
         case .unverified(let unverified, let outcome?, let position) where outcome.requestID == requestID:
             entries.append(Self.entry(outcome, position, signature: .init(unverified.reason)))
+        case .confirmation(let confirmation, let position) where confirmation.requestID == requestID:
+            confirmations.append(
+                ConfirmationEntry(
+                    partition: position.partition,
+                    offset: position.offset,
+                    timestamp: position.timestamp.map { Timestamp(millisecondsSinceEpoch: $0) },
+                    confirmation: confirmation
+                )
+            )
         default:
             break
         }
@@ -68,10 +88,23 @@ public struct RequestHistory: Sendable, Encodable {
     /// The entries in log order, as the tally orders a request's outcomes: by offset within a partition, by broker
     /// timestamp across partitions.
     public mutating func sort() {
-        func position(_ entry: Entry) -> ComplianceReport.Tally.LogPosition {
-            .init(partition: entry.partition, offset: entry.offset, timestamp: entry.timestamp?.millisecondsSinceEpoch)
+        func position(
+            _ partition: Int32,
+            _ offset: Int64,
+            _ timestamp: Timestamp?
+        ) -> ComplianceReport.Tally.LogPosition {
+            .init(partition: partition, offset: offset, timestamp: timestamp?.millisecondsSinceEpoch)
         }
-        entries.sort { position($0).isEarlier(than: position($1)) }
+        entries.sort {
+            position($0.partition, $0.offset, $0.timestamp).isEarlier(
+                than: position($1.partition, $1.offset, $1.timestamp)
+            )
+        }
+        confirmations.sort {
+            position($0.partition, $0.offset, $0.timestamp).isEarlier(
+                than: position($1.partition, $1.offset, $1.timestamp)
+            )
+        }
     }
 
     private static func entry(
@@ -106,6 +139,14 @@ public struct RequestHistory: Sendable, Encodable {
                     "\(entry.partition)", "\(entry.offset)", entry.timestamp?.rfc3339 ?? "", entry.signature.rawValue,
                     entry.outcome.status.rawValue, entry.outcome.requestDigest ?? "", entry.outcome.error?.code ?? "",
                     Self.vendorSummary(entry.outcome),
+                ])
+            }
+            for entry in confirmations {
+                let confirmation = entry.confirmation
+                rows.append([
+                    "\(entry.partition)", "\(entry.offset)", entry.timestamp?.rfc3339 ?? "", "signed",
+                    "confirmation \(confirmation.status.rawValue)", confirmation.requestDigest ?? "", "",
+                    confirmation.vendors.map { "\($0.vendor.rawValue)=\($0.status.rawValue)" }.joined(separator: "; "),
                 ])
             }
             return rows.map { $0.map(ComplianceReport.csvField).joined(separator: ",") }.joined(separator: "\n") + "\n"
@@ -158,6 +199,20 @@ public struct RequestHistory: Sendable, Encodable {
                 "  read from \(printable(outcome.source.topic))/\(outcome.source.partition)/\(outcome.source.offset)"
             )
         }
+        for entry in confirmations {
+            let confirmation = entry.confirmation
+            lines.append("")
+            lines.append(
+                "partition \(entry.partition) offset \(entry.offset)  \(entry.timestamp?.rfc3339 ?? "no timestamp")  "
+                    + "confirmation \(confirmation.status.rawValue), made \(confirmation.confirmedAt.rfc3339)"
+            )
+            for vendor in confirmation.vendors {
+                var line = "  vendor \(printable(vendor.vendor.rawValue)): \(vendor.status.rawValue), "
+                line += "jobs \(printable(vendor.jobIDs.joined(separator: ","))), \(vendor.checks) checks"
+                if let error = vendor.error { line += ", \(printable(error))" }
+                lines.append(line)
+            }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -168,7 +223,7 @@ public struct RequestHistory: Sendable, Encodable {
     enum CodingKeys: String, CodingKey {
         case requestID = "request_id"
         case requestCount = "request_count"
-        case entries
+        case entries, confirmations
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -176,5 +231,6 @@ public struct RequestHistory: Sendable, Encodable {
         try container.encode(requestID, forKey: .requestID)
         try container.encode(requestCount, forKey: .requestCount)
         try container.encode(entries, forKey: .entries)
+        try container.encode(confirmations, forKey: .confirmations)
     }
 }
