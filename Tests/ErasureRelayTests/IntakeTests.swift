@@ -121,6 +121,30 @@ struct IntakeTests {
         #expect(intake.heldCount == 0 && intake.started == 1)
     }
 
+    /// A jobs-topic record not yet due is held as a parked one is; the held bound stops both topics' partitions; a
+    /// request-topic record is never held, whatever it says.
+    @Test func jobsRecordsAreHeldBesideParkedWorkUnderOneBound() {
+        let jobs = TopicPartition(topic: "user-erasure-jobs", partition: 0)
+        var intake = Intake(
+            limits: .init(
+                maxInFlight: 4,
+                resumeBelow: 2,
+                pauseAfter: .seconds(1),
+                maxHeld: 2,
+                longestHold: .seconds(3600)
+            ),
+            heldTopics: ["user-erasure-retry", "user-erasure-jobs"]
+        )
+        intake.assigned([requests, retries, jobs])
+        let due = t0.advanced(by: .seconds(60))
+        #expect(intake.read(message(jobs, 0), holdUntil: due, now: t0).contains { $0.isHold(of: jobs) })
+        #expect(started(intake.read(message(requests, 0), holdUntil: due, now: t0)).count == 1)
+        let atTheBound = intake.read(message(retries, 0), holdUntil: due, now: t0)
+        #expect(atTheBound.contains { $0.isHold(of: retries) })
+        #expect(intake.heldCount == 2)
+        #expect(started(intake.tick(now: due)).map(\.partition).sorted() == [retries, jobs].sorted())
+    }
+
     @Test func aNotBeforeFarAheadIsHeldNoLongerThanTheLongestPark() {
         var intake = intake(longestHold: .seconds(3600))
         _ = intake.read(message(retries, 1), holdUntil: t0.advanced(by: .seconds(86_400 * 365)), now: t0)
@@ -205,5 +229,11 @@ struct IntakeTests {
         #expect(intake.read(message(TopicPartition(topic: "user-erasure", partition: 9), 0), now: t0).isEmpty)
         _ = intake.revoked([requests])
         #expect(intake.read(message(requests, 0), now: t0).isEmpty)
+    }
+}
+
+extension Intake.Action {
+    func isHold(of partition: TopicPartition) -> Bool {
+        if case .fetch(.hold(partition)) = self { true } else { false }
     }
 }
