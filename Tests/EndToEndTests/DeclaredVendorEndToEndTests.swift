@@ -165,4 +165,61 @@ struct DeclaredVendorEndToEndTests {
         let written = outcomes.values.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
         #expect(!written.contains("contact-"), "the vendor's ids are the user's too, and stay out of outcomes")
     }
+
+    /// Klaviyo, declared from `examples/vendors/klaviyo.yaml` with a burst and a steady limit, against a stand-in
+    /// written from Klaviyo's documentation that counts both: through the relay, every request completes and no
+    /// call goes over either limit, though fourteen calls must wait on the steady one.
+    @Test func bothOfAVendorsQuotasHoldThroughTheRelay() async throws {
+        let (vendor, settings) = try exampleVendor("klaviyo.yaml")
+        let burst = SandboxConfiguration.Quota(requests: 4, windowSeconds: 1)
+        let steady = SandboxConfiguration.Quota(requests: 10, windowSeconds: 5)
+        var standIn = DeclaredStandIn.klaviyo(apiKey: sandboxCredential("KLAVIYO_PRIVATE_API_KEY"))
+        (standIn.quota, standIn.otherQuotas) = (burst, [steady])
+        var declared = settings
+        declared.rateLimits = [.init(requests: 4, windowSeconds: 1), .init(requests: 10, windowSeconds: 5)]
+        let emails = (0..<14).map { "p\($0)@example.com" }
+        let (outcomes, record) = try await relay(
+            emails.map { ["email": $0] },
+            to: vendor,
+            declared: declared,
+            standIn: standIn
+        )
+        #expect(outcomes.count == emails.count)
+        #expect(outcomes.values.allSatisfy { $0.status == .completed })
+        #expect(Set(record.deleted["email"] ?? []) == Set(emails))
+        #expect(record.quotaViolations == 0)
+        #expect(record.peakCallsInWindow <= burst.requests)
+        #expect(record.malformedCalls == 0)
+    }
+
+    /// Google Analytics, declared from `examples/vendors/google_analytics.yaml`, against a stand-in written from
+    /// Google's documentation that verifies the service account's signed assertion: through the relay, every request
+    /// completes with a token the stand-in issued, and neither the token nor the key reaches an outcome.
+    @Test func aJWTBearerVendorCompletesThroughTheRelay() async throws {
+        let (vendor, settings) = try exampleVendor("google_analytics.yaml")
+        let standIn = try #require(
+            DeclaredStandIn.googleAnalytics(
+                serviceAccount: sandboxCredential("GOOGLE_ANALYTICS_CLIENT_EMAIL"),
+                privateKeyPEM: testPrivateKeyPEM,
+                propertyID: sandboxCredential("GOOGLE_ANALYTICS_PROPERTY_ID"),
+                quota: .init(requests: 20, windowSeconds: 1)
+            )
+        )
+        var declared = settings
+        declared.rateLimits = [.init(requests: 20, windowSeconds: 1)]
+        let users = (0..<6).map { "ga-user-\($0)" }
+        let (outcomes, record) = try await relay(
+            users.map { ["external_id": $0] },
+            to: vendor,
+            declared: declared,
+            standIn: standIn
+        )
+        #expect(outcomes.count == users.count)
+        #expect(outcomes.values.allSatisfy { $0.status == .completed })
+        #expect(Set(record.deleted["USER_ID"] ?? []) == Set(users))
+        #expect(record.tokensIssued >= 1)
+        #expect(record.malformedCalls == 0)
+        let written = outcomes.values.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
+        #expect(!written.contains("ya29.") && !written.contains("PRIVATE KEY"))
+    }
 }
