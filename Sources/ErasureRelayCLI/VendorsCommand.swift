@@ -96,6 +96,16 @@ struct VendorsCommand: ParsableCommand {
                         )
                     }
                 }
+                if let job = (settings.account as? HTTPVendorDefinition)?.job,
+                    let status = adapter.jobStatusItem(for: "JOB_ID").map({ adapter.call(for: [$0], now: now) })
+                {
+                    lines.append("")
+                    lines.append(
+                        "  Then, every \(job.checkEverySeconds) s until the job is done or failed (at most "
+                            + "\(job.giveUpAfterSeconds) s), a status call for each job an accepted answer names:"
+                    )
+                    lines.append("  \(status.method.rawValue) \(settings.displayedBaseURL)\(status.pathAndQuery)")
+                }
                 lines.append("")
             }
             return lines.joined(separator: "\n")

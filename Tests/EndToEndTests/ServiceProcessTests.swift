@@ -98,6 +98,33 @@ struct ServiceProcessTests {
         }
     }
 
+    /// A reviewer sees a job vendor's status call beside its erasure: how often, for how long, and its URL.
+    @Test func vendorsRenderShowsAJobVendorsStatusCall() async throws {
+        let requestPath = FileManager.default.temporaryDirectory.appendingPathComponent("job-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: requestPath) }
+        try
+            #"{"request_id":"r-1","regulation":"gdpr","submitted_at":"2026-11-22T10:00:00Z","subject":{"external_id":"u-1"}}"#
+            .write(toFile: requestPath, atomically: true, encoding: .utf8)
+        let render = try ChildProcess(
+            erasureRelayExecutable(),
+            [
+                "vendors", "render", "--config",
+                packageRoot().appendingPathComponent("examples/vendors/mixpanel.yaml").path,
+                "--request", requestPath,
+            ],
+            environment: [
+                "MIXPANEL_PROJECT_TOKEN": "project-1", "MIXPANEL_GDPR_OAUTH_TOKEN": "oauth-secret-value",
+                "ERASURE_RELAY_SIGNING_KEY": String(repeating: "ab", count: 32),
+            ]
+        )
+        #expect(try await render.waitForExit() == 0)
+        let output = render.standardOutput
+        #expect(output.contains("POST https://mixpanel.com/api/app/data-deletions/v3.0/?token=project-1"))
+        #expect(output.contains("Then, every 21600 s until the job is done or failed (at most 3024000 s)"))
+        #expect(output.contains("GET https://mixpanel.com/api/app/data-deletions/v3.0/JOB_ID?token=project-1"))
+        #expect(!output.contains("oauth-secret-value"))
+    }
+
     /// The embedded default exercises a declared vendor too: the in-process sandbox stands in for it, built from
     /// its definition, and the relay is pointed there.
     @Test func theEmbeddedDefaultStandsInForADeclaredVendor() async throws {
