@@ -5,7 +5,8 @@ import NIOHTTP1
 // libFuzzer entry point for the classification of vendor answers. A vendor, or whatever answers in its place,
 // chooses the status, the wait headers and the body: every adapter must classify any answer without crashing, and
 // what the lane keeps of it (sanitised) must be bounded: a short reason, a printable reference, a wait of at most a
-// week.
+// week. Read as a deletion job's status, only a success can say done, and a failure's reason holds only the
+// definition's own words.
 //
 // The input: two bytes of status, one byte of Retry-After length, the Retry-After value, then the body. The call's
 // identifiers are cut from the body itself, so that echoes of them are common.
@@ -57,6 +58,12 @@ private let declaredVendor: any VendorAdapter = {
                 - { has_header: X-Wait, result: rate_limited, wait_header: X-Wait }
                 - { body_contains: "try later", result: retriable }
                 - { status: 400-499, result: permanent, split_batch: false }
+            job:
+              status: { method: GET, url: "/jobs/{job_id}" }
+              state: "data.jobs[0].state"
+              running: [queued, running]
+              done: [done]
+              failed: [failed, cancelled]
         """
     // The definition is fixed: it loads, or the fuzzer has nothing to run.
     let configuration = try! RelayConfiguration(yaml: yaml, environment: ["TOKEN": "t"])
@@ -103,7 +110,27 @@ public func fuzzVendorAnswers(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt
             precondition(retryAfter.map { (0...604_800).contains($0) } ?? true, "wait out of range")
         }
     }
+    checkJobStatus(VendorResponse(status: status, headers: headers, body: body))
     return 0
+}
+
+private let jobStatusItem = declaredVendor.jobStatusItem(for: "job-1")!
+private let failedReasons: Set<String> = ["the vendor reports the job failed", "the vendor reports the job cancelled"]
+
+private func checkJobStatus(_ response: VendorResponse) {
+    switch declaredVendor.jobChecked(response, for: jobStatusItem) {
+    case .state(.done)?, .state(.running)?:
+        precondition((200...299).contains(response.status), "a state read from an answer that is no success")
+    case .state(.failed(let reason))?:
+        precondition((200...299).contains(response.status), "a state read from an answer that is no success")
+        precondition(failedReasons.contains(reason), "a failure's reason holds more than the definition's words")
+    case .answered(.accepted)?:
+        preconditionFailure("a status answer taken for an erasure")
+    case .answered?:
+        break
+    case nil:
+        preconditionFailure("a status call's answer not read as one")
+    }
 }
 
 /// An identifier of letters echoed among digits and punctuation, in either case, often enough that the text runs far
