@@ -23,6 +23,13 @@ public struct RelayMetrics: Sendable {
             Counter(label: "erasure_relay_outcomes_total", dimensions: [("status", status.rawValue)], factory: factory)
                 .increment(by: 0)
         }
+        for status in ErasureConfirmation.Status.allCases {
+            Counter(
+                label: "erasure_relay_confirmations_total",
+                dimensions: [("status", status.rawValue)],
+                factory: factory
+            ).increment(by: 0)
+        }
         Counter(label: "erasure_relay_requests_consumed_total", factory: factory).increment(by: 0)
         outcomeRetention(.unknown("not checked yet"))
         for result in ["ok", "error"] {
@@ -51,6 +58,15 @@ public struct RelayMetrics: Sendable {
             }
             for label in ["erasure_relay_parked_total", "erasure_relay_vendor_rate_limited_total"] {
                 Counter(label: label, dimensions: [("vendor", vendor)], factory: factory).increment(by: 0)
+            }
+            if (settings.account as? HTTPVendorDefinition)?.job != nil {
+                for found in Self.jobCheckFindings {
+                    Counter(
+                        label: "erasure_relay_job_checks_total",
+                        dimensions: [("vendor", vendor), ("found", found)],
+                        factory: factory
+                    ).increment(by: 0)
+                }
             }
             // With several limits, the strictest sets the pace.
             Gauge(
@@ -96,6 +112,9 @@ public struct RelayMetrics: Sendable {
                 .increment()
         }
     }
+
+    /// What a deletion job's status check can find, as `erasure_relay_job_checks_total` labels it.
+    static let jobCheckFindings = ["running", "done", "failed", "check_failed"]
 
     /// Deletion jobs' status checks, by vendor and what the check found: `running`, `done`, `failed`, or
     /// `check_failed` when no answer named a state.
