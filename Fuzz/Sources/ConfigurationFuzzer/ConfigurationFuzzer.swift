@@ -12,7 +12,8 @@ import Foundation
 // And for every definition the reader accepts, the proof an outcome rests on holds: each call carries every
 // identifier it reports (read back by the lane's check, and found again by Foundation's own decoders), no identifier
 // a declared vendor takes from the request is left out of every call, and no call carries a secret outside its
-// auth (the call made with the secrets masked differs only there).
+// auth (the call made with the secrets masked differs only there). A deletion job's status call carries its job's
+// id, and no secret outside its auth either.
 //
 // The input is the file's text. Every `${VAR}` it names is set, so that secrets resolve.
 
@@ -117,6 +118,14 @@ private func checkProof(_ vendor: VendorID, _ settings: VendorSettings, _ reques
             let withMasks = withoutAuth(masked.call(for: batch, now: now), definition.auth)
             precondition(withSecrets == withMasks, "\(vendor): a secret reaches the call outside its auth")
         }
+    }
+    if let definition = settings.account as? HTTPVendorDefinition, definition.job != nil,
+        let status = adapter.jobStatusItem(for: "job/1 ?#%")
+    {
+        let call = adapter.call(for: [status], now: now)
+        precondition(CallContents(call).carries(status), "\(vendor): a status call leaves out its job's id")
+        let withMasks = withoutAuth(masked.call(for: [status], now: now), definition.auth)
+        precondition(withoutAuth(call, definition.auth) == withMasks, "\(vendor): a secret reaches a status call")
     }
     if let definition = settings.account as? HTTPVendorDefinition {
         let taken = definition.identifiers.reduce(0) { $0 + $1.field.values(in: request.subject).count }
