@@ -163,3 +163,83 @@ struct DeletionJobLaneTests {
         #expect(try RequestProgress(headers: progress.headers)?.results.first?.untracedJobs == 1)
     }
 }
+
+@Suite("A request's deletion jobs")
+struct JobFollowUpTests {
+    let segment = VendorID(rawValue: "segment")!
+    let now = Timestamp(millisecondsSinceEpoch: 1_000_000)
+
+    func outcome(_ vendors: [VendorResult]) -> Outcome {
+        Outcome(
+            requestID: "r-1",
+            requestDigest: "d",
+            status: .completed,
+            regulation: .gdpr,
+            receivedAt: now,
+            completedAt: now,
+            deadline: nil,
+            vendors: vendors,
+            error: nil,
+            source: .init(topic: "user-erasure", partition: 0, offset: 7)
+        )
+    }
+
+    var schedules: [VendorID: HTTPVendorDefinition.Job] {
+        get throws {
+            let (_, settings) = try exampleVendor("segment.yaml")
+            return [segment: try #require((settings.account as? HTTPVendorDefinition)?.job)]
+        }
+    }
+
+    /// Every job a job vendor's result names is followed; an erasure that named none, or whose id held the
+    /// person's identifier and was scrubbed, is unconfirmed from the start; other vendors, and a vendor's "no such
+    /// user", have nothing to follow.
+    @Test func everyNamedJobIsFollowedAndEveryUnnamedOneIsUnconfirmed() throws {
+        let results = [
+            VendorResult(vendor: segment, status: .accepted, reference: "a,b,[identifier]-c", untracedJobs: 2),
+            VendorResult(vendor: .braze, status: .accepted, reference: "braze-ref"),
+        ]
+        let followUp = try #require(
+            JobFollowUp(following: outcome(results), results: results, schedules: try schedules, now: now)
+        )
+        #expect(followUp.jobs.compactMap(\.jobID) == ["a", "b"])
+        #expect(
+            followUp.jobs.filter { $0.state == .following }.allSatisfy { $0.nextCheckAt == now.adding(seconds: 21_600) }
+        )
+        let unnamed = try #require(followUp.jobs.first { $0.jobID == nil })
+        #expect(unnamed.state == .unconfirmed)
+        #expect(unnamed.error == "3 accepted call(s) named no job to follow")
+        #expect(followUp.nextCheckAt == now.adding(seconds: 21_600))
+        #expect(!followUp.hasEnded)
+        #expect(try JobFollowUp(jsonBytes: followUp.jsonBytes()) == followUp)
+
+        let notFound = [VendorResult(vendor: segment, status: .accepted, error: VendorText.notFound)]
+        #expect(JobFollowUp(following: outcome(notFound), results: notFound, schedules: try schedules, now: now) == nil)
+    }
+
+    /// A jobs record is read only within bounds: a job id longer than a reference, or a count out of range, refuses
+    /// the record rather than following it.
+    @Test func aRecordOutOfBoundsIsRefused() throws {
+        let job = FollowedJob(vendor: segment, jobID: "j", state: .following, nextCheckAt: now, giveUpAt: now)
+        func record(_ change: (inout FollowedJob) -> Void) -> [UInt8] {
+            var job = job
+            change(&job)
+            return JobFollowUp(
+                requestID: "r",
+                requestDigest: nil,
+                regulation: .gdpr,
+                submittedAt: nil,
+                completedAt: now,
+                source: .init(topic: "t", partition: 0, offset: 0),
+                jobs: [job]
+            ).jsonBytes()
+        }
+        #expect(throws: Never.self) { try JobFollowUp(jsonBytes: record { _ in }) }
+        #expect(throws: RequestRejection.self) {
+            try JobFollowUp(jsonBytes: record { $0.jobID = String(repeating: "x", count: 129) })
+        }
+        #expect(throws: RequestRejection.self) { try JobFollowUp(jsonBytes: record { $0.checks = -1 }) }
+        #expect(throws: RequestRejection.self) { try JobFollowUp(jsonBytes: record { $0.jobID = "" }) }
+        #expect(throws: RequestRejection.self) { try JobFollowUp(jsonBytes: Array("{}".utf8)) }
+    }
+}

@@ -40,51 +40,6 @@ struct JobFollower: Sendable {
     /// Whether any configured vendor erases as jobs, so that the jobs topic is read.
     var followsJobs: Bool { !lanes.isEmpty }
 
-    /// The follow-up of a `completed` outcome: one job per id each job vendor's result names, and an `unconfirmed`
-    /// one for each accepted erasure that named none. Nil when no vendor of the outcome erases as jobs.
-    func followUp(of outcome: Outcome, results: [VendorResult], now: Timestamp) -> JobFollowUp? {
-        guard let requestID = outcome.requestID, let regulation = outcome.regulation else { return nil }
-        var jobs: [FollowedJob] = []
-        for result in results where result.status == .accepted {
-            guard let schedule = schedules[result.vendor], lanes[result.vendor] != nil else { continue }
-            let giveUpAt = now.adding(seconds: Int64(schedule.giveUpAfterSeconds))
-            let firstCheck = min(now.adding(seconds: Int64(schedule.checkEverySeconds)), giveUpAt)
-            let ids = (result.reference ?? "").split(separator: ",").map(String.init)
-            for id in ids {
-                jobs.append(
-                    FollowedJob(
-                        vendor: result.vendor,
-                        jobID: id,
-                        state: .following,
-                        nextCheckAt: firstCheck,
-                        giveUpAt: giveUpAt
-                    )
-                )
-            }
-            if let untraced = result.untracedJobs, untraced > 0 {
-                var job = FollowedJob(
-                    vendor: result.vendor,
-                    jobID: nil,
-                    state: .following,
-                    nextCheckAt: now,
-                    giveUpAt: now
-                )
-                job.end(.unconfirmed, at: now, error: "\(untraced) accepted call(s) named no job to follow")
-                jobs.append(job)
-            }
-        }
-        guard !jobs.isEmpty else { return nil }
-        return JobFollowUp(
-            requestID: requestID,
-            requestDigest: outcome.requestDigest,
-            regulation: regulation,
-            submittedAt: outcome.submittedAt,
-            completedAt: outcome.completedAt,
-            source: outcome.source,
-            jobs: jobs
-        )
-    }
-
     /// Checks the jobs of `followUp` that are due, gives up those past their time, and writes the follow-up again,
     /// or publishes its confirmation once every job has ended.
     /// - Returns: true once what it wrote was acknowledged; false when a lane or the publisher abandoned the work, so

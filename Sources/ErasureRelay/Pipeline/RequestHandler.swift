@@ -217,9 +217,14 @@ struct RequestHandler: Sendable {
             guard try await publish(completed, readAt: readAt, logger: logger) else { return false }
             // Published after the outcome, so that a job is followed only for a request reported completed; a crash
             // between the two reads the request again, and its outcome is published once more.
-            guard let followUp = follower.followUp(of: completed, results: results, now: completed.completedAt) else {
-                return true
-            }
+            guard
+                let followUp = JobFollowUp(
+                    following: completed,
+                    results: results,
+                    schedules: follower.schedules,
+                    now: completed.completedAt
+                )
+            else { return true }
             return try await follower.write(followUp, logger: logger)
         case .park:
             // Parking ended above, or became a failure; never report a parked request as done.
