@@ -16,6 +16,20 @@ public struct RelayTestbed: Sendable {
     public let configuration: RelayConfiguration
 
     public var bootstrapServers: String { broker.bootstrapServers }
+
+    /// ``configuration`` with `vendor`, declared with `settings`, as its only vendor, pointed at the sandbox's
+    /// stand-in of it.
+    public func configuration(
+        declaring vendor: VendorID,
+        _ settings: VendorSettings
+    ) async throws
+        -> RelayConfiguration
+    {
+        var configuration = configuration
+        configuration.vendors = try await sandbox.relayVendorSettings(declared: [vendor: settings])
+            .filter { $0.key == vendor }
+        return configuration
+    }
 }
 
 /// Runs `body` with a ``RelayTestbed`` whose topics have `partitions` partitions each, and stops the sandbox and the

@@ -93,9 +93,7 @@ struct DeclaredVendorEndToEndTests {
         let collector = OutcomeCollector()
         return try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
-            var configuration = testbed.configuration
-            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
-                .filter { $0.key == vendor }
+            let configuration = try await testbed.configuration(declaring: vendor, settings)
             try await withRelay(
                 configuration: configuration,
                 bootstrapServers: bootstrap,

@@ -61,9 +61,7 @@ struct DeletionJobEndToEndTests {
         let subjects = ["job-runs-4-alice", "job-fails-bob", "carol"]
         try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
-            var configuration = testbed.configuration
-            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
-                .filter { $0.key == vendor }
+            let configuration = try await testbed.configuration(declaring: vendor, settings)
             let checks: @Sendable () async -> Int = {
                 await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks ?? 0
             }
@@ -182,9 +180,7 @@ struct DeletionJobEndToEndTests {
         sandboxConfiguration.declared = [standIn]
         try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
-            var configuration = testbed.configuration
-            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
-                .filter { $0.key == vendor }
+            let configuration = try await testbed.configuration(declaring: vendor, settings)
             let now = Timestamp.now()
             let forged = JobFollowUp(
                 requestID: "forged",
@@ -249,9 +245,7 @@ struct DeletionJobEndToEndTests {
         sandboxConfiguration.declared = [standIn]
         try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
-            var configuration = testbed.configuration
-            configuration.vendors = try await testbed.sandbox.relayVendorSettings(declared: [vendor: settings])
-                .filter { $0.key == vendor }
+            let configuration = try await testbed.configuration(declaring: vendor, settings)
             let subjects = ["job-runs-2-erin", "job-fails-frank"]
             let messages = try await withRelay(
                 configuration: configuration,

@@ -86,12 +86,11 @@ struct JobFollower: Sendable {
     /// - Returns: true once the broker acknowledged what was written.
     func write(_ followUp: JobFollowUp, logger: Logger) async throws(KafkaError) -> Bool {
         if followUp.hasEnded { return try await confirm(followUp, logger: logger) }
-        let value = followUp.jsonBytes()
-        let written = try await publisher.publish(
+        let written = try await publisher.publishSigned(
             topic: topics.jobs,
-            key: Array(followUp.requestID.utf8),
-            value: value,
-            headers: signer.signing(value: value, headers: []),
+            key: followUp.requestID,
+            value: followUp.jsonBytes(),
+            signer: signer,
             logger: logger
         )
         return written == .acknowledged
@@ -127,12 +126,11 @@ struct JobFollower: Sendable {
     /// are.
     private func confirm(_ followUp: JobFollowUp, logger: Logger) async throws(KafkaError) -> Bool {
         let confirmation = ErasureConfirmation(followUp, confirmedAt: .now())
-        let value = confirmation.jsonBytes()
-        let published = try await publisher.publish(
+        let published = try await publisher.publishSigned(
             topic: topics.outcomes,
-            key: Array(followUp.requestID.utf8),
-            value: value,
-            headers: signer.signing(value: value, headers: []),
+            key: followUp.requestID,
+            value: confirmation.jsonBytes(),
+            signer: signer,
             logger: logger
         )
         guard published == .acknowledged else { return false }

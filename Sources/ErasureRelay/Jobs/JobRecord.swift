@@ -6,14 +6,8 @@ enum JobRecord {
     /// Verifies `message` against the relay's keys and reads its follow-up.
     /// - Returns: the follow-up, or the rejection its record gets.
     static func verifying(_ message: KafkaMessage, signer: RecordSigner) -> Result<JobFollowUp, RequestRejection> {
-        guard signer.isValid(value: message.value, headers: message.headers) else {
-            return .failure(
-                RequestRejection(
-                    code: .invalidSignature,
-                    field: RecordSigner.header,
-                    message: "is missing or does not match the record; its jobs are not trusted"
-                )
-            )
+        if let rejection = signer.rejection(ofUnsigned: message, claiming: "its jobs are") {
+            return .failure(rejection)
         }
         do throws(RequestRejection) {
             return .success(try JobFollowUp(jsonBytes: message.value))

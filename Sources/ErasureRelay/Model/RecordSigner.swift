@@ -101,6 +101,17 @@ public struct RecordSigner: Sendable {
         return keys.contains { HMAC<SHA256>.isValidAuthenticationCode(code, authenticating: signed, using: $0) }
     }
 
+    /// Why nothing of `message` may be trusted, when one of the keys did not sign it; nil when one did.
+    /// - Parameter what: what the record would have claimed, for the rejection's message.
+    public func rejection(ofUnsigned message: KafkaMessage, claiming what: String) -> RequestRejection? {
+        guard !isValid(value: message.value, headers: message.headers) else { return nil }
+        return RequestRejection(
+            code: .invalidSignature,
+            field: Self.header,
+            message: "is missing or does not match the record; \(what) not trusted"
+        )
+    }
+
     /// The value and the `erasure-relay-` headers, sorted, each length-prefixed so that no two records share the
     /// bytes: headers of other systems may be added or reordered on the way without breaking the signature.
     static func signedBytes(value: [UInt8], headers: [KafkaHeader]) -> [UInt8] {

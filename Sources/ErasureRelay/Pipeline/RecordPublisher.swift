@@ -48,6 +48,25 @@ struct RecordPublisher: Sendable {
         return .abandoned
     }
 
+    /// Sends a record of the relay's own (an outcome, a confirmation, a job follow-up), signed so that whoever reads
+    /// it can tell it from anyone else's, until acknowledged.
+    /// - Throws: the producer's fatal error.
+    func publishSigned(
+        topic: String,
+        key: String?,
+        value: [UInt8],
+        signer: RecordSigner,
+        logger: Logger
+    ) async throws(KafkaError) -> Delivery {
+        try await publish(
+            topic: topic,
+            key: key.map { Array($0.utf8) },
+            value: value,
+            headers: signer.signing(value: value, headers: []),
+            logger: logger
+        )
+    }
+
     /// Sends a dead-letter record. One the producer cannot take is sent again without its value, with a header
     /// saying so, and then without upstream's headers too: the record of what happened must get through, and a copy
     /// the broker can never take must not hold the partition.

@@ -261,12 +261,11 @@ struct RequestHandler: Sendable {
         let publishStarted = ContinuousClock.now
         // Signed like parked work: the outcome topic is the compliance record, and `report` counts only what one
         // of the relay's keys signed.
-        let value = outcome.jsonBytes()
-        let published = try await publisher.publish(
+        let published = try await publisher.publishSigned(
             topic: topics.outcomes,
-            key: outcome.requestID.map { Array($0.utf8) },
-            value: value,
-            headers: signer.signing(value: value, headers: []),
+            key: outcome.requestID,
+            value: outcome.jsonBytes(),
+            signer: signer,
             logger: logger
         )
         guard published == .acknowledged else { return false }

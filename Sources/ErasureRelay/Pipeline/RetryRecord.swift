@@ -16,14 +16,8 @@ public struct RetryRecord: Sendable {
     ///   progress cannot be read. Nothing of such a record is trusted, its request id included.
     public static func verifying(_ message: KafkaMessage, signer: RecordSigner) -> Result<RetryRecord, RequestRejection>
     {
-        guard signer.isValid(value: message.value, headers: message.headers) else {
-            return .failure(
-                RequestRejection(
-                    code: .invalidSignature,
-                    field: RecordSigner.header,
-                    message: "is missing or does not match the record; its progress is not trusted"
-                )
-            )
+        if let rejection = signer.rejection(ofUnsigned: message, claiming: "its progress is") {
+            return .failure(rejection)
         }
         do throws(RequestRejection) {
             return .success(RetryRecord(progress: try RequestProgress(headers: message.headers)))

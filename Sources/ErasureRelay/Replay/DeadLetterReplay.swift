@@ -79,13 +79,9 @@ public struct DeadLetterReplay: Sendable {
         let replay: Result<[KafkaHeader], RequestRejection>
         do throws(RequestRejection) {
             let carried = try RequestProgress(headers: message.headers)
-            if carried != nil, !signer.isValid(value: message.value, headers: message.headers) {
-                // A forged "vendor accepted" in the dead-letter topic must not be signed into the retry topic.
-                throw RequestRejection(
-                    code: .invalidSignature,
-                    field: RecordSigner.header,
-                    message: "is missing or does not match the record; its progress is not trusted"
-                )
+            // A forged "vendor accepted" in the dead-letter topic must not be signed into the retry topic.
+            if carried != nil, let rejection = signer.rejection(ofUnsigned: message, claiming: "its progress is") {
+                throw rejection
             }
             var progress = carried ?? RequestProgress(receivedAt: now, source: source)
             progress.parks = 0
