@@ -166,29 +166,7 @@ extension VendorLane {
             switch answer {
             case .success(let response):
                 status = response.status
-                let jobCheck = batch.count == 1 ? adapter.jobChecked(response, for: batch[0].item) : nil
-                switch batch.count == 1 ? adapter.lookedUp(response, for: batch[0].item) : nil {
-                case nil:
-                    switch jobCheck {
-                    case .state(let state)?:
-                        jobState = state
-                        answered = .accepted(reference: nil, deleted: nil, note: nil)
-                    case .answered(let result)?:
-                        answered = result
-                    case nil:
-                        answered = adapter.classify(response)
-                    }
-                case .matches(let matches)?:
-                    found = matches
-                    answered = .accepted(reference: nil, deleted: nil, note: nil)
-                case .tooMany(let found, let limit)?:
-                    answered = .rejected(
-                        reason: "look-up found \(found) matches, more than max_matches \(limit); none deleted",
-                        isolateItems: false
-                    )
-                case .answered(let result)?:
-                    answered = result
-                }
+                (answered, found, jobState) = read(response, to: batch)
             case .failure(let error):
                 status = nil
                 answered = .retriable(reason: error.description, retryAfter: nil)

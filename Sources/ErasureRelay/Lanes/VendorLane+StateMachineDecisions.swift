@@ -13,6 +13,32 @@ extension VendorLane.StateMachine {
         }
     }
 
+    /// What an answer to `batch`'s call says: for a look-up, the matches it found; for a job's status call, the
+    /// state the vendor gave; otherwise how the call ended.
+    func read(
+        _ response: VendorResponse,
+        to batch: [Item]
+    ) -> (answered: CallResult, found: [VendorItem]?, jobState: JobState?) {
+        let accepted = CallResult.accepted(reference: nil, deleted: nil, note: nil)
+        guard batch.count == 1 else { return (adapter.classify(response), nil, nil) }
+        switch adapter.lookedUp(response, for: batch[0].item) {
+        case .matches(let matches)?:
+            return (accepted, matches, nil)
+        case .tooMany(let found, let limit)?:
+            let reason = "look-up found \(found) matches, more than max_matches \(limit); none deleted"
+            return (.rejected(reason: reason, isolateItems: false), nil, nil)
+        case .answered(let result)?:
+            return (result, nil, nil)
+        case nil:
+            break
+        }
+        switch adapter.jobChecked(response, for: batch[0].item) {
+        case .state(let state)?: return (accepted, nil, state)
+        case .answered(let result)?: return (result, nil, nil)
+        case nil: return (adapter.classify(response), nil, nil)
+        }
+    }
+
     /// Starts calls until the concurrency cap, the pause, the queue or the quota stops it.
     /// - Returns: when to look again, if something waits for time to pass.
     mutating func startCalls(now: Now, into actions: inout [Action]) -> Instant? {
