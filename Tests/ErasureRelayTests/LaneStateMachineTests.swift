@@ -246,6 +246,34 @@ extension LaneStateMachineTests {
         #expect(lane.result(of: request)??.status == .failed)
     }
 
+    /// Status checks of a vendor that batches 5,000 identifiers per call still go one per call, each spending the
+    /// quota an erasure spends; a failing status endpoint is retried through the limiter, and the vendor's state is
+    /// what the request ends with.
+    @Test func statusChecksGoOnePerCallThroughTheQuota() throws {
+        let (_, settings) = try exampleVendor("segment.yaml")
+        var lane = DrivenLane(settings)
+        let erasure = lane.erase(Subject(externalID: "u-1"))
+        let checks = ["j1", "j2", "j3"].map { lane.checkJob($0) }
+        lane.run(latency: .milliseconds(10)) { call, answered in
+            let path = call.request.pathAndQuery
+            if path == "/regulations" { return Self.json(200, #"{"data":{"regulateId":"j9"}}"#) }
+            if path == "/regulations/j2" && answered < 3 { return Self.json(503, "") }
+            let state = path == "/regulations/j3" ? "RUNNING" : "FINISHED"
+            return Self.json(200, #"{"data":{"regulation":{"overallStatus":"\#(state)"}}}"#)
+        }
+        let paths = lane.started.map(\.call.request.pathAndQuery)
+        #expect(lane.started.allSatisfy { $0.call.items.count == 1 })
+        #expect(Set(paths) == ["/regulations", "/regulations/j1", "/regulations/j2", "/regulations/j3"])
+        #expect(paths.filter { $0 == "/regulations/j2" }.count >= 2, "the failing check was tried again")
+        // One call a second, checks and erasures alike.
+        let times = lane.started.map(\.at)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0.duration(to: $1) >= .seconds(1) })
+        #expect(lane.result(of: erasure)??.reference == "j9")
+        #expect(lane.result(of: checks[0])??.jobState == .done)
+        #expect(lane.result(of: checks[1])??.jobState == .done)
+        #expect(lane.result(of: checks[2])??.jobState == .running)
+    }
+
     /// What a look-up's answer may hold, read strictly: a list of matches with usable ids, or the identifier fails;
     /// a flood of matches is counted, not deleted.
     @Test func aLookUpsAnswerIsReadStrictly() throws {
@@ -349,6 +377,15 @@ struct DrivenLane {
             dispatch()
             return id
         }
+    }
+
+    /// Enqueues a status check of the job `id` and lets the lane start what it may.
+    mutating func checkJob(_ id: String) -> LaneRequestID? {
+        guard let item = adapter.jobStatusItem(for: id),
+            case .queued(let request) = machine.enqueue([item], now: moment)
+        else { return nil }
+        dispatch()
+        return request
     }
 
     /// The request's result once it ended: `.some(nil)` when it ended without one.
