@@ -113,13 +113,18 @@ struct DeclaredVendorEndToEndTests {
     }
 
     /// Auth0, declared from `examples/vendors/auth0.yaml`: a bearer token from the client credentials grant, which
-    /// the stand-in honours for one second only. The lane fetches a token before its first call and new ones as
+    /// the stand-in, written from Auth0's documentation, honours for one second only. The lane fetches a token before its first call and new ones as
     /// each expires; every request completes, and no token or client secret reaches an outcome.
     @Test func anOAuth2VendorCompletesWhileItsTokensExpireMidRun() async throws {
         let count = 40
         let (vendor, settings) = try exampleVendor("auth0.yaml")
-        var standIn = try #require(DeclaredStandIn(vendor: vendor, settings: settings, tokenLifetimeSeconds: 1))
-        standIn.quota = .init(requests: 20, windowSeconds: 1)
+        let standIn = DeclaredStandIn.auth0(
+            clientID: sandboxCredential("AUTH0_CLIENT_ID"),
+            clientSecret: sandboxCredential("AUTH0_CLIENT_SECRET"),
+            audience: "https://\(sandboxCredential("AUTH0_DOMAIN"))/api/v2/",
+            quota: .init(requests: 20, windowSeconds: 1),
+            tokenLifetimeSeconds: 1
+        )
         var declared = settings
         declared.rateLimits = [.init(requests: 20, windowSeconds: 1)]
         let (outcomes, record) = try await relay(
@@ -130,16 +135,16 @@ struct DeclaredVendorEndToEndTests {
         )
         #expect(outcomes.count == count)
         #expect(outcomes.values.allSatisfy { $0.status == .completed && $0.vendors.map(\.vendor) == [vendor] })
-        #expect(Set(record.deleted["user_id"] ?? []) == Set((0..<count).map { "auth0|u-\($0)" }))
+        #expect(Set(record.deleted["users"] ?? []) == Set((0..<count).map { "auth0|u-\($0)" }))
         // Forty calls at twenty a second take two seconds: at least two tokens of one second each.
         #expect(record.tokensIssued >= 2)
         let secret = try #require((settings.account as? HTTPVendorDefinition)?.secrets["client_secret"]?.value)
         let written = outcomes.values.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
-        #expect(!written.contains("sandbox-token") && !written.contains(secret))
+        #expect(!written.contains("auth0.sandbox") && !written.contains(secret))
     }
 
-    /// Intercom, declared from `examples/vendors/intercom.yaml`: each e-mail is searched for, then each contact found
-    /// deleted. Through the relay, a request whose e-mail has one contact or none completes; one with more contacts
+    /// Intercom, declared from `examples/vendors/intercom.yaml`, against a stand-in written from Intercom's
+    /// documentation: each e-mail is searched for, then each contact found deleted. Through the relay, a request whose e-mail has one contact or none completes; one with more contacts
     /// than `max_matches` fails, with nothing deleted, and its outcome says why.
     @Test func aLookUpVendorCompletesOnlyWhatItCouldFindAndDelete() async throws {
         let (vendor, settings) = try exampleVendor("intercom.yaml")
@@ -150,7 +155,7 @@ struct DeclaredVendorEndToEndTests {
             emails.map { ["email": $0] },
             to: vendor,
             declared: settings,
-            standIn: try #require(DeclaredStandIn(vendor: vendor, settings: settings))
+            standIn: .intercom(accessToken: sandboxCredential("INTERCOM_ACCESS_TOKEN"))
         )
         #expect(outcomes["r-0"]?.status == .completed)
         #expect(outcomes["r-1"]?.status == .completed)
@@ -158,10 +163,12 @@ struct DeclaredVendorEndToEndTests {
         #expect(outcomes["r-2"]?.status == .completed)
         #expect(outcomes["r-3"]?.status == .failed)
         #expect(outcomes["r-3"]?.vendors.first?.error?.contains("9 matches, more than max_matches 5") == true)
-        #expect((record.deleted[HTTPVendorDefinition.foundID] ?? []).count == 1 + 3)
+        #expect((record.deleted["contacts"] ?? []).count == 1 + 3)
         #expect(record.malformedCalls == 0)
         let written = outcomes.values.map { String(decoding: $0.jsonBytes(), as: UTF8.self) }.joined()
-        #expect(!written.contains("contact-"), "the vendor's ids are the user's too, and stay out of outcomes")
+        for id in record.deleted["contacts"] ?? [] {
+            #expect(!written.contains(id), "the vendor's ids are the user's too, and stay out of outcomes")
+        }
     }
 
     /// Klaviyo, declared from `examples/vendors/klaviyo.yaml` with a burst and a steady limit, against a stand-in
