@@ -237,6 +237,72 @@ struct DeletionJobEndToEndTests {
         }
     }
 
+    /// Two replicas in one group share the jobs as they share requests: each request's jobs are followed by the one
+    /// replica that holds its jobs partition, so every status call is made once, and every request gets exactly one
+    /// confirmation.
+    @Test func twoReplicasFollowEachJobOnce() async throws {
+        let (vendor, settings, standIn) = try jobVendor()
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [standIn]
+        let subjects = (0..<8).map { $0 % 4 == 3 ? "job-fails-\($0)" : "job-runs-2-\($0)" }
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            let configuration = try await testbed.configuration(declaring: vendor, settings)
+            let (first, second) = (LogCapture(), LogCapture())
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: first.logger(label: "first"),
+                collector: OutcomeCollector()
+            ) {
+                try await first.wait(forLineContaining: ErasureRelayService.readyMessage)
+                try await withRelay(
+                    configuration: configuration,
+                    bootstrapServers: bootstrap,
+                    logger: second.logger(label: "second"),
+                    collector: OutcomeCollector()
+                ) {
+                    // Both in the group, and the first given its share again: no rebalance from here on.
+                    try await second.wait(forLineContaining: ErasureRelayService.readyMessage)
+                    try await waitUntil("the first replica's second assignment") {
+                        first.all.filter { $0.contains("Partitions assigned") }.count >= 2
+                    }
+                    let requests = subjects.enumerated().map { index, subject in
+                        (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
+                    }
+                    try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                    _ = try await TopicReader.read(
+                        bootstrap: bootstrap,
+                        topic: "user-erasure-outcomes",
+                        count: 2 * subjects.count,
+                        logger: logger
+                    )
+                }
+            }
+            var confirmations: [String: [ErasureConfirmation.Status]] = [:]
+            _ = try await OutcomeTopicReader.read(
+                kafka: .init(bootstrapServers: bootstrap),
+                topic: "user-erasure-outcomes",
+                since: Timestamp(millisecondsSinceEpoch: 0),
+                signer: testSigner,
+                logger: logger
+            ) { record in
+                if case .confirmation(let confirmation, _) = record {
+                    confirmations[confirmation.requestID, default: []].append(confirmation.status)
+                }
+            }
+            #expect(confirmations.count == subjects.count)
+            for (index, subject) in subjects.enumerated() {
+                #expect(confirmations["r-\(index)"] == [subject.hasPrefix("job-fails") ? .failed : .confirmed])
+            }
+            // Six jobs ran twice, then finished; two ran once, then failed.
+            let checks = await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks
+            #expect(checks == 6 * 3 + 2 * 2, "a status call was made twice")
+            #expect(first.all.contains { $0.contains("Confirmation published") })
+            #expect(second.all.contains { $0.contains("Confirmation published") })
+        }
+    }
+
     /// Mixpanel's deletion tasks, against a stand-in written from Mixpanel's documentation, whose status answers
     /// list the task's distinct ids: one task finishes, one fails, and no distinct id reaches the outcome topic.
     @Test func mixpanelTasksAreConfirmedWithoutTheIdsItsAnswersEcho() async throws {
