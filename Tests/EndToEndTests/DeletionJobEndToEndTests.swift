@@ -303,6 +303,101 @@ struct DeletionJobEndToEndTests {
         }
     }
 
+    /// A crash or a rebalance between writing a follow-up's next record and committing the offset of the one it was
+    /// written from leaves two records that continue the same follow-up: the next owner reads the old one again and
+    /// writes its own. Here the relay is stopped while its record waits for the next check, and a copy of that
+    /// record, as another replica would have written it, is put beside it: the relay goes on with one of them only,
+    /// so each status call is made once and the request gets one confirmation.
+    @Test func aFollowUpWrittenTwiceIsFollowedOnce() async throws {
+        let (vendor, jobSettings, standIn) = try jobVendor()
+        var settings = jobSettings
+        var definition = try #require(settings.account as? HTTPVendorDefinition)
+        // Long enough between checks for the relay to stop before the next one.
+        definition.job?.checkEverySeconds = 3
+        settings.account = definition
+        var sandboxConfiguration = SandboxConfiguration()
+        sandboxConfiguration.declared = [standIn]
+        try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
+            let bootstrap = testbed.bootstrapServers
+            let configuration = try await testbed.configuration(declaring: vendor, settings)
+            let checks: @Sendable () async -> Int = {
+                await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks ?? 0
+            }
+            try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: logger,
+                collector: OutcomeCollector()
+            ) {
+                try await Kcat.produce(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure",
+                    keyed: [(key: "k", value: requestJSON(id: "r-0", subject: ["external_id": "job-runs-3-gina"]))]
+                )
+                try await waitUntil("a first status check") { await checks() >= 1 }
+            }
+            let checkedBeforeRestart = await checks()
+            try #require(checkedBeforeRestart < 4, "the relay stopped while the job was still followed")
+            // The request's first record, then one written after each check.
+            let written = try await TopicReader.read(
+                bootstrap: bootstrap,
+                topic: "user-erasure-jobs",
+                count: 1 + checkedBeforeRestart,
+                logger: logger
+            )
+            let waiting = try #require(written.last)
+            try await produceRecords(
+                bootstrap: bootstrap,
+                topic: "user-erasure-jobs",
+                [(key: waiting.key, value: waiting.value, headers: waiting.headers)],
+                logger: logger
+            )
+            let capture = LogCapture()
+            let records = try await withRelay(
+                configuration: configuration,
+                bootstrapServers: bootstrap,
+                logger: capture.logger(label: "restarted"),
+                collector: OutcomeCollector()
+            ) {
+                try await TopicReader.read(
+                    bootstrap: bootstrap,
+                    topic: "user-erasure-outcomes",
+                    count: 2,
+                    logger: logger
+                )
+            }
+            // Three running, then done: no check twice.
+            #expect(await checks() == 4, "a status call was made twice")
+            #expect(capture.all.contains { $0.contains("this copy is skipped") })
+            let confirmations = try records.map(OutcomeTopicRecord.init).compactMap { record in
+                if case .confirmation(let confirmation) = record { confirmation } else { nil }
+            }
+            #expect(confirmations.map(\.status) == [.confirmed])
+            // Each record follows the one it was written from, and nothing was written from the copy.
+            let all = try await TopicReader.read(
+                bootstrap: bootstrap,
+                topic: "user-erasure-jobs",
+                count: 1 + 3 + 1,
+                logger: logger
+            )
+            let copy = try #require(all.first { $0.offset > waiting.offset && $0.value == waiting.value })
+            #expect(copy.topicPartition == waiting.topicPartition)
+            let followUps = try all.map { try JobFollowUp(jsonBytes: $0.value) }
+            let positions = all.map {
+                Outcome.Source(
+                    topic: $0.topicPartition.topic,
+                    partition: $0.topicPartition.partition,
+                    offset: $0.offset
+                )
+            }
+            #expect(followUps[0].follows == nil)
+            for (index, followUp) in followUps.enumerated().dropFirst() {
+                #expect(followUp.follows.map { positions[..<index].contains($0) } == true)
+            }
+            #expect(!followUps.contains { $0.follows?.offset == copy.offset })
+        }
+    }
+
     /// Mixpanel's deletion tasks, against a stand-in written from Mixpanel's documentation, whose status answers
     /// list the task's distinct ids: one task finishes, one fails, and no distinct id reaches the outcome topic.
     @Test func mixpanelTasksAreConfirmedWithoutTheIdsItsAnswersEcho() async throws {

@@ -19,6 +19,9 @@ public struct JobFollowUp: Sendable, Hashable, Codable {
     public var source: Outcome.Source
     /// `jobs`: one per job, in vendor order.
     public var jobs: [FollowedJob]
+    /// `follows`: the jobs-topic record this one was written from, after checking its jobs; nil for a request's
+    /// first record, written from the request named by `source`.
+    public var follows: Outcome.Source?
 
     public init(
         requestID: String,
@@ -27,7 +30,8 @@ public struct JobFollowUp: Sendable, Hashable, Codable {
         submittedAt: Timestamp?,
         completedAt: Timestamp,
         source: Outcome.Source,
-        jobs: [FollowedJob]
+        jobs: [FollowedJob],
+        follows: Outcome.Source? = nil
     ) {
         self.requestID = requestID
         self.requestDigest = requestDigest
@@ -36,6 +40,7 @@ public struct JobFollowUp: Sendable, Hashable, Codable {
         self.completedAt = completedAt
         self.source = source
         self.jobs = jobs
+        self.follows = follows
     }
 
     enum CodingKeys: String, CodingKey {
@@ -44,7 +49,7 @@ public struct JobFollowUp: Sendable, Hashable, Codable {
         case regulation
         case submittedAt = "submitted_at"
         case completedAt = "completed_at"
-        case source, jobs
+        case source, jobs, follows
     }
 
     /// The most jobs one record follows: a request's references at one vendor are at most 1,000 characters.
@@ -54,6 +59,11 @@ public struct JobFollowUp: Sendable, Hashable, Codable {
     public var nextCheckAt: Timestamp? {
         jobs.filter { !$0.hasEnded }.map(\.nextCheckAt).min()
     }
+
+    /// What this record continues: the record it was written from, or for a first record, the request. Two records
+    /// that continue the same one were both written from it, by replicas that each read it (it is read again after a
+    /// crash or a rebalance that came before its offset was committed); only one of them is to be followed.
+    public var lineage: Outcome.Source { follows ?? source }
 
     /// Whether every job has ended, so that the confirmation can be published.
     public var hasEnded: Bool { jobs.allSatisfy(\.hasEnded) }

@@ -42,10 +42,16 @@ struct JobFollower: Sendable {
 
     /// Checks the jobs of `followUp` that are due, gives up those past their time, and writes the follow-up again,
     /// or publishes its confirmation once every job has ended.
+    /// - Parameter position: where `followUp` was read on the jobs topic; the record written next follows it.
     /// - Returns: true once what it wrote was acknowledged; false when a lane or the publisher abandoned the work, so
     ///   that the record is read again.
-    func follow(_ followUp: JobFollowUp, logger: Logger) async throws(KafkaError) -> Bool {
+    func follow(
+        _ followUp: JobFollowUp,
+        writtenFrom position: Outcome.Source,
+        logger: Logger
+    ) async throws(KafkaError) -> Bool {
         var followUp = followUp
+        followUp.follows = position
         let now = Timestamp.now()
         var due: [Int] = []
         for index in followUp.jobs.indices where !followUp.jobs[index].hasEnded {

@@ -23,6 +23,7 @@ public final class ErasureRelayService: Service {
     private let room = RoomSignal()
     private let work = RevocableWork()
     private let shareHeld = Mutex(false)
+    private let lineage = Mutex(FollowUpLineage(capacity: ErasureRelayService.rememberedFollowUps))
     private let shares: QuotaShareRefresher
     private let health: RelayHealth
     private let metrics: RelayMetrics
@@ -77,6 +78,10 @@ public final class ErasureRelayService: Service {
         self.metrics = metrics
         self.logger = logger
     }
+
+    /// The most jobs-topic records whose follow-up is remembered, to skip a second record that continues one (see
+    /// ``FollowUpLineage``): a few megabytes at most.
+    static let rememberedFollowUps = 50_000
 
     /// What the service logs once it has first joined the consumer group, ready to read requests.
     public static let readyMessage = "Ready: in the consumer group, consuming erasure requests"
@@ -178,11 +183,21 @@ public final class ErasureRelayService: Service {
         case .message(let message):
             metrics.requestConsumed()
             let topic = message.topicPartition.topic
+            let job =
+                topic == topics.jobs && handler.follower.followsJobs
+                ? JobRecord.verifying(message, signer: signer) : nil
+            var continuedAt: Int64?
+            if case .success(let followUp)? = job {
+                // Claimed in the order the partition is read, so that the first of two siblings goes on.
+                continuedAt = lineage.withLock {
+                    $0.claim(followUp.lineage, at: message.offset, in: message.topicPartition)
+                }
+            }
             let record = ConsumedRecord(
                 message,
                 retry: topic == topics.retries ? RetryRecord.verifying(message, signer: signer) : nil,
-                job: topic == topics.jobs && handler.follower.followsJobs
-                    ? JobRecord.verifying(message, signer: signer) : nil
+                job: job,
+                continuedAt: continuedAt
             )
             let actions = intake.withLock { $0.read(record, holdUntil: holdUntil(record), now: .now) }
             apply(actions, requests: &requests)
@@ -192,6 +207,7 @@ public final class ErasureRelayService: Service {
                 logger.info("\(Self.readyMessage)", metadata: [LoggingKeys.topic: "\(topics.requests)"])
             }
             intake.withLock { $0.assigned(partitions) }
+            lineage.withLock { $0.forget(partitions) }
             // A new assignment starts again from the committed offset, which may be below what was stored before.
             offsets.forget(partitions)
             metrics.partitionsAssigned(partitions)
@@ -205,6 +221,7 @@ public final class ErasureRelayService: Service {
             metrics.partitionsRevoked(partitions)
             for lane in lanes { await lane.quotaShareChanged() }
             let abandoned = intake.withLock { $0.revoked(partitions) }
+            lineage.withLock { $0.forget(partitions) }
             // Their next owner reads them again; calling vendors for them here would spend the quota twice.
             work.revoke(abandoned)
             logger.log(
@@ -225,6 +242,8 @@ public final class ErasureRelayService: Service {
 
     /// When a signed retry-topic or jobs-topic record that is not yet due becomes due, on the loop's clock.
     private func holdUntil(_ record: ConsumedRecord) -> ContinuousClock.Instant? {
+        // A skipped record is done at once: holding it would only hold its partition.
+        guard record.continuedAt == nil else { return nil }
         let notBefore: Timestamp
         switch (record.retry, record.job) {
         case (.success(let retry)?, _):

@@ -35,7 +35,14 @@ struct RequestHandler: Sendable {
         case .success(let followUp)?:
             var logger = logger
             logger[metadataKey: LoggingKeys.requestID] = "\(followUp.requestID)"
-            return try await follower.follow(followUp, logger: logger)
+            if let continuedAt = record.continuedAt {
+                logger.info(
+                    "Deletion jobs already followed from an earlier record; this copy is skipped",
+                    metadata: ["continued_at": "\(continuedAt)"]
+                )
+                return true
+            }
+            return try await follower.follow(followUp, writtenFrom: read, logger: logger)
         case .failure(let error)?:
             return try await reject(
                 message,
