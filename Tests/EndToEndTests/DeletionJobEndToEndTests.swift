@@ -62,9 +62,7 @@ struct DeletionJobEndToEndTests {
         try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
             let configuration = try await testbed.configuration(declaring: vendor, settings)
-            let checks: @Sendable () async -> Int = {
-                await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks ?? 0
-            }
+            let checks = { await jobChecks(at: vendor, in: testbed) }
             let collector = OutcomeCollector()
             try await withRelay(
                 configuration: configuration,
@@ -72,10 +70,7 @@ struct DeletionJobEndToEndTests {
                 logger: logger,
                 collector: collector
             ) {
-                let requests = subjects.enumerated().map { index, subject in
-                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
-                }
-                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                try await sendRequests(erasing: subjects, to: bootstrap)
                 _ = try await collector.wait(for: subjects.count)
                 // Stopped once a job has been checked and before the longest-running one can have ended.
                 try await waitUntil("a first status check") { await checks() >= 1 }
@@ -199,11 +194,7 @@ struct DeletionJobEndToEndTests {
                 logger: logger,
                 collector: OutcomeCollector()
             ) {
-                try await Kcat.produce(
-                    bootstrap: bootstrap,
-                    topic: "user-erasure",
-                    keyed: [(key: "k", value: requestJSON(id: "r-0", subject: ["external_id": "job-runs-1000-dave"]))]
-                )
+                try await sendRequests(erasing: ["job-runs-1000-dave"], to: bootstrap)
                 try await Kcat.produce(
                     bootstrap: bootstrap,
                     topic: "user-erasure-jobs",
@@ -267,10 +258,7 @@ struct DeletionJobEndToEndTests {
                     try await waitUntil("the first replica's second assignment") {
                         first.all.filter { $0.contains("Partitions assigned") }.count >= 2
                     }
-                    let requests = subjects.enumerated().map { index, subject in
-                        (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
-                    }
-                    try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                    try await sendRequests(erasing: subjects, to: bootstrap)
                     _ = try await TopicReader.read(
                         bootstrap: bootstrap,
                         topic: "user-erasure-outcomes",
@@ -296,8 +284,7 @@ struct DeletionJobEndToEndTests {
                 #expect(confirmations["r-\(index)"] == [subject.hasPrefix("job-fails") ? .failed : .confirmed])
             }
             // Six jobs ran twice, then finished; two ran once, then failed.
-            let checks = await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks
-            #expect(checks == 6 * 3 + 2 * 2, "a status call was made twice")
+            #expect(await jobChecks(at: vendor, in: testbed) == 6 * 3 + 2 * 2, "a status call was made twice")
             #expect(first.all.contains { $0.contains("Confirmation published") })
             #expect(second.all.contains { $0.contains("Confirmation published") })
         }
@@ -320,20 +307,14 @@ struct DeletionJobEndToEndTests {
         try await withRelayTestbed(partitions: 2, sandbox: sandboxConfiguration, logger: logger) { testbed in
             let bootstrap = testbed.bootstrapServers
             let configuration = try await testbed.configuration(declaring: vendor, settings)
-            let checks: @Sendable () async -> Int = {
-                await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks ?? 0
-            }
+            let checks = { await jobChecks(at: vendor, in: testbed) }
             try await withRelay(
                 configuration: configuration,
                 bootstrapServers: bootstrap,
                 logger: logger,
                 collector: OutcomeCollector()
             ) {
-                try await Kcat.produce(
-                    bootstrap: bootstrap,
-                    topic: "user-erasure",
-                    keyed: [(key: "k", value: requestJSON(id: "r-0", subject: ["external_id": "job-runs-3-gina"]))]
-                )
+                try await sendRequests(erasing: ["job-runs-3-gina"], to: bootstrap)
                 try await waitUntil("a first status check") { await checks() >= 1 }
             }
             let checkedBeforeRestart = await checks()
@@ -414,10 +395,7 @@ struct DeletionJobEndToEndTests {
                 logger: logger,
                 collector: OutcomeCollector()
             ) {
-                let requests = subjects.enumerated().map { index, subject in
-                    (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
-                }
-                try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+                try await sendRequests(erasing: subjects, to: bootstrap)
                 return try await TopicReader.read(
                     bootstrap: bootstrap,
                     topic: "user-erasure-outcomes",
@@ -434,6 +412,19 @@ struct DeletionJobEndToEndTests {
             for subject in subjects { #expect(!written.contains(subject)) }
             #expect(await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.malformedCalls == 0)
         }
+    }
+
+    /// Sends one request per subject, `r-0`, `r-1`…, keyed so that they spread over the partitions.
+    private func sendRequests(erasing subjects: [String], to bootstrap: String) async throws {
+        let requests = subjects.enumerated().map { index, subject in
+            (key: "k\(index)", value: requestJSON(id: "r-\(index)", subject: ["external_id": subject]))
+        }
+        try await Kcat.produce(bootstrap: bootstrap, topic: "user-erasure", keyed: requests)
+    }
+
+    /// The status calls the stand-in of `vendor` answered.
+    private func jobChecks(at vendor: VendorID, in testbed: RelayTestbed) async -> Int {
+        await testbed.sandbox.record(ofVendorNamed: vendor.rawValue)?.jobChecks ?? 0
     }
 
     private func waitUntil(
