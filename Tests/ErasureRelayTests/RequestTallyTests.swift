@@ -29,6 +29,24 @@ struct RequestTallyTests {
         #expect(result.error == nil)
     }
 
+    /// A job vendor's accepted erasure is followed by the id its answer named; one that named none, or an id that
+    /// holds the comma the references are joined with, is counted as a job nobody can follow.
+    @Test func aJobIdThatCannotBeFollowedIsCounted() {
+        var tally = RequestTally(items: 3, identifiers: 3)
+        tally.record(RequestTally.Ending(attempts: 1, lastStatus: 200, reference: "job-1", namesJob: true))
+        tally.record(RequestTally.Ending(attempts: 1, lastStatus: 200, reference: "job-2,job-3", namesJob: true))
+        tally.record(RequestTally.Ending(attempts: 1, lastStatus: 200, reference: nil, namesJob: true))
+        let result = tally.result(for: vendor)
+        #expect(result.status == .accepted)
+        #expect(result.reference == "job-1")
+        #expect(result.untracedJobs == 2)
+        // A vendor that erases at once keeps any reference its answer gives.
+        var plain = RequestTally(items: 1, identifiers: 1)
+        plain.record(accepted(reference: "a,b"))
+        #expect(plain.result(for: vendor).reference == "a,b")
+        #expect(plain.result(for: vendor).untracedJobs == nil)
+    }
+
     @Test func oneFailedIdentifierFailsTheRequest() {
         var tally = RequestTally(items: 2, identifiers: 2)
         tally.record(accepted())

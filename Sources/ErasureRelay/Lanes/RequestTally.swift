@@ -55,7 +55,11 @@ struct RequestTally: Sendable {
         remaining -= 1
         attempts = max(attempts, ending.attempts)
         lastStatus = ending.lastStatus ?? lastStatus
-        let referenceKept = ending.reference.map { Self.append($0, to: &references, separator: ",") } ?? false
+        // A job id that holds the separator of the joined references would be followed as two ids that are not.
+        let referenceKept =
+            ending.reference.map {
+                !(ending.namesJob && $0.contains(",")) && Self.append($0, to: &references, separator: ",")
+            } ?? false
         if ending.namesJob, ending.failure == nil, !referenceKept {
             // A job nobody can follow is counted, so that the request can never be confirmed without it.
             untracedJobs = min(untracedJobs + 1, RequestProgress.maxCount)
