@@ -102,7 +102,9 @@ public struct RecordSigner: Sendable {
     }
 
     /// Why nothing of `message` may be trusted, when one of the keys did not sign it; nil when one did.
-    /// - Parameter what: what the record would have claimed, for the rejection's message.
+    /// - Parameters:
+    ///   - message: a record of a topic only the relay writes: the retry topic, the jobs topic.
+    ///   - what: what the record would have claimed, for the rejection's message.
     public func rejection(ofUnsigned message: KafkaMessage, claiming what: String) -> RequestRejection? {
         guard !isValid(value: message.value, headers: message.headers) else { return nil }
         return RequestRejection(
